@@ -1,0 +1,1 @@
+target_sources(relustab PRIVATE apps/relustab/main.cpp)

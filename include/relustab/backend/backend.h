@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// The engine interface every back end implements (CPU reference today; sorted-knot, CUDA later).
+#pragma once
+
+#include <relustab/core/types.h>
+#include <relustab/data/dataset.h>
+#include <relustab/model/shallow_relu.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relustab {
+
+/// How a computation may run: the thread count. Results never depend on it (bit for bit): back ends
+/// split samples into blocks whose boundaries do not depend on the thread count and add the blocks'
+/// partial sums in block order.
+struct RunContext {
+  int threads = 1;
+};
+
+/// A symmetric linear map R^n -> R^n given only by its action (Hessian, Gauss-Newton matrix).
+class LinearOperator {
+ public:
+  virtual ~LinearOperator() = default;
+  virtual Index size() const = 0;
+  /// out = A * in. `out` is resized by the operator.
+  virtual void apply(const Vec& in, Vec& out) const = 0;
+};
+
+/// Which curvature matrix of the loss L = 1/(2n) sum_j (f(x_j) - y_j)^2.
+enum class CurvatureKind {
+  Hessian,      ///< exact Hessian, (1/n) sum_j [grad f_j grad f_j^T + r_j Hess f_j] (SPEC.md 1.2)
+  GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
+};
+
+/// One engine: loss, gradient and curvature-vector products for a two-layer ReLU net on a data set.
+/// Every back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0 at a
+/// sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons are
+/// off (DESIGN.md; SPEC.md 2.3 analyses all modes).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  /// Loss (1/(2|S|)) sum_{j in S} r_j^2 over the sample indices `rows` (all samples when `rows` is
+  /// empty); when `grad` is not null it receives the gradient with respect to theta (resized).
+  virtual double loss_and_grad(const ShallowReluNet& net, const Dataset& data,
+                               std::span<const Index> rows, Vec* grad) const = 0;
+
+  /// The full-batch curvature operator at the current parameters. Activations and residuals are
+  /// computed once here, so each apply() costs one pass over the data (O(n k d)). The operator
+  /// refers to `net` and `data`, which must outlive it.
+  virtual std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
+                                                    CurvatureKind kind) const = 0;
+};
+
+/// The back ends compiled into this build, by name ("cpu", ...).
+std::vector<std::string> backend_names();
+
+/// Constructs a back end by name. Throws InputError naming the back ends compiled in when `name` is
+/// unknown: there is no silent fallback.
+std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context = {});
+
+}  // namespace relustab

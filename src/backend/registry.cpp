@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// The back-end registry: one explicit line per back end compiled in (no self-registering statics).
+#include <relustab/backend/backend.h>
+#include <relustab/core/error.h>
+
+#include "cpu/cpu_backend.h"
+
+namespace relustab {
+
+std::vector<std::string> backend_names() { return {"cpu"}; }
+
+std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context) {
+  require(context.threads >= 1, "threads: expected an integer >= 1, got " +
+                                    std::to_string(context.threads));
+  if (name == "cpu") return std::make_unique<cpu::CpuBackend>(context);
+  std::string known;
+  for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError("backend: unknown back end '" + std::string(name) + "'; compiled in: " + known);
+}
+
+}  // namespace relustab

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#include <relustab/model/shallow_relu.h>
+
+#include <relustab/core/error.h>
+
+#include <string>
+
+namespace relustab {
+
+ShallowReluNet::ShallowReluNet(Index input_dim, Index width)
+    : ShallowReluNet(input_dim, width, Vec::Zero(n_params(std::max<Index>(input_dim, 0),
+                                                          std::max<Index>(width, 0)))) {}
+
+ShallowReluNet::ShallowReluNet(Index input_dim, Index width, Vec theta)
+    : input_dim_(input_dim), width_(width), theta_(std::move(theta)) {
+  require(input_dim >= 1, "input_dim: expected an integer >= 1, got " + std::to_string(input_dim));
+  require(width >= 1, "width: expected an integer >= 1, got " + std::to_string(width));
+  require(theta_.size() == n_params(input_dim, width),
+          "parameter vector: expected length " + std::to_string(n_params(input_dim, width)) +
+              " for input_dim " + std::to_string(input_dim) + " and width " +
+              std::to_string(width) + ", got " + std::to_string(theta_.size()));
+}
+
+double ShallowReluNet::operator()(const Eigen::Ref<const Vec>& x) const {
+  const Vec pre = W1() * x + b1();
+  return w2().dot(pre.cwiseMax(0.0)) + b2();
+}
+
+Vec ShallowReluNet::predict(const RowMatrix& X) const {
+  // (n x d) * (d x k): one column per neuron; relu then contract with w2.
+  RowMatrix pre = X * W1().transpose();
+  pre.rowwise() += b1().transpose();
+  return pre.cwiseMax(0.0) * w2() + Vec::Constant(X.rows(), b2());
+}
+
+}  // namespace relustab
