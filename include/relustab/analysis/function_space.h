@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// The learned function seen from function space: knots, slope jumps, weight functions, weighted norms.
+#pragma once
+
+#include <relustab/core/types.h>
+#include <relustab/model/shallow_relu.h>
+
+#include <span>
+#include <vector>
+
+namespace relustab {
+
+/// A knot of a univariate net and the jump of f' there (SPEC.md 1.5).
+struct Knot {
+  double location = 0.0;    ///< t = -b1_i / w1_i
+  double slope_jump = 0.0;  ///< sum over neurons at t of w2_i |w1_i| (signed)
+};
+
+/// Knots of a univariate net (input_dim 1), sorted, with neurons whose knots coincide exactly merged
+/// (their slope jumps summed). Neurons with w1_i = 0 are constants and have no knot. Throws
+/// InputError if the net is not univariate.
+std::vector<Knot> knots(const ShallowReluNet& net);
+
+/// Number of distinct knots t with x_min <= t <= x_max and non-zero merged slope jump.
+Index count_knots_in_range(const std::vector<Knot>& knots, double x_min, double x_max);
+
+/// The empirical weight function g of Mulayoff et al. 2021 eqs (21)-(23) for the training inputs x
+/// (SPEC.md 1.4): X uniform on the inputs, strict inequalities, g = min(g-, g+) on [x_min, x_max] and
+/// 0 outside. Construction sorts the inputs and builds prefix sums, O(n log n); each evaluation is
+/// O(log n), and evaluate() of many points is O((n + m) log n).
+class EmpiricalWeight {
+ public:
+  explicit EmpiricalWeight(std::span<const double> inputs);
+  double operator()(double t) const;
+  Vec evaluate(std::span<const double> points) const;
+  /// g_-(t) and g_+(t) separately (no range cut): the one-sided weights of SPEC.md 1.6.
+  double g_minus(double t) const;
+  double g_plus(double t) const;
+  double x_min() const;
+  double x_max() const;
+
+ private:
+  std::vector<double> sorted_;
+  std::vector<double> prefix_;  ///< prefix_[m] = sum of the m smallest inputs
+};
+
+/// Population laws with zero mean and unit variance (SPEC.md 1.4).
+enum class Distribution { Uniform, Gaussian, Laplace };
+
+/// Population weight function g(x) = min(g_-(x), g_+(x)) of a unit-variance law, closed form.
+double population_weight(Distribution law, double x);
+
+/// Weighted total variation of f' : integral |f''| g = sum over distinct knots in [x_min, x_max] of
+/// |merged slope jump| * g(t) (d = 1; SPEC.md 1.5).
+double weighted_tv(const ShallowReluNet& net, const EmpiricalWeight& g);
+
+/// Smoothed |f''| for plotting: sum_i |s_i| K_h(x - t_i) with a Gaussian kernel of bandwidth h
+/// (our choice; the papers' smoothing is not published).
+Vec smoothed_abs_second_derivative(const ShallowReluNet& net, std::span<const double> grid,
+                                   double bandwidth);
+
+/// Multivariate weight g(u, t) = min(g~(u, t), g~(-u, -t)) for unit u over the rows of X (SPEC.md 1.8):
+/// g~(u, t) = p * s * sqrt(1 + ||E[X | u.X > t]||^2), p = P(u.X > t), s = E[(u.X - t)_+]; 0 if a side is
+/// empty.
+double multivariate_weight(const RowMatrix& X, const Eigen::Ref<const Vec>& u, double t);
+
+/// One-sided multivariate weight g~(u, t) (the neuron's own active side).
+double multivariate_weight_one_sided(const RowMatrix& X, const Eigen::Ref<const Vec>& u, double t);
+
+/// Weighted norm sum_k |v_k| ||w_k|| g(u_k, t_k), per neuron, no merging (SPEC.md 1.8 / 4.2). For
+/// d = 1 and nets without shared knots it equals weighted_tv.
+double weighted_norm(const ShallowReluNet& net, const RowMatrix& X);
+
+}  // namespace relustab

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Seeded synthetic data: inputs, targets, label noise.
+#pragma once
+
+#include <relustab/core/rng.h>
+#include <relustab/data/dataset.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relustab {
+
+enum class InputLaw {
+  Uniform,   ///< U[lo, hi]^d
+  Gaussian,  ///< N(0, I_d)
+  Laplace,   ///< i.i.d. Laplace with unit variance per coordinate
+  Grid,      ///< d = 1: n evenly spaced points on [lo, hi] (endpoints included)
+};
+InputLaw parse_input_law(std::string_view name);  ///< "uniform", "gaussian", "laplace", "grid"
+
+/// n x d inputs. For Uniform and Grid the interval is [lo, hi].
+RowMatrix sample_inputs(InputLaw law, Index n, Index d, Rng& rng, double lo = -1.0, double hi = 1.0);
+
+/// A clean target function f0.
+struct Target {
+  enum class Kind {
+    Sin3,          ///< sin(3 x)                        (d = 1; BENCHMARKS.md W1)
+    Cubic,         ///< x^3 - x                         (d = 1, smooth)
+    Abs,           ///< |x|                             (d = 1, one kink)
+    Tent,          ///< relu(1 - 2|x|) style hat: max(0, 1 - 2|x|)   (d = 1, piecewise linear)
+    Sawtooth,      ///< piecewise-linear zig-zag with knots at -0.5, 0, 0.5  (d = 1)
+    Zero,          ///< 0 (pure noise)
+    LinearTeacher, ///< <beta, x>, any d
+    Table,         ///< d = 1: linear interpolation of (table_x, table_y), constant outside
+  };
+  Kind kind = Kind::Sin3;
+  Vec beta;                       ///< LinearTeacher
+  std::vector<double> table_x;    ///< Table, strictly increasing
+  std::vector<double> table_y;
+
+  double operator()(const Eigen::Ref<const Vec>& x) const;
+  Vec evaluate(const RowMatrix& X) const;
+};
+/// Parses "sin3", "cubic", "abs", "tent", "sawtooth", "zero", "linear" (beta = e_1 / unit random
+/// direction drawn from `rng` when d > 1); "table" needs a table and is built by the caller.
+Target parse_target(std::string_view name, Index d, Rng& rng);
+
+/// y = f0(x) + sigma * N(0, 1) per sample; y_clean = f0(x). Throws InputError if sigma < 0 or n < 1.
+Dataset make_dataset(const RowMatrix& X, const Target& target, double noise_sigma, Rng& rng);
+
+/// The built-in default data set of the README's main job: n = 20 points, x evenly spread on [-1, 1]
+/// with a seeded jitter, y = sin(3x) + N(0, 0.3^2). Fixed seed, so the same everywhere.
+Dataset builtin_demo_dataset();
+
+}  // namespace relustab

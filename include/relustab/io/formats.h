@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Readers and writers of the stable file formats of DESIGN.md. Every reader validates completely and
+// throws InputError naming the file, the line or field, and what was expected.
+#pragma once
+
+#include <relustab/data/dataset.h>
+#include <relustab/model/shallow_relu.h>
+
+#include <string>
+
+namespace relustab::io {
+
+/// CSV with header `x,y` (d = 1) or `x1,...,xd,y`; an optional last column `y_clean` is read as the clean
+/// target. One row per sample; blank lines at the end are ignored.
+Dataset read_csv(const std::string& path);
+Dataset parse_csv(const std::string& text, const std::string& name);
+/// Writes the data set (with a y_clean column when present), atomically, full double precision.
+void write_csv(const std::string& path, const Dataset& data);
+
+/// Network JSON: {"format":"relustab-net","version":1,"input_dim":d,"width":k,"W1":[[..]...],
+/// "b1":[..],"w2":[..],"b2":x, "activation":"relu", "meta":{...}}. Numbers round-trip exactly.
+ShallowReluNet read_net_json(const std::string& path);
+ShallowReluNet parse_net_json(const std::string& text, const std::string& name);
+/// `meta_json` is a JSON object text stored under "meta" (empty: none).
+std::string net_to_json(const ShallowReluNet& net, const std::string& meta_json = "");
+void write_net_json(const std::string& path, const ShallowReluNet& net,
+                    const std::string& meta_json = "");
+
+/// Network .npz (numpy zip archive, stored or deflated): arrays W1 (k x d), b1 (k), w2 (k), b2
+/// (scalar or shape (1,)), float64 or float32, C or Fortran order.
+ShallowReluNet read_net_npz(const std::string& path);
+void write_net_npz(const std::string& path, const ShallowReluNet& net);
+
+/// Reads a network by extension: .json or .npz.
+ShallowReluNet read_net(const std::string& path);
+
+}  // namespace relustab::io

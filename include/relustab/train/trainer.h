@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Full-batch GD and SGD with step-size schedules, stopping rules and periodic measurements.
+#pragma once
+
+#include <relustab/backend/backend.h>
+#include <relustab/curvature/curvature.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+namespace relustab {
+
+/// Step size as a function of the step count and the loss history (SPEC.md 2.4, 2.6).
+struct StepSchedule {
+  double eta = 0.1;                 ///< target step size
+  double warmup_from = 0.0;         ///< > 0: start at this step and ramp geometrically to eta
+  std::int64_t warmup_steps = 0;    ///< length of the ramp
+  double switch_factor = 1.0;       ///< multiply eta by this once the loss first falls below ...
+  double switch_below_loss = 0.0;   ///< ... this threshold (0: never). Paper 1, Fig. 1 uses x3.
+};
+
+struct StopRule {
+  std::int64_t max_steps = 100000;
+  double loss_tol = 1e-6;          ///< converged once the loss stays below this ...
+  std::int64_t patience = 200;     ///< ... for this many consecutive steps
+  double divergence_loss = 1e12;   ///< loss above this (or not finite) ends the run as diverged
+};
+
+struct TrainOptions {
+  StepSchedule schedule;
+  StopRule stop;
+  Index batch_size = 0;           ///< 0 or >= n: full-batch GD; otherwise SGD with uniform batches
+  std::uint64_t seed = 0;         ///< SGD batch stream
+  std::int64_t log_every = 0;     ///< 0: no log; else a LogRow every this many steps (and at the end)
+  bool log_sharpness = true;      ///< measure the sharpness in each log row
+  SharpnessOptions sharpness;
+};
+
+enum class Outcome { Converged, MaxSteps, Diverged };
+std::string_view outcome_name(Outcome outcome);
+
+struct LogRow {
+  std::int64_t step = 0;
+  double eta = 0.0;
+  double loss = 0.0;  ///< full-batch loss 1/(2n) sum r^2
+  double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< (1/n) sum (f - y_clean)^2
+  double sharpness = std::numeric_limits<double>::quiet_NaN();
+  double sharpness_residual = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct TrainResult {
+  ShallowReluNet net;
+  Outcome outcome = Outcome::MaxSteps;
+  std::int64_t steps = 0;             ///< steps taken
+  double final_loss = 0.0;
+  std::int64_t switch_step = -1;      ///< step at which the step multiplier was applied, or -1
+  std::vector<LogRow> log;
+};
+
+/// Called with each log row as it is produced (e.g. a progress line); must not throw.
+using ProgressCallback = std::function<void(const LogRow&)>;
+
+/// Trains `net` on `data`. Validates the options (eta > 0, patience >= 1, ...) and throws InputError
+/// naming the field otherwise. Divergence is an outcome, not an error.
+TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& data,
+                  const TrainOptions& options, const ProgressCallback& progress = {});
+
+}  // namespace relustab
