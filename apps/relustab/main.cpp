@@ -1,1 +1,60 @@
-int main() { return 0; }
+// SPDX-License-Identifier: MIT
+// relustab: the command line. Parses, calls the library, prints; maps errors to exit codes
+// (0 success, 2 bad input, 1 internal error).
+#include "commands/commands.h"
+
+#include <relustab/core/error.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "relustab: minima stability of shallow ReLU networks (train, measure, check the bounds)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "relustab 0.1.0");
+  std::vector<relustab::cli::Command> commands;
+  commands.push_back(relustab::cli::add_train(app));
+  commands.push_back(relustab::cli::add_analyze(app));
+  commands.push_back(relustab::cli::add_weight(app));
+  commands.push_back(relustab::cli::add_data(app));
+  commands.push_back(relustab::cli::add_demo(app));
+  std::string known;
+  bool is_known = false;
+  for (const auto* sub : app.get_subcommands({})) {
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+    is_known = is_known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !is_known) {
+    std::fprintf(stderr, "relustab: error: unknown command '%s'; expected one of: %s\n", argv[1],
+                 known.c_str());
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints the message (and for bad options the usage); any parse failure is bad input.
+    app.exit(e);
+    return 2;
+  }
+  try {
+    for (const auto& sub : app.get_subcommands()) {
+      const auto all = app.get_subcommands({});
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (all[i] == sub) commands[i]();
+      }
+    }
+  } catch (const relustab::InputError& e) {
+    std::cout.flush();
+    std::fprintf(stderr, "relustab: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::fprintf(stderr, "relustab: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,1 +1,2 @@
 # Sources of the curvature layer.
+target_sources(relustab_core PRIVATE src/curvature/eigen.cpp src/curvature/curvature.cpp)

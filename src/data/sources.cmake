@@ -1,1 +1,1 @@
-target_sources(relustab_core PRIVATE src/data/dataset.cpp)
+target_sources(relustab_core PRIVATE src/data/dataset.cpp src/data/generators.cpp)

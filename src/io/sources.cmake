@@ -1,1 +1,7 @@
-target_sources(relustab_io PRIVATE src/io/atomic_file.cpp)
+target_sources(relustab_io PRIVATE
+  src/io/atomic_file.cpp
+  src/io/csv.cpp
+  src/io/net_json.cpp
+  src/io/net_npz.cpp
+  src/io/npy.cpp
+  src/io/zip_archive.cpp)

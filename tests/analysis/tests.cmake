@@ -1,1 +1,6 @@
 # Tests of the analysis layer.
+relustab_add_test(test_analysis_empirical_weight analysis/test_empirical_weight.cpp)
+relustab_add_test(test_analysis_population_weight analysis/test_population_weight.cpp)
+relustab_add_test(test_analysis_knots analysis/test_knots.cpp)
+relustab_add_test(test_analysis_multivariate_weight analysis/test_multivariate_weight.cpp)
+relustab_add_test(test_analysis_bounds analysis/test_bounds.cpp)

@@ -1,1 +1,14 @@
-# Tests of the curvature layer.
+# Tests of the curvature layer (and of the CPU reference back end it is checked against).
+relustab_add_test(test_cpu_backend curvature/test_cpu_backend.cpp)
+relustab_add_test(test_dense_curvature curvature/test_dense_curvature.cpp)
+relustab_add_test(test_lanczos curvature/test_lanczos.cpp)
+relustab_add_test(test_sharpness curvature/test_sharpness.cpp)
+
+# Spectra (header-only) is a second, independent Lanczos used only as an oracle here; machines
+# without its headers skip this one test.
+find_package(spectra 1.0 CONFIG QUIET)
+if(spectra_FOUND)
+  relustab_add_test(test_lanczos_spectra curvature/test_lanczos_spectra.cpp LIBS Spectra::Spectra)
+else()
+  message(STATUS "Spectra not found: test_lanczos_spectra is not built")
+endif()

@@ -1,1 +1,3 @@
 # Tests of the train layer.
+relustab_add_test(test_init train/test_init.cpp)
+relustab_add_test(test_trainer train/test_trainer.cpp)

@@ -27,7 +27,8 @@ Index count_knots_in_range(const std::vector<Knot>& knots, double x_min, double 
 /// The empirical weight function g of Mulayoff et al. 2021 eqs (21)-(23) for the training inputs x
 /// (SPEC.md 1.4): X uniform on the inputs, strict inequalities, g = min(g-, g+) on [x_min, x_max] and
 /// 0 outside. Construction sorts the inputs and builds prefix sums, O(n log n); each evaluation is
-/// O(log n), and evaluate() of many points is O((n + m) log n).
+/// O(log n), and evaluate() of many points is O((n + m) log n). Throws InputError if the inputs are
+/// empty or not finite. A NaN argument gives NaN.
 class EmpiricalWeight {
  public:
   explicit EmpiricalWeight(std::span<const double> inputs);
@@ -42,33 +43,43 @@ class EmpiricalWeight {
  private:
   std::vector<double> sorted_;
   std::vector<double> prefix_;  ///< prefix_[m] = sum of the m smallest inputs
+  /// suffix_[m] = sum of the m largest inputs. Kept separately (rather than total - prefix) so the
+  /// right-hand mean carries no cancellation error from the points on the left.
+  std::vector<double> suffix_;
 };
 
 /// Population laws with zero mean and unit variance (SPEC.md 1.4).
 enum class Distribution { Uniform, Gaussian, Laplace };
 
-/// Population weight function g(x) = min(g_-(x), g_+(x)) of a unit-variance law, closed form.
+/// Population weight function g(x) = min(g_-(x), g_+(x)) of a unit-variance law, closed form
+/// (SPEC.md 1.4). No range cut: the support is the range (uniform: g = 0 outside [-sqrt 3, sqrt 3]).
 double population_weight(Distribution law, double x);
 
 /// Weighted total variation of f' : integral |f''| g = sum over distinct knots in [x_min, x_max] of
 /// |merged slope jump| * g(t) (d = 1; SPEC.md 1.5).
 double weighted_tv(const ShallowReluNet& net, const EmpiricalWeight& g);
 
-/// Smoothed |f''| for plotting: sum_i |s_i| K_h(x - t_i) with a Gaussian kernel of bandwidth h
-/// (our choice; the papers' smoothing is not published).
+/// Smoothed |f''| for plotting: sum over the merged knots of knots(net) of |s| K_h(x - t), with the
+/// Gaussian kernel K_h of standard deviation h = `bandwidth` (our choice; the papers' smoothing is not
+/// published). Merged, so cancelling neurons leave nothing; it integrates to the sum of |s|.
+/// Throws InputError unless bandwidth > 0 is finite or if the net is not univariate. O(m k).
 Vec smoothed_abs_second_derivative(const ShallowReluNet& net, std::span<const double> grid,
                                    double bandwidth);
 
 /// Multivariate weight g(u, t) = min(g~(u, t), g~(-u, -t)) for unit u over the rows of X (SPEC.md 1.8):
 /// g~(u, t) = p * s * sqrt(1 + ||E[X | u.X > t]||^2), p = P(u.X > t), s = E[(u.X - t)_+]; 0 if a side is
-/// empty.
+/// empty. Points on the hyperplane u.x = t belong to neither side. Throws InputError if X has no rows,
+/// u.size() != X.cols(), ||u|| is not 1 (to 1e-9) or t is not finite. O(n d).
 double multivariate_weight(const RowMatrix& X, const Eigen::Ref<const Vec>& u, double t);
 
 /// One-sided multivariate weight g~(u, t) (the neuron's own active side).
 double multivariate_weight_one_sided(const RowMatrix& X, const Eigen::Ref<const Vec>& u, double t);
 
 /// Weighted norm sum_k |v_k| ||w_k|| g(u_k, t_k), per neuron, no merging (SPEC.md 1.8 / 4.2). For
-/// d = 1 and nets without shared knots it equals weighted_tv.
+/// d = 1 and nets without shared knots it equals weighted_tv. A neuron's sides are read off the signs
+/// of its pre-activations W1_k . x_j + b1_k (0 belongs to neither side), the same test the curvature
+/// code uses for relu' (relu'(0) = 0). Throws InputError if X.cols() != input_dim or X has no rows.
+/// O(K n d).
 double weighted_norm(const ShallowReluNet& net, const RowMatrix& X);
 
 }  // namespace relustab

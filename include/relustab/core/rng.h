@@ -12,6 +12,9 @@
 
 namespace relustab {
 
+// __extension__ keeps -Wpedantic quiet about the GCC/Clang 128-bit integer used by below().
+__extension__ using Uint128 = unsigned __int128;
+
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) {
@@ -56,12 +59,12 @@ class Rng {
 
   /// Uniform integer in [0, n) (Lemire's nearly-divisionless method; unbiased).
   std::uint64_t below(std::uint64_t n) {
-    unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
+    Uint128 m = static_cast<Uint128>(next_u64()) * n;
     auto low = static_cast<std::uint64_t>(m);
     if (low < n) {
       const std::uint64_t threshold = (0 - n) % n;
       while (low < threshold) {
-        m = static_cast<unsigned __int128>(next_u64()) * n;
+        m = static_cast<Uint128>(next_u64()) * n;
         low = static_cast<std::uint64_t>(m);
       }
     }

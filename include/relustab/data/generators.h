@@ -14,12 +14,14 @@ namespace relustab {
 enum class InputLaw {
   Uniform,   ///< U[lo, hi]^d
   Gaussian,  ///< N(0, I_d)
-  Laplace,   ///< i.i.d. Laplace with unit variance per coordinate
-  Grid,      ///< d = 1: n evenly spaced points on [lo, hi] (endpoints included)
+  Laplace,   ///< i.i.d. Laplace with unit variance per coordinate (scale b = 1/sqrt 2)
+  Grid,      ///< d = 1: n >= 2 evenly spaced points on [lo, hi] (endpoints included exactly)
 };
 InputLaw parse_input_law(std::string_view name);  ///< "uniform", "gaussian", "laplace", "grid"
 
-/// n x d inputs. For Uniform and Grid the interval is [lo, hi].
+/// n x d inputs. For Uniform and Grid the interval is [lo, hi] (finite, lo < hi). Draws fill the matrix
+/// row by row, so a seed fixes every entry. Throws InputError if n < 1 or d < 1, and for Grid if d != 1 or
+/// n < 2. Grid draws nothing from `rng`.
 RowMatrix sample_inputs(InputLaw law, Index n, Index d, Rng& rng, double lo = -1.0, double hi = 1.0);
 
 /// A clean target function f0.
@@ -29,7 +31,8 @@ struct Target {
     Cubic,         ///< x^3 - x                         (d = 1, smooth)
     Abs,           ///< |x|                             (d = 1, one kink)
     Tent,          ///< relu(1 - 2|x|) style hat: max(0, 1 - 2|x|)   (d = 1, piecewise linear)
-    Sawtooth,      ///< piecewise-linear zig-zag with knots at -0.5, 0, 0.5  (d = 1)
+    Sawtooth,      ///< piecewise-linear zig-zag with knots at -0.5, 0, 0.5: 1 - |2|x| - 1|  (d = 1;
+                   ///< 0 at x = 0, +-1 and 1 at x = +-0.5, linear beyond +-0.5)
     Zero,          ///< 0 (pure noise)
     LinearTeacher, ///< <beta, x>, any d
     Table,         ///< d = 1: linear interpolation of (table_x, table_y), constant outside
@@ -39,7 +42,10 @@ struct Target {
   std::vector<double> table_x;    ///< Table, strictly increasing
   std::vector<double> table_y;
 
+  /// f0(x). Throws InputError if x has the wrong length for the kind (1 for the d = 1 kinds, beta's
+  /// length for LinearTeacher) or the table is malformed.
   double operator()(const Eigen::Ref<const Vec>& x) const;
+  /// f0 at every row of X (n x d), with the same checks.
   Vec evaluate(const RowMatrix& X) const;
 };
 /// Parses "sin3", "cubic", "abs", "tent", "sawtooth", "zero", "linear" (beta = e_1 / unit random
@@ -47,10 +53,15 @@ struct Target {
 Target parse_target(std::string_view name, Index d, Rng& rng);
 
 /// y = f0(x) + sigma * N(0, 1) per sample; y_clean = f0(x). Throws InputError if sigma < 0 or n < 1.
+/// Exactly n normals are drawn from `rng` even when sigma = 0, so data sets that differ only in sigma
+/// share one noise realisation.
 Dataset make_dataset(const RowMatrix& X, const Target& target, double noise_sigma, Rng& rng);
 
 /// The built-in default data set of the README's main job: n = 20 points, x evenly spread on [-1, 1]
 /// with a seeded jitter, y = sin(3x) + N(0, 0.3^2). Fixed seed, so the same everywhere.
+/// Exact recipe: Rng rng(20210601); spacing h = 2/n; x_i = -1 + (i + 1/2) h + h (rng.uniform() - 1/2) / 2
+/// for i = 0..n-1 in order (jitter of at most h/4, so the x_i stay strictly increasing inside
+/// (-1, 1)); then make_dataset(x, Sin3, 0.3, rng) with the same generator. y_clean = sin(3x).
 Dataset builtin_demo_dataset();
 
 }  // namespace relustab

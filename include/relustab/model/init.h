@@ -20,7 +20,16 @@ enum class InitKind {
 InitKind parse_init_kind(std::string_view name);
 std::string_view init_kind_name(InitKind kind);
 
-/// A freshly initialised net. `scale` is used by Scaled and SmallBalanced (must be > 0 there).
+/// A freshly initialised net of `width` (k) neurons on R^`input_dim` (d). `scale` is used by Scaled and
+/// SmallBalanced (must be finite and > 0 there) and ignored otherwise. Throws InputError if d < 1,
+/// k < 1 or the scale is invalid.
+///
+/// Order of the draws from `rng` (part of the contract: a seed reproduces a net everywhere):
+///  - TorchUniform, Scaled: one draw per parameter, in the storage order of theta (W1 row-major, b1,
+///    w2, b2). TorchUniform uses Rng::uniform(lo, hi), Scaled Rng::normal().
+///  - KaimingNormal: W1 row-major, then w2, one Rng::normal() each; biases are 0 and draw nothing.
+///  - SmallBalanced: neuron by neuron, i = 0..k-1: d normals for W1_i, one normal for b1_i, then one
+///    Rng::below(2) for the sign of w2_i (0: +, 1: -); b2 = 0 draws nothing.
 ShallowReluNet initialize(Index input_dim, Index width, InitKind kind, double scale, Rng& rng);
 
 }  // namespace relustab

@@ -14,6 +14,13 @@
 namespace relustab {
 
 /// Step size as a function of the step count and the loss history (SPEC.md 2.4, 2.6).
+///
+/// eta_t = base(t) * (t >= switch_step ? switch_factor : 1), where
+///   base(t) = warmup_from * (eta / warmup_from)^(t / warmup_steps)  for t < warmup_steps, if
+///             warmup_from > 0 and warmup_steps > 0 (a geometric ramp from warmup_from to eta);
+///   base(t) = eta                                                     otherwise;
+/// and switch_step is the first step t whose full-batch loss L(theta_t) < switch_below_loss (never when
+/// switch_below_loss is 0). The switched step size is already used for the update made at switch_step.
 struct StepSchedule {
   double eta = 0.1;                 ///< target step size
   double warmup_from = 0.0;         ///< > 0: start at this step and ramp geometrically to eta
@@ -65,6 +72,24 @@ using ProgressCallback = std::function<void(const LogRow&)>;
 
 /// Trains `net` on `data`. Validates the options (eta > 0, patience >= 1, ...) and throws InputError
 /// naming the field otherwise. Divergence is an outcome, not an error.
+///
+/// Step t (t = 0, 1, ...) with parameters theta_t does, in this order:
+///  1. the full-batch loss L(theta_t) (GD gets the full gradient with it; SGD computes it separately);
+///  2. divergence: L not finite or > stop.divergence_loss ends the run as Diverged; the result holds
+///     theta_t if all its entries are finite, else theta_{t-1} (the last finite parameters) and its loss;
+///  3. the step-size switch (see StepSchedule); it restarts the convergence streak, so losses reached
+///     with the old step size do not count toward convergence at the new one;
+///  4. convergence: L < stop.loss_tol at `patience` consecutive steps ends the run as Converged;
+///  5. t == stop.max_steps ends the run as MaxSteps;
+///  6. a log row when log_every > 0 and t % log_every == 0;
+///  7. the update theta_{t+1} = theta_t - eta_t * g_t. GD: g_t = grad L(theta_t). SGD (0 < batch_size
+///     < n): g_t is the gradient of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn
+///     uniformly and independently, with replacement, by Rng(seed).below(n), B draws per step in order
+///     (SPEC.md 1.1).
+/// TrainResult::net is theta_steps and final_loss its loss. When log_every > 0 a last row for the
+/// returned parameters is appended unless the log already ends with that step. The sharpness in a row
+/// is warm-started from the previous row's eigenvector (Lanczos) and skipped when the loss is not finite.
+/// Results are bit-identical for any thread count of the back end.
 TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& data,
                   const TrainOptions& options, const ProgressCallback& progress = {});
 

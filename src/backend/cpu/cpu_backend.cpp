@@ -95,13 +95,23 @@ class CurvatureOperator final : public LinearOperator {
   int threads_;
 };
 
+/// The checks every entry point needs before indexing: matching dimension, one target per sample,
+/// and at least one sample (the loss divides by n).
+void require_compatible(const ShallowReluNet& net, const Dataset& data) {
+  require(data.dim() == net.input_dim(),
+          "data: expected input dimension " + std::to_string(net.input_dim()) + " (the net's), got " +
+              std::to_string(data.dim()));
+  require(data.n() >= 1, "data: expected at least one sample");
+  require(data.y.size() == data.n(), "data: expected " + std::to_string(data.n()) +
+                                         " targets (one per sample), got " +
+                                         std::to_string(data.y.size()));
+}
+
 }  // namespace
 
 double CpuBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data,
                                  std::span<const Index> rows, Vec* grad) const {
-  require(data.dim() == net.input_dim(),
-          "data: expected input dimension " + std::to_string(net.input_dim()) + " (the net's), got " +
-              std::to_string(data.dim()));
+  require_compatible(net, data);
   // A mini-batch is gathered into its own rows first; the full batch is used in place.
   RowMatrix gathered;
   Vec gathered_y;
@@ -111,6 +121,9 @@ double CpuBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data,
     gathered.resize(static_cast<Index>(rows.size()), data.dim());
     gathered_y.resize(static_cast<Index>(rows.size()));
     for (size_t b = 0; b < rows.size(); ++b) {
+      require(rows[b] >= 0 && rows[b] < data.n(),
+              "rows: sample index " + std::to_string(rows[b]) + " out of range [0, " +
+                  std::to_string(data.n()) + ")");
       gathered.row(static_cast<Index>(b)) = data.X.row(rows[b]);
       gathered_y[static_cast<Index>(b)] = data.y[rows[b]];
     }
@@ -143,9 +156,7 @@ double CpuBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data,
 std::unique_ptr<LinearOperator> CpuBackend::curvature(const ShallowReluNet& net,
                                                       const Dataset& data,
                                                       CurvatureKind kind) const {
-  require(data.dim() == net.input_dim(),
-          "data: expected input dimension " + std::to_string(net.input_dim()) + " (the net's), got " +
-              std::to_string(data.dim()));
+  require_compatible(net, data);
   return std::make_unique<CurvatureOperator>(net, data, kind, context_.threads);
 }
 

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// relustab analyze: sharpness, function-space quantities and the bounds for one net on its data.
+#include "commands.h"
+#include "common.h"
+
+#include <relustab/analysis/report.h>
+#include <relustab/io/formats.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace relustab::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::string net_path;
+  std::string data_path;
+  std::optional<double> eta;
+  bool json = false;
+  int threads = 1;
+};
+
+void print_text(const StabilityReport& r) {
+  std::printf("samples n                      %lld (input dimension %lld, width %lld)\n",
+              static_cast<long long>(r.n), static_cast<long long>(r.input_dim),
+              static_cast<long long>(r.width));
+  std::printf("loss 1/(2n) sum r^2            %.6g\n", r.loss);
+  std::printf("sharpness (Hessian lambda_max) %.10g  (residual %.2e%s)\n", r.sharpness.value,
+              r.sharpness.residual, r.sharpness.converged ? "" : ", NOT converged");
+  std::printf("Gauss-Newton lambda_max        %.10g  (residual %.2e)\n", r.gn_sharpness.value,
+              r.gn_sharpness.residual);
+  if (r.input_dim == 1) {
+    std::printf("weighted TV  int |f''| g       %.6g\n", r.weighted_tv);
+    std::printf("knots inside the data range    %lld\n", static_cast<long long>(r.knots));
+  }
+  std::printf("weighted norm (per neuron)     %.6g\n", r.weighted_norm);
+  std::printf("Lemma 4 bound 1 + 2 x weighted %.6g\n", r.lemma4_bound);
+  std::printf("per-implementation bound       %.6g\n", r.per_implementation_bound);
+  std::printf("neurons with a knot on a point %lld\n", static_cast<long long>(r.neurons_on_data));
+  if (r.eta) {
+    std::printf("eta                            %g\n", *r.eta);
+    std::printf("2/eta                          %.6g -> %s\n", r.two_over_eta,
+                r.stable ? "stable (sharpness <= 2/eta)" : "UNSTABLE (sharpness > 2/eta)");
+    std::printf("Theorem 1: 1/eta - 1/2         %.6g\n", r.thm1_rhs);
+    std::printf("non-interpolating bound        %.6g\n", r.noninterpolating_bound);
+    if (r.input_dim == 1) std::printf("Theorem 2 Delta                %.6g\n", r.thm2_delta);
+  }
+}
+
+}  // namespace
+
+Command add_analyze(CLI::App& app) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  auto* sub = app.add_subcommand("analyze", "Sharpness, weighted TV, knots and the bounds of a net");
+  sub->add_option("--net", args->net_path, "network file (.json or .npz)")->required();
+  sub->add_option("--data", args->data_path, "data CSV (x,y or x1..xd,y)")->required();
+  sub->add_option("--eta", args->eta, "step size: adds 2/eta, 1/eta - 1/2 and the stability verdict")
+      ->check(kPositiveFinite);
+  sub->add_flag("--json", args->json, "print one JSON object");
+  sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
+  return [args] {
+    const ShallowReluNet net = io::read_net(args->net_path);
+    const Dataset data = io::read_csv(args->data_path);
+    require(data.dim() == net.input_dim(),
+            args->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
+                args->net_path + " expects " + std::to_string(net.input_dim()));
+    const auto backend = make_backend("cpu", RunContext{args->threads});
+    const StabilityReport report = analyze_net(*backend, net, data, args->eta);
+    if (args->json) {
+      std::cout << report_to_json(report).dump() << "\n";
+    } else {
+      print_text(report);
+    }
+  };
+}
+
+}  // namespace relustab::cli

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// The subcommands of the relustab command line. Each registers its options on a CLI11 app and returns
+// the function that runs it; they only parse, call the library and print.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace relustab::cli {
+
+using Command = std::function<void()>;
+
+Command add_train(CLI::App& app);
+Command add_analyze(CLI::App& app);
+Command add_weight(CLI::App& app);
+Command add_data(CLI::App& app);
+Command add_demo(CLI::App& app);
+
+}  // namespace relustab::cli

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#include "common.h"
+
+#include <cmath>
+
+#include <unistd.h>
+
+namespace relustab::cli {
+
+nlohmann::ordered_json number_or_null(double value) {
+  if (std::isfinite(value)) return value;
+  return nullptr;
+}
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+nlohmann::ordered_json report_to_json(const StabilityReport& r) {
+  nlohmann::ordered_json j;
+  j["n"] = r.n;
+  j["input_dim"] = r.input_dim;
+  j["width"] = r.width;
+  j["loss"] = r.loss;
+  j["mse_clean"] = number_or_null(r.mse_clean);
+  j["sharpness"] = r.sharpness.value;
+  j["sharpness_residual"] = r.sharpness.residual;
+  j["sharpness_converged"] = r.sharpness.converged;
+  j["gn_sharpness"] = r.gn_sharpness.value;
+  j["gn_sharpness_residual"] = r.gn_sharpness.residual;
+  j["gn_sharpness_converged"] = r.gn_sharpness.converged;
+  j["weighted_tv"] = number_or_null(r.weighted_tv);
+  j["weighted_norm"] = r.weighted_norm;
+  j["lemma4_bound"] = r.lemma4_bound;
+  j["per_implementation_bound"] = r.per_implementation_bound;
+  j["knots"] = r.knots >= 0 ? nlohmann::ordered_json(r.knots) : nlohmann::ordered_json(nullptr);
+  j["neurons_on_data"] = r.neurons_on_data;
+  j["max_abs_x"] = r.max_abs_x;
+  if (r.eta) {
+    j["eta"] = *r.eta;
+    j["two_over_eta"] = r.two_over_eta;
+    j["thm1_rhs"] = r.thm1_rhs;
+    j["stable"] = r.stable;
+    j["noninterpolating_bound"] = r.noninterpolating_bound;
+    j["thm2_delta"] = number_or_null(r.thm2_delta);
+  }
+  return j;
+}
+
+}  // namespace relustab::cli

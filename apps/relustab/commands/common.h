@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Small helpers shared by the commands: JSON for reports, number formatting, terminal detection.
+#pragma once
+
+#include <relustab/analysis/report.h>
+#include <relustab/core/error.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace relustab::cli {
+
+/// The JSON object of `relustab analyze --json` (key names are the contract of DESIGN.md).
+nlohmann::ordered_json report_to_json(const StabilityReport& report);
+
+/// A finite double as JSON number, NaN as null (JSON has no NaN).
+nlohmann::ordered_json number_or_null(double value);
+
+/// True when standard error is a terminal (progress lines go there only then).
+bool stderr_is_terminal();
+
+}  // namespace relustab::cli
+
+#include <CLI/CLI.hpp>
+
+namespace relustab::cli {
+
+/// CLI11 validator: a finite number > 0 (CLI::PositiveNumber lets NaN through).
+inline const CLI::Validator kPositiveFinite(
+    [](std::string& text) -> std::string {
+      double value = 0.0;
+      if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value <= 0.0) {
+        return "expected a finite number > 0, got '" + text + "'";
+      }
+      return {};
+    },
+    "POSITIVE");
+
+/// CLI11 validator: a finite number >= 0.
+inline const CLI::Validator kNonNegativeFinite(
+    [](std::string& text) -> std::string {
+      double value = 0.0;
+      if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value < 0.0) {
+        return "expected a finite number >= 0, got '" + text + "'";
+      }
+      return {};
+    },
+    "NONNEGATIVE");
+
+}  // namespace relustab::cli

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// relustab train: GD / SGD on a CSV data set; writes net.json, log.csv and summary.json to --out.
+#include "commands.h"
+#include "common.h"
+
+#include <relustab/core/rng.h>
+#include <relustab/io/atomic_file.h>
+#include <relustab/io/formats.h>
+#include <relustab/model/init.h>
+#include <relustab/train/trainer.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+namespace relustab::cli {
+namespace {
+
+struct TrainArgs {
+  std::string data_path;
+  std::string out_dir;
+  std::string init_net_path;
+  Index width = 0;
+  std::string init = "torch";
+  double init_scale = 1.0;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  bool quiet = false;
+  TrainOptions options;
+};
+
+std::string log_to_csv(const std::vector<LogRow>& log) {
+  std::ostringstream out;
+  out.precision(17);
+  out << "step,eta,loss,mse_clean,sharpness,sharpness_residual\n";
+  for (const LogRow& row : log) {
+    out << row.step << ',' << row.eta << ',' << row.loss << ',' << row.mse_clean << ','
+        << row.sharpness << ',' << row.sharpness_residual << '\n';
+  }
+  return out.str();
+}
+
+void prepare_output_directory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  require(!ec && std::filesystem::is_directory(dir),
+          "--out " + dir + ": cannot create the output directory (" + ec.message() + ")");
+}
+
+}  // namespace
+
+Command add_train(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* sub = app.add_subcommand("train", "Train a two-layer ReLU net with GD or SGD");
+  sub->add_option("--data", a->data_path, "data CSV (x,y or x1..xd,y[,y_clean])")->required();
+  sub->add_option("--out", a->out_dir, "output directory (net.json, log.csv, summary.json)")
+      ->required();
+  sub->add_option("--width", a->width, "number of hidden neurons k")->check(CLI::PositiveNumber);
+  sub->add_option("--init-net", a->init_net_path, "start from this net (.json/.npz) instead");
+  sub->add_option("--lr", a->options.schedule.eta, "step size eta")->required()->check(kPositiveFinite);
+  sub->add_option("--steps", a->options.stop.max_steps, "maximum number of steps")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--seed", a->seed, "seed of the initialisation and of the SGD batches")
+      ->capture_default_str();
+  sub->add_option("--batch", a->options.batch_size, "SGD batch size (0: full-batch GD)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--init", a->init, "torch | kaiming | scaled | balanced")->capture_default_str();
+  sub->add_option("--init-scale", a->init_scale, "scale for --init scaled / balanced")
+      ->check(kPositiveFinite)->capture_default_str();
+  sub->add_option("--tol", a->options.stop.loss_tol, "converged when loss < tol ...")
+      ->check(kNonNegativeFinite)->capture_default_str();
+  sub->add_option("--patience", a->options.stop.patience, "... for this many consecutive steps")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--warmup-from", a->options.schedule.warmup_from, "warm-up start step size")
+      ->check(kPositiveFinite);
+  sub->add_option("--warmup-steps", a->options.schedule.warmup_steps, "warm-up length in steps")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--switch-factor", a->options.schedule.switch_factor,
+                  "multiply eta by this when the loss first drops below --switch-below")
+      ->check(kPositiveFinite);
+  sub->add_option("--switch-below", a->options.schedule.switch_below_loss, "loss threshold")
+      ->check(kNonNegativeFinite);
+  a->options.log_every = 1000;
+  sub->add_option("--log-every", a->options.log_every, "log every N steps (0: only the end)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_flag("!--no-log-sharpness", a->options.log_sharpness, "do not measure sharpness in logs");
+  sub->add_option("--threads", a->threads, "threads")->check(CLI::PositiveNumber);
+  sub->add_flag("--quiet", a->quiet, "no progress line");
+  return [a] {
+    const Dataset data = io::read_csv(a->data_path);
+    Rng rng(a->seed);
+    ShallowReluNet net;
+    if (!a->init_net_path.empty()) {
+      net = io::read_net(a->init_net_path);
+      require(data.dim() == net.input_dim(),
+              a->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
+                  a->init_net_path + " expects " + std::to_string(net.input_dim()));
+    } else {
+      require(a->width >= 1, "--width: expected an integer >= 1 (or --init-net)");
+      net = initialize(data.dim(), a->width, parse_init_kind(a->init), a->init_scale, rng);
+    }
+    TrainOptions options = a->options;
+    options.seed = a->seed;
+    if (options.log_every == 0) options.log_every = std::max<std::int64_t>(options.stop.max_steps, 1);
+    prepare_output_directory(a->out_dir);
+    const bool show_progress = !a->quiet && stderr_is_terminal();
+    const auto backend = make_backend("cpu", RunContext{a->threads});
+    const TrainResult result = train(*backend, net, data, options, [&](const LogRow& row) {
+      if (!show_progress) return;
+      std::fprintf(stderr, "\rstep %lld  eta %.4g  loss %.4e  sharpness %.5g   ",
+                   static_cast<long long>(row.step), row.eta, row.loss, row.sharpness);
+      std::fflush(stderr);
+    });
+    if (show_progress) std::fprintf(stderr, "\n");
+
+    nlohmann::ordered_json meta;
+    meta["eta"] = options.schedule.eta;
+    meta["seed"] = a->seed;
+    meta["outcome"] = std::string(outcome_name(result.outcome));
+    meta["steps"] = result.steps;
+    nlohmann::ordered_json summary = meta;
+    summary["final_loss"] = number_or_null(result.final_loss);
+    summary["switch_step"] = result.switch_step;
+    summary["batch"] = options.batch_size;
+    summary["init"] = a->init_net_path.empty() ? a->init : a->init_net_path;
+    summary["width"] = net.width();
+    summary["n"] = data.n();
+    summary["data"] = a->data_path;
+    if (!result.log.empty()) {
+      summary["final_sharpness"] = number_or_null(result.log.back().sharpness);
+      summary["final_mse_clean"] = number_or_null(result.log.back().mse_clean);
+    }
+    const std::filesystem::path dir(a->out_dir);
+    io::write_net_json((dir / "net.json").string(), result.net, meta.dump());
+    io::write_file_atomically((dir / "log.csv").string(), log_to_csv(result.log));
+    io::write_file_atomically((dir / "summary.json").string(), summary.dump(2) + "\n");
+    std::printf("%s after %lld steps, loss %.6g; wrote %s\n", std::string(outcome_name(result.outcome)).c_str(),
+                static_cast<long long>(result.steps), result.final_loss, a->out_dir.c_str());
+  };
+}
+
+}  // namespace relustab::cli

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Everything the theory says about one trained net on its data, in one struct (what `analyze` prints).
+#pragma once
+
+#include <relustab/backend/backend.h>
+#include <relustab/curvature/curvature.h>
+
+#include <optional>
+
+namespace relustab {
+
+/// Relative tolerance under which a pre-activation counts as exactly 0, i.e. the neuron's knot (or
+/// hyperplane) sits on a data point. GD that interpolates typically leaves such neurons at |z| ~ 1e-9
+/// relative (SPEC.md 2.2, practical note), so exact zero tests would miss them.
+inline constexpr double kKinkRelativeTolerance = 1e-7;
+
+/// Number of neurons i whose pre-activation W1_i . x_j + b1_i vanishes (relative to |W1_i . x_j| +
+/// |b1_i|) at some sample j: there the loss is not twice differentiable (Theorem 2's setting).
+Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
+                            double relative_tolerance = kKinkRelativeTolerance);
+
+struct StabilityReport {
+  Index n = 0;
+  Index input_dim = 0;
+  Index width = 0;
+  double loss = 0.0;          ///< 1/(2n) sum r^2
+  double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< vs the clean target, if known
+  double max_abs_x = 0.0;     ///< R = max_j ||x_j||_inf (d = 1: max |x_j|)
+  EigenResult sharpness;      ///< largest algebraic eigenvalue of the exact Hessian
+  EigenResult gn_sharpness;   ///< largest eigenvalue of the Gauss-Newton matrix
+  double weighted_tv = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only
+  double weighted_norm = 0.0;
+  double lemma4_bound = 0.0;             ///< 1 + 2 weighted_tv (d = 1) or 1 + 2 weighted_norm
+  double per_implementation_bound = 0.0;
+  Index knots = -1;                      ///< d = 1: distinct knots inside the data range
+  Index neurons_on_data = 0;             ///< see count_neurons_on_data
+
+  // Present when a step size is given.
+  std::optional<double> eta;
+  double two_over_eta = 0.0;
+  double thm1_rhs = 0.0;                 ///< 1/eta - 1/2
+  bool stable = false;                   ///< sharpness <= 2/eta
+  double noninterpolating_bound = 0.0;   ///< SPEC.md 1.7
+  double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
+};
+
+/// Analyses `net` on `data`: loss, both sharpnesses with residuals, function-space quantities and,
+/// when `eta` is given, the bounds of Theorems 1 and 2 and the non-interpolating bound.
+StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                            std::optional<double> eta, const SharpnessOptions& options = {});
+
+}  // namespace relustab

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what relustab needs on a fresh Debian 12 machine (Debian packages with apt-get, Python packages
+# with pip into the project-local .venv) and builds it into build/release. Safe to run again: it only
+# installs what is missing and rebuilds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(
+  build-essential cmake ninja-build pkg-config
+  libeigen3-dev libspectra-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libgtest-dev libgmock-dev
+  python3 python3-venv python3-pip
+)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python for figures and for tests that compare with numpy: a project-local virtual environment built
+# from Debian's interpreter, so nothing depends on whatever python3 happens to be first on PATH.
+if [ ! -x .venv/bin/python ]; then
+  /usr/bin/python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import numpy" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+fi
+
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release

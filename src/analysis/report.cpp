@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#include <relustab/analysis/report.h>
+
+#include <relustab/analysis/bounds.h>
+#include <relustab/analysis/function_space.h>
+#include <relustab/core/error.h>
+
+#include <cmath>
+#include <vector>
+
+namespace relustab {
+
+Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
+                            double relative_tolerance) {
+  Index count = 0;
+  for (Index i = 0; i < net.width(); ++i) {
+    const auto w = net.W1().row(i);
+    const double b = net.b1()[i];
+    for (Index j = 0; j < X.rows(); ++j) {
+      const double dot = X.row(j).dot(w);
+      const double scale = X.row(j).cwiseAbs().dot(w.cwiseAbs()) + std::abs(b);
+      if (scale > 0.0 && std::abs(dot + b) <= relative_tolerance * scale) {
+        ++count;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
+StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                            std::optional<double> eta, const SharpnessOptions& options) {
+  validate_dataset(data, "data");
+  require(data.dim() == net.input_dim(),
+          "data: expected input dimension " + std::to_string(net.input_dim()) +
+              " (the network's), got " + std::to_string(data.dim()));
+  StabilityReport report;
+  report.n = data.n();
+  report.input_dim = net.input_dim();
+  report.width = net.width();
+  report.loss = backend.loss_and_grad(net, data, {}, nullptr);
+  if (data.has_clean()) report.mse_clean = (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
+  report.max_abs_x = data.X.cwiseAbs().maxCoeff();
+  report.sharpness = sharpness(backend, net, data, options);
+  report.gn_sharpness = gn_sharpness(backend, net, data, options);
+  report.weighted_norm = weighted_norm(net, data.X);
+  report.per_implementation_bound = per_implementation_bound(net, data);
+  report.neurons_on_data = count_neurons_on_data(net, data.X);
+
+  std::vector<Knot> net_knots;
+  if (net.input_dim() == 1) {
+    const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
+    const EmpiricalWeight g(inputs);
+    report.weighted_tv = weighted_tv(net, g);
+    net_knots = knots(net);
+    report.knots = count_knots_in_range(net_knots, g.x_min(), g.x_max());
+    report.lemma4_bound = lemma4_bound(report.weighted_tv);
+  } else {
+    report.lemma4_bound = lemma4_bound(report.weighted_norm);
+  }
+
+  if (eta) {
+    report.eta = *eta;
+    report.two_over_eta = two_over_eta(*eta);
+    report.thm1_rhs = thm1_rhs(*eta);
+    report.stable = report.sharpness.value <= report.two_over_eta;
+    report.noninterpolating_bound = noninterpolating_bound(*eta, report.max_abs_x, report.loss);
+    if (net.input_dim() == 1) {
+      // L in Theorem 2 counts the knots of f; every knot with a non-zero jump counts, wherever it is.
+      const Index all_knots = count_knots_in_range(net_knots, -INFINITY, INFINITY);
+      report.thm2_delta = thm2_delta(*eta, net.width(), all_knots, data.n(),
+                                     net.theta().cwiseAbs().maxCoeff(), report.max_abs_x);
+    }
+  }
+  return report;
+}
+
+}  // namespace relustab

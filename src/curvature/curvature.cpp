@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+// Dense curvature matrices built from explicit formulas (SPEC.md 1.2), and the sharpness drivers.
+#include <relustab/curvature/curvature.h>
+
+#include <relustab/core/error.h>
+
+#include <string>
+
+namespace relustab {
+namespace {
+
+void require_compatible(const ShallowReluNet& net, const Dataset& data, const char* what) {
+  require(net.n_params() >= 1, std::string(what) + ": the net is empty (width 0)");
+  require(data.n() >= 1, std::string(what) + ": expected a data set with at least one sample");
+  require(data.dim() == net.input_dim(), std::string(what) + ": data: expected input dimension " +
+                                             std::to_string(net.input_dim()) + " (the net's), got " +
+                                             std::to_string(data.dim()));
+  require(data.y.size() == data.n(), std::string(what) + ": data: expected " +
+                                         std::to_string(data.n()) + " targets, got " +
+                                         std::to_string(data.y.size()));
+}
+
+/// Pre-activations W1_i . x_j + b1_i, n x k. Neuron i counts as active at x_j when this is > 0
+/// (relu'(0) = 0: a neuron exactly at a kink is off, DESIGN.md "Numerical conventions").
+RowMatrix pre_activations(const ShallowReluNet& net, const Dataset& data) {
+  RowMatrix pre = data.X * net.W1().transpose();
+  pre.rowwise() += net.b1().transpose();
+  return pre;
+}
+
+void require_dense_max(const SharpnessOptions& options) {
+  require(options.dense_max >= 0, "dense_max: expected an integer >= 0, got " +
+                                      std::to_string(options.dense_max));
+}
+
+EigenResult hessian_extreme(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                            const SharpnessOptions& options, Which which) {
+  require_dense_max(options);
+  if (net.n_params() <= options.dense_max) {
+    return dense_extreme_eigenpair(dense_hessian(net, data), which);
+  }
+  const auto op = backend.curvature(net, data, CurvatureKind::Hessian);
+  return lanczos(*op, which, options.lanczos);
+}
+
+}  // namespace
+
+Matrix tangent_features(const ShallowReluNet& net, const Dataset& data) {
+  require_compatible(net, data, "tangent_features");
+  const Index n = data.n();
+  const Index d = net.input_dim();
+  const Index k = net.width();
+  const RowMatrix pre = pre_activations(net, data);
+  Matrix Phi = Matrix::Zero(net.n_params(), n);
+  for (Index j = 0; j < n; ++j) {
+    for (Index i = 0; i < k; ++i) {
+      if (pre(j, i) > 0.0) {
+        // d f / d W1_ic = w2_i x_jc and d f / d b1_i = w2_i on the active side; 0 otherwise.
+        for (Index c = 0; c < d; ++c) Phi(i * d + c, j) = net.w2()[i] * data.X(j, c);
+        Phi(net.offset_b1() + i, j) = net.w2()[i];
+        Phi(net.offset_w2() + i, j) = pre(j, i);
+      }
+    }
+    Phi(net.offset_b2(), j) = 1.0;
+  }
+  return Phi;
+}
+
+Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data) {
+  require_compatible(net, data, "gauss_newton_matrix");
+  const Matrix Phi = tangent_features(net, data);
+  Matrix G = Matrix::Zero(Phi.rows(), Phi.rows());
+  G.selfadjointView<Eigen::Lower>().rankUpdate(Phi, 1.0 / static_cast<double>(data.n()));
+  G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
+  return G;
+}
+
+Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data) {
+  require_compatible(net, data, "dense_hessian");
+  const Index n = data.n();
+  const Index d = net.input_dim();
+  const Index k = net.width();
+  Matrix H = gauss_newton_matrix(net, data);
+  // Second-order term (1/n) sum_j r_j Hess_theta f(x_j) (SPEC.md 1.2): per neuron, the only non-zero
+  // entries couple w2_i with W1_i (value 1{active} x_j) and with b1_i (value 1{active}).
+  const RowMatrix pre = pre_activations(net, data);
+  const Vec residual = pre.cwiseMax(0.0) * net.w2() + Vec::Constant(n, net.b2()) - data.y;
+  const double inv_n = 1.0 / static_cast<double>(n);
+  for (Index i = 0; i < k; ++i) {
+    const Index w2_row = net.offset_w2() + i;
+    const Index b1_row = net.offset_b1() + i;
+    double b1_entry = 0.0;
+    Vec w1_entries = Vec::Zero(d);
+    for (Index j = 0; j < n; ++j) {
+      if (pre(j, i) > 0.0) {
+        b1_entry += residual[j];
+        w1_entries += residual[j] * data.X.row(j).transpose();
+      }
+    }
+    H(w2_row, b1_row) += inv_n * b1_entry;
+    H(b1_row, w2_row) += inv_n * b1_entry;
+    for (Index c = 0; c < d; ++c) {
+      H(w2_row, i * d + c) += inv_n * w1_entries[c];
+      H(i * d + c, w2_row) += inv_n * w1_entries[c];
+    }
+  }
+  return H;
+}
+
+Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data) {
+  require_compatible(net, data, "gram_matrix");
+  const Index n = data.n();
+  // K_jl = (1/n) [1 + sum_i (w2_i^2 a_ij a_il (x_j . x_l + 1) + relu_ij relu_il)] (SPEC.md 1.2),
+  // assembled from n x k factors rather than from Phi, so it is an independent route to the spectrum.
+  const RowMatrix pre = pre_activations(net, data);
+  const RowMatrix gated_w2 =
+      (pre.array() > 0.0).cast<double>().rowwise() * net.w2().transpose().array();
+  const RowMatrix relu = pre.cwiseMax(0.0);
+  Matrix inputs_kernel = data.X * data.X.transpose();
+  inputs_kernel.array() += 1.0;
+  Matrix K = (gated_w2 * gated_w2.transpose()).cwiseProduct(inputs_kernel) +
+             relu * relu.transpose();
+  K.array() += 1.0;
+  K /= static_cast<double>(n);
+  return K;
+}
+
+EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                      const SharpnessOptions& options) {
+  return hessian_extreme(backend, net, data, options, Which::LargestAlgebraic);
+}
+
+EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
+                                   const Dataset& data, const SharpnessOptions& options) {
+  return hessian_extreme(backend, net, data, options, Which::SmallestAlgebraic);
+}
+
+EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                         const SharpnessOptions& options) {
+  require_dense_max(options);
+  const auto op = backend.curvature(net, data, CurvatureKind::GaussNewton);
+  if (data.n() > options.dense_max) return lanczos(*op, Which::LargestAlgebraic, options.lanczos);
+
+  // Phi Phi^T / n and K = Phi^T Phi / n share their non-zero eigenvalues: if K u = lambda u then
+  // (Phi Phi^T / n)(Phi u) = lambda (Phi u). lambda_max > 0 always (the b2 row of Phi is all ones,
+  // so K >= 11^T / n), hence Phi u != 0.
+  const EigenResult gram = dense_extreme_eigenpair(gram_matrix(net, data), Which::LargestAlgebraic);
+  EigenResult result;
+  result.value = gram.value;
+  result.vector = tangent_features(net, data) * gram.vector;
+  result.vector /= result.vector.norm();
+  Vec applied;
+  op->apply(result.vector, applied);
+  result.residual = (applied - result.value * result.vector).norm();
+  result.converged = gram.converged;
+  result.iterations = 0;
+  return result;
+}
+
+}  // namespace relustab

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// Runs the relustab executable from tests and captures its exit code and output.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace relustab::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// A fresh temporary directory removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("relustab-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string write(const std::string& name, const std::string& contents) const {
+    std::ofstream(file(name), std::ios::binary) << contents;
+    return file(name);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Path of the relustab binary under test (set by CTest), or empty.
+inline std::string relustab_bin() {
+  const char* bin = std::getenv("RELUSTAB_BIN");
+  return bin == nullptr ? std::string() : std::string(bin);
+}
+
+/// Runs `relustab <args>` (args is a shell-quoted string) with stdin closed.
+inline CommandResult run_relustab(const std::string& args) {
+  TempDir tmp;
+  const std::string out = tmp.file("stdout"), err = tmp.file("stderr");
+  const std::string cmd =
+      "'" + relustab_bin() + "' " + args + " </dev/null >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+}  // namespace relustab::test

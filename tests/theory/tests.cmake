@@ -1,0 +1,2 @@
+# Theorems checked on real training runs.
+relustab_add_test(test_theorem1_runs theory/test_theorem1_runs.cpp)
