@@ -18,26 +18,32 @@ namespace relustab {
 namespace {
 
 // The stopping rule leaves loss < kLossTol. Away from an exact minimum the Hessian differs from the
-// Gauss-Newton matrix by at most sqrt(1 + R^2) sqrt(2 L) (SPEC.md 1.7), about 2e-5 here; the last
+// Gauss-Newton matrix by at most sqrt(1 + R^2) sqrt(2 L) (SPEC.md 1.7), about 2e-4 here, below 1e-4 of 2/eta on this grid; the last
 // steps of GD at the edge of stability oscillate around the minimum by a similar relative amount.
-constexpr double kLossTol = 1e-10;
+constexpr double kLossTol = 1e-8;
 constexpr double kSharpnessSlack = 1e-3;
 
 TEST(Theorem1OnRuns, StableInterpolatingMinimaObeyTheBounds) {
-  Rng rng(2021);
-  Rng input_rng = rng.split(1), noise_rng = rng.split(2), init_rng = rng.split(3);
-  const RowMatrix X = sample_inputs(InputLaw::Grid, 10, 1, input_rng, -1.0, 1.0);
-  const Dataset data = make_dataset(X, parse_target("sin3", 1, noise_rng), 0.1, noise_rng);
+  // The same data and initialisation as `relustab data --n 10 --target cubic --noise 0 --seed 5` and
+  // `relustab train --init torch --seed 1`, so a failure can be replayed from the command line.
+  Rng data_rng(5);
+  Rng input_rng = data_rng.split(1), target_rng = data_rng.split(2), noise_rng = data_rng.split(3);
+  Rng init_rng(1);
+  // A smooth clean target: GD from PyTorch's initialisation reaches interpolation within the step
+  // limit over most of the grid, and mostly without knots pinned on data points (with noisy labels
+  // nearly every interpolating run pins some, which is Theorem 2's case).
+  const RowMatrix X = sample_inputs(InputLaw::Uniform, 10, 1, input_rng, -1.0, 1.0);
+  const Dataset data = make_dataset(X, parse_target("cubic", 1, target_rng), 0.0, noise_rng);
   const ShallowReluNet init = initialize(1, 100, InitKind::TorchUniform, 1.0, init_rng);
   const auto backend = make_backend("cpu");
   const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
   const EmpiricalWeight g(inputs);
 
   int interpolating_checked = 0;
-  for (double eta : {0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0}) {
+  for (double eta : {0.05, 0.1, 0.12, 0.15, 0.2, 0.3}) {
     TrainOptions options;
     options.schedule.eta = eta;
-    options.stop.max_steps = 400000;
+    options.stop.max_steps = 300000;
     options.stop.loss_tol = kLossTol;
     options.stop.patience = 200;
     options.log_every = 0;
