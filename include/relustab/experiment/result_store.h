@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// The results database of an experiment directory (SQLite, WAL mode). Part of relustab::store.
+#pragma once
+
+#include <relustab/experiment/run_result.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace relustab::store {
+
+/// Schema version written by this build. A database with a newer version is refused.
+inline constexpr int kSchemaVersion = 1;
+
+struct RunRow {
+  std::int64_t id = 0;
+  std::string key;
+  std::string config_json;  ///< canonical_json of the run
+  RunStatus status = RunStatus::Pending;
+  std::string reason;
+};
+
+struct StoreSummary {
+  std::int64_t total = 0, pending = 0, running = 0, done = 0, failed = 0;
+  std::string experiment_name;
+};
+
+/// DIR/results.sqlite. Tables (schema 1):
+///   meta(key PRIMARY KEY, value)                         schema_version, experiment (JSON), name
+///   runs(id PRIMARY KEY, key UNIQUE, config JSON, status, reason, attempts, completions,
+///        backend, wall_seconds, started_at, finished_at)
+///   params(run_id, key, value)                           one row per parameter (for queries)
+///   metrics(run_id, metric, value, PRIMARY KEY(run_id, metric))
+///   logs(run_id, step, metric, value)
+///   nets(run_id PRIMARY KEY, net JSON)
+/// One writer at a time (an exclusive lock file DIR/results.lock held while open for writing).
+class ResultStore {
+ public:
+  /// Opens (creating with `create`) the database of `dir`. Throws InputError naming the file when it
+  /// is not a relustab database, has a newer schema, or is locked by another writer.
+  static std::unique_ptr<ResultStore> open(const std::string& dir, bool create);
+  virtual ~ResultStore() = default;
+
+  /// Records the experiment and inserts every run not yet present as pending (idempotent: re-running
+  /// the same sweep adds nothing). Throws InputError if the directory holds a different experiment.
+  virtual void register_runs(const std::string& experiment_json, std::string_view name,
+                             std::span<const RunConfig> runs) = 0;
+  /// Runs left running by a process that died go back to pending.
+  virtual void reset_in_flight() = 0;
+  /// Pending runs in id order.
+  virtual std::vector<RunRow> pending_runs() = 0;
+  /// Marks runs running and counts an attempt, in one transaction.
+  virtual void mark_running(std::span<const std::int64_t> ids) = 0;
+  /// Stores finished runs (status, metrics, logs, net) in one transaction. A run already done is not
+  /// overwritten.
+  virtual void write_results(std::span<const RunResult> results) = 0;
+  virtual StoreSummary summary() = 0;
+  virtual std::vector<RunRow> runs() = 0;
+  /// Tidy CSV: one row per run with id, key, status, reason, every parameter and every metric.
+  virtual std::string export_csv() = 0;
+  /// Copies the finished runs of another experiment directory (a shard) into this one.
+  virtual std::int64_t merge_from(const std::string& other_dir) = 0;
+};
+
+}  // namespace relustab::store

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// One run of an experiment as plain typed values, and the table of its parameters.
+#pragma once
+
+#include <relustab/core/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace relustab {
+
+/// Everything one training run needs. A run's result depends on these values only (not on the
+/// number of jobs or ranks, nor on the order in which runs execute).
+struct RunConfig {
+  // [data]: generated (data.file empty) or read from a CSV file.
+  std::string data_file;
+  std::int64_t n = 30;
+  std::int64_t dim = 1;
+  std::string inputs = "uniform";   ///< uniform | gaussian | laplace | grid
+  double lo = -1.0;
+  double hi = 1.0;
+  std::string target = "sin3";      ///< sin3 | cubic | abs | tent | sawtooth | zero | linear
+  double noise = 0.3;
+  std::uint64_t data_seed = 0;
+  // [model]
+  std::int64_t width = 100;
+  std::string init = "torch";       ///< torch | kaiming | scaled | balanced
+  double init_scale = 1.0;
+  // [optim]
+  std::int64_t batch = 0;           ///< 0: full-batch GD; else SGD batch size
+  double eta = 0.1;
+  double warmup_from = 0.0;
+  std::int64_t warmup_steps = 0;
+  double switch_factor = 1.0;
+  double switch_below = 0.0;
+  std::int64_t max_steps = 10000;
+  double loss_tol = 1e-6;
+  std::int64_t patience = 200;
+  double divergence_loss = 1e12;
+  // [measure]
+  std::int64_t log_every = 0;       ///< 0: no per-step log
+  bool log_sharpness = false;       ///< sharpness in each log row
+  bool final_analysis = true;       ///< sharpness, weighted TV, knots and bounds at the end
+  bool save_net = true;             ///< store the final network
+  // [run]
+  std::uint64_t seed = 0;           ///< initialisation and SGD batch stream
+};
+
+/// A parameter's value as written in a file or on the command line.
+using ParamValue = std::variant<std::int64_t, double, bool, std::string>;
+
+enum class ParamType { Int, UInt, Double, Bool, String };
+
+/// One entry of the parameter table: its dotted key ("optim.eta"), type, one line of help, and how
+/// to read and write it in a RunConfig. The TOML reader, validation, sweeps, the database columns and
+/// `relustab params` are all driven by this one table.
+struct ParamSpec {
+  std::string_view key;
+  ParamType type;
+  std::string_view help;
+  std::function<ParamValue(const RunConfig&)> get;
+  /// Sets the value; throws InputError naming the key if the value is out of range or of the wrong
+  /// type (an integer is accepted where a double is expected).
+  std::function<void(RunConfig&, const ParamValue&)> set;
+};
+
+/// The parameter table, in a fixed order.
+std::span<const ParamSpec> run_parameters();
+
+/// The spec for `key`, or nullptr.
+const ParamSpec* find_parameter(std::string_view key);
+
+/// Canonical JSON of a run's configuration: every parameter of the table in table order, numbers in
+/// shortest round-trip form. Equal configs give equal strings.
+std::string canonical_json(const RunConfig& config);
+
+/// A stable identifier of a run: 16 hex digits of a 64-bit FNV-1a hash of canonical_json().
+std::string run_key(const RunConfig& config);
+
+/// Cross-field validation (e.g. lo < hi, width >= 1, eta > 0); throws InputError naming the key.
+void validate_run_config(const RunConfig& config);
+
+}  // namespace relustab

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// The sweep engine: runs an experiment's pending runs on a pool of threads, writing results in
+// batches through one writer, so that a killed sweep resumes where it stopped.
+#pragma once
+
+#include <relustab/experiment/result_store.h>
+#include <relustab/experiment/run_result.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace relustab {
+
+struct SweepOptions {
+  int jobs = 1;                    ///< worker threads; each run is single-threaded
+  int shard_index = 0;             ///< --shard i/N: run only runs whose position p has p % N == i
+  int shard_count = 1;
+  std::int64_t write_batch = 64;   ///< results per database transaction ...
+  double write_interval_s = 0.5;   ///< ... or at least this often
+};
+
+struct SweepProgress {
+  std::int64_t total = 0;          ///< runs of this sweep (this shard)
+  std::int64_t done = 0;           ///< finished, including those finished by earlier invocations
+  std::int64_t failed = 0;
+  std::int64_t running = 0;
+  double elapsed_s = 0.0;
+  double eta_s = -1.0;             ///< estimated seconds left, -1 when unknown
+};
+using SweepProgressCallback = std::function<void(const SweepProgress&)>;
+
+/// A source of work and a sink of results, so the same scheduling serves threads, MPI ranks and
+/// tests. The local implementation wraps a ResultStore; the MPI one forwards to rank 0.
+class RunQueue {
+ public:
+  virtual ~RunQueue() = default;
+  /// Up to `max_runs` runs to do now (marked running); empty when none are left.
+  virtual std::vector<store::RunRow> take(std::int64_t max_runs) = 0;
+  /// Hands back finished runs (the queue batches the writes).
+  virtual void finish(std::vector<RunResult> results) = 0;
+};
+
+/// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left
+/// in flight by a killed process, takes work in small batches, executes each with execute_run, and
+/// writes results in batches from one writer. Returns the final progress.
+SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
+                        const DataFileLoader& load_data, const SweepProgressCallback& progress = {});
+
+}  // namespace relustab
