@@ -40,6 +40,11 @@ class RunQueue {
   virtual void finish(std::vector<RunResult> results) = 0;
 };
 
+/// Executes runs taken from `queue` on `jobs` threads (each run single-threaded, via execute_run)
+/// until the queue is empty. A run whose execution throws is finished as Failed with the message.
+/// This is the worker loop shared by threads on one machine and by every MPI rank.
+void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data);
+
 /// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left
 /// in flight by a killed process, takes work in small batches, executes each with execute_run, and
 /// writes results in batches from one writer. Returns the final progress.

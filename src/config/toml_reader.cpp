@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+// Placeholder until the TOML reader lands.

@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+#include <relustab/experiment/experiment.h>
