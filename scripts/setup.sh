@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 debian_packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libspectra-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libtomlplusplus-dev libsqlite3-dev sqlite3 libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev
   python3 python3-venv python3-pip
 )

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   commands.push_back(relustab::cli::add_weight(app));
   commands.push_back(relustab::cli::add_data(app));
   commands.push_back(relustab::cli::add_demo(app));
+  commands.push_back(relustab::cli::add_sweep(app, &argc, &argv));
+  commands.push_back(relustab::cli::add_status(app));
+  commands.push_back(relustab::cli::add_export(app));
+  commands.push_back(relustab::cli::add_merge(app));
   std::string known;
   bool is_known = false;
   for (const auto* sub : app.get_subcommands({})) {

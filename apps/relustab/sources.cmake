@@ -5,4 +5,7 @@ target_sources(relustab PRIVATE
   apps/relustab/commands/train.cpp
   apps/relustab/commands/weight.cpp
   apps/relustab/commands/data.cpp
-  apps/relustab/commands/demo.cpp)
+  apps/relustab/commands/demo.cpp
+  apps/relustab/commands/sweep.cpp)
+# `status` reads the results database read-only, without the store's writer lock, while a sweep runs.
+target_link_libraries(relustab PRIVATE SQLite::SQLite3)

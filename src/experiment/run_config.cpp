@@ -1,2 +1,344 @@
 // SPDX-License-Identifier: MIT
+// The parameter table of a run (keys, types, range checks), its canonical JSON and its key.
 #include <relustab/experiment/run_config.h>
+
+#include <relustab/core/error.h>
+#include <relustab/core/rng.h>
+#include <relustab/data/generators.h>
+#include <relustab/model/init.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace relustab {
+namespace {
+
+std::string value_type_name(const ParamValue& value) {
+  switch (value.index()) {
+    case 0: return "integer";
+    case 1: return "float";
+    case 2: return "boolean";
+    default: return "string";
+  }
+}
+
+[[noreturn]] void throw_type_error(std::string_view key, std::string_view expected,
+                                   const ParamValue& value) {
+  throw InputError("key '" + std::string(key) + "' expects " + std::string(expected) + ", got " +
+                   value_type_name(value));
+}
+
+[[noreturn]] void throw_range_error(std::string_view key, std::string_view expected,
+                                    const ParamValue& value) {
+  throw InputError("key '" + std::string(key) + "' expects " + std::string(expected) + ", got " +
+                   format_param_value(value));
+}
+
+/// Lower bound of a numeric parameter; `inclusive` false means the bound itself is rejected.
+struct Bound {
+  double value;
+  bool inclusive;
+};
+
+std::string bound_text(const char* noun, Bound bound) {
+  return std::string(noun) + (bound.inclusive ? " >= " : " > ") +
+         format_param_value(ParamValue(bound.value));
+}
+
+std::int64_t int_value(std::string_view key, const ParamValue& value) {
+  if (const auto* v = std::get_if<std::int64_t>(&value)) return *v;
+  throw_type_error(key, "an integer", value);
+}
+
+ParamSpec int_param(std::string_view key, std::string_view help, std::int64_t RunConfig::*field,
+                    std::int64_t min) {
+  return {key, ParamType::Int, help,
+          [field](const RunConfig& c) { return ParamValue(c.*field); },
+          [key, field, min](RunConfig& c, const ParamValue& value) {
+            const std::int64_t v = int_value(key, value);
+            if (v < min) throw_range_error(key, "an integer >= " + std::to_string(min), value);
+            c.*field = v;
+          }};
+}
+
+ParamSpec uint_param(std::string_view key, std::string_view help, std::uint64_t RunConfig::*field) {
+  // Values travel as int64 (TOML integers are signed), so seeds above 2^63 - 1 are set in code only.
+  return {key, ParamType::UInt, help,
+          [field](const RunConfig& c) { return ParamValue(static_cast<std::int64_t>(c.*field)); },
+          [key, field](RunConfig& c, const ParamValue& value) {
+            const std::int64_t v = int_value(key, value);
+            if (v < 0) throw_range_error(key, "an integer >= 0", value);
+            c.*field = static_cast<std::uint64_t>(v);
+          }};
+}
+
+ParamSpec double_param(std::string_view key, std::string_view help, double RunConfig::*field,
+                       std::optional<Bound> lower) {
+  return {key, ParamType::Double, help,
+          [field](const RunConfig& c) { return ParamValue(c.*field); },
+          [key, field, lower](RunConfig& c, const ParamValue& value) {
+            double v = 0.0;
+            if (const auto* i = std::get_if<std::int64_t>(&value)) {
+              v = static_cast<double>(*i);
+            } else if (const auto* d = std::get_if<double>(&value)) {
+              v = *d;
+            } else {
+              throw_type_error(key, "a number", value);
+            }
+            const bool in_range =
+                std::isfinite(v) &&
+                (!lower || (lower->inclusive ? v >= lower->value : v > lower->value));
+            if (!in_range) {
+              throw_range_error(key, lower ? bound_text("a finite number", *lower) : "a finite number",
+                                value);
+            }
+            c.*field = v;
+          }};
+}
+
+ParamSpec bool_param(std::string_view key, std::string_view help, bool RunConfig::*field) {
+  return {key, ParamType::Bool, help,
+          [field](const RunConfig& c) { return ParamValue(c.*field); },
+          [key, field](RunConfig& c, const ParamValue& value) {
+            const auto* v = std::get_if<bool>(&value);
+            if (!v) throw_type_error(key, "a boolean", value);
+            c.*field = *v;
+          }};
+}
+
+/// A string parameter; `check` throws InputError for names it does not accept (its message is
+/// prefixed with the key).
+template <class Check>
+ParamSpec string_param(std::string_view key, std::string_view help, std::string RunConfig::*field,
+                       Check check) {
+  return {key, ParamType::String, help,
+          [field](const RunConfig& c) { return ParamValue(c.*field); },
+          [key, field, check](RunConfig& c, const ParamValue& value) {
+            const auto* v = std::get_if<std::string>(&value);
+            if (!v) throw_type_error(key, "a string", value);
+            try {
+              check(*v);
+            } catch (const InputError& e) {
+              throw InputError("key '" + std::string(key) + "': " + e.what());
+            }
+            c.*field = *v;
+          }};
+}
+
+std::vector<ParamSpec> build_parameter_table() {
+  const auto any_name = [](const std::string&) {};
+  const auto input_law = [](const std::string& name) { parse_input_law(name); };
+  const auto init_kind = [](const std::string& name) { parse_init_kind(name); };
+  // Only the name is checked here (in one dimension, where every target is defined); whether the
+  // target suits data.dim is a cross-field check in validate_run_config.
+  const auto target_name = [](const std::string& name) {
+    Rng unused(0);
+    parse_target(name, 1, unused);
+  };
+  constexpr Bound kPositive{0.0, false};
+  constexpr Bound kNonNegative{0.0, true};
+  using RC = RunConfig;
+  std::vector<ParamSpec> table;
+  table.push_back(string_param("data.file",
+                               "CSV data file (columns x..., y[, y_clean]); empty: generate the data",
+                               &RC::data_file, any_name));
+  table.push_back(int_param("data.n", "number of generated samples", &RC::n, 1));
+  table.push_back(int_param("data.dim", "input dimension d of generated data", &RC::dim, 1));
+  table.push_back(string_param("data.inputs", "input law: uniform, gaussian, laplace or grid",
+                               &RC::inputs, input_law));
+  table.push_back(double_param("data.lo", "lower end of the input interval (uniform, grid)",
+                               &RC::lo, std::nullopt));
+  table.push_back(double_param("data.hi", "upper end of the input interval (uniform, grid)",
+                               &RC::hi, std::nullopt));
+  table.push_back(string_param("data.target",
+                               "clean target: sin3, cubic, abs, tent, sawtooth, zero or linear",
+                               &RC::target, target_name));
+  table.push_back(double_param("data.noise", "standard deviation of the Gaussian label noise",
+                               &RC::noise, kNonNegative));
+  table.push_back(uint_param("data.seed", "seed of the generated inputs and noise", &RC::data_seed));
+  table.push_back(int_param("model.width", "number of hidden ReLU neurons k", &RC::width, 1));
+  table.push_back(string_param("model.init", "initialisation: torch, kaiming, scaled or balanced",
+                               &RC::init, init_kind));
+  table.push_back(double_param("model.init_scale", "scale of the scaled and balanced initialisations",
+                               &RC::init_scale, kPositive));
+  table.push_back(int_param("optim.batch", "SGD batch size; 0 (or >= n): full-batch GD", &RC::batch, 0));
+  table.push_back(double_param("optim.eta", "step size", &RC::eta, kPositive));
+  table.push_back(double_param("optim.warmup_from",
+                               "> 0: start the step size here and ramp geometrically to eta",
+                               &RC::warmup_from, kNonNegative));
+  table.push_back(int_param("optim.warmup_steps", "length of the warm-up ramp in steps",
+                            &RC::warmup_steps, 0));
+  table.push_back(double_param("optim.switch_factor",
+                               "multiply the step size by this once the loss falls below switch_below",
+                               &RC::switch_factor, kPositive));
+  table.push_back(double_param("optim.switch_below", "loss threshold of the step-size switch (0: never)",
+                               &RC::switch_below, kNonNegative));
+  table.push_back(int_param("optim.max_steps", "maximum number of steps", &RC::max_steps, 0));
+  table.push_back(double_param("optim.loss_tol", "converged once the loss stays below this ...",
+                               &RC::loss_tol, kNonNegative));
+  table.push_back(int_param("optim.patience", "... for this many consecutive steps", &RC::patience, 1));
+  table.push_back(double_param("optim.divergence_loss",
+                               "a loss above this (or not finite) ends the run as diverged",
+                               &RC::divergence_loss, kPositive));
+  table.push_back(int_param("measure.log_every", "log a row every this many steps (0: no log)",
+                            &RC::log_every, 0));
+  table.push_back(bool_param("measure.log_sharpness", "measure the sharpness in each log row",
+                             &RC::log_sharpness));
+  table.push_back(bool_param("measure.final_analysis",
+                             "sharpness, weighted TV, knots and bounds at the end", &RC::final_analysis));
+  table.push_back(bool_param("measure.save_net", "store the final network", &RC::save_net));
+  table.push_back(uint_param("run.seed", "seed of the initialisation and the SGD batches", &RC::seed));
+  return table;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char ch : text) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(ch));
+          out += escaped;
+        } else {
+          out += ch;  // UTF-8 passes through unchanged
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string format_param_value(const ParamValue& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  const double d = std::get<double>(value);
+  if (d == 0.0) return "0";  // one spelling for +0 and -0, which compare equal
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d);
+  return std::string(buffer.data(), result.ptr);
+}
+
+namespace detail {
+
+std::string json_value(const ParamSpec& spec, const ParamValue& value) {
+  std::string out;
+  if (spec.type == ParamType::UInt) {
+    if (const auto* i = std::get_if<std::int64_t>(&value)) {
+      return std::to_string(static_cast<std::uint64_t>(*i));
+    }
+  }
+  if (spec.type == ParamType::Double) {
+    if (const auto* i = std::get_if<std::int64_t>(&value)) {
+      return format_param_value(ParamValue(static_cast<double>(*i)));
+    }
+  }
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    append_json_string(out, *s);
+    return out;
+  }
+  return format_param_value(value);
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+}  // namespace detail
+
+std::span<const ParamSpec> run_parameters() {
+  static const std::vector<ParamSpec> table = build_parameter_table();
+  return table;
+}
+
+const ParamSpec* find_parameter(std::string_view key) {
+  for (const ParamSpec& spec : run_parameters()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string canonical_json(const RunConfig& config) {
+  std::string out = "{";
+  bool first = true;
+  for (const ParamSpec& spec : run_parameters()) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, spec.key);
+    out += ':';
+    out += detail::json_value(spec, spec.get(config));
+  }
+  out += '}';
+  return out;
+}
+
+namespace {
+
+std::uint64_t fnv1a_64(std::string_view text) {
+  constexpr std::uint64_t kOffsetBasis = 0xcbf29ce484222325ULL;
+  constexpr std::uint64_t kPrime = 0x100000001b3ULL;
+  std::uint64_t hash = kOffsetBasis;
+  for (const char ch : text) {
+    hash ^= static_cast<unsigned char>(ch);
+    hash *= kPrime;
+  }
+  return hash;
+}
+
+}  // namespace
+
+std::string run_key(const RunConfig& config) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a_64(canonical_json(config))));
+  return std::string(hex, 16);
+}
+
+void validate_run_config(const RunConfig& config) {
+  // Each field's own range, by passing its value back through the table's setter. Unsigned fields
+  // hold any uint64 and need no check (their int64 view may be negative above 2^63 - 1).
+  RunConfig scratch;
+  for (const ParamSpec& spec : run_parameters()) {
+    if (spec.type != ParamType::UInt) spec.set(scratch, spec.get(config));
+  }
+  if (!config.data_file.empty()) return;  // the remaining checks concern generated data
+  const InputLaw law = parse_input_law(config.inputs);
+  if (law == InputLaw::Uniform || law == InputLaw::Grid) {
+    require(config.lo < config.hi, "keys 'data.lo' and 'data.hi': expected lo < hi for inputs '" +
+                                       config.inputs + "', got lo = " +
+                                       format_param_value(ParamValue(config.lo)) +
+                                       ", hi = " + format_param_value(ParamValue(config.hi)));
+  }
+  if (law == InputLaw::Grid) {
+    require(config.dim == 1, "key 'data.dim': inputs 'grid' need dim = 1, got " +
+                                 std::to_string(config.dim));
+    require(config.n >= 2, "key 'data.n': inputs 'grid' need n >= 2 (both endpoints), got " +
+                               std::to_string(config.n));
+  }
+  try {
+    Rng unused(0);
+    parse_target(config.target, static_cast<Index>(config.dim), unused);
+  } catch (const InputError& e) {
+    throw InputError("key 'data.target' with data.dim = " + std::to_string(config.dim) + ": " +
+                     e.what());
+  }
+}
+
+}  // namespace relustab

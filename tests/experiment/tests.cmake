@@ -1,1 +1,11 @@
-# Tests of experiment.
+# Tests of the experiment layer: execute_run, the worker loop and the sweep engine (library), and
+# the sweep/status/export/merge commands end to end (they run RELUSTAB_BIN and read the database
+# directly with SQLite as the oracle).
+relustab_add_test(test_experiment
+  experiment/test_execute_run.cpp
+  experiment/test_drain_queue.cpp
+  experiment/test_run_sweep.cpp
+  LIBS relustab_experiment relustab_io)
+relustab_add_test(test_sweep_cli experiment/test_sweep_cli.cpp
+  LIBS relustab_io SQLite::SQLite3 nlohmann_json::nlohmann_json)
+add_dependencies(test_sweep_cli relustab)

@@ -16,5 +16,10 @@ Command add_analyze(CLI::App& app);
 Command add_weight(CLI::App& app);
 Command add_data(CLI::App& app);
 Command add_demo(CLI::App& app);
+/// `argc`/`argv` reach MPI_Init when the sweep runs under an MPI launcher with several ranks.
+Command add_sweep(CLI::App& app, int* argc, char*** argv);
+Command add_status(CLI::App& app);
+Command add_export(CLI::App& app);
+Command add_merge(CLI::App& app);
 
 }  // namespace relustab::cli

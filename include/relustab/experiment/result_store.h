@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace relustab::store {
@@ -37,10 +38,15 @@ struct StoreSummary {
 ///   logs(run_id, step, metric, value)
 ///   nets(run_id PRIMARY KEY, net JSON)
 /// One writer at a time (an exclusive lock file DIR/results.lock held while open for writing).
+/// runs.status is the text pending|running|done|failed; timestamps are UTC ISO 8601 text. Values in
+/// params, metrics and logs keep their type (integer, real, text; booleans 0/1); a NaN metric is
+/// stored as NULL (SQLite has no NaN) and exported as nan.
 class ResultStore {
  public:
   /// Opens (creating with `create`) the database of `dir`. Throws InputError naming the file when it
-  /// is not a relustab database, has a newer schema, or is locked by another writer.
+  /// is not a relustab database, has a newer schema, or is locked by another writer. Without
+  /// `create`, a missing directory or database is an InputError. The lock is held until the object
+  /// is destroyed (or the process dies).
   static std::unique_ptr<ResultStore> open(const std::string& dir, bool create);
   virtual ~ResultStore() = default;
 
@@ -52,16 +58,25 @@ class ResultStore {
   virtual void reset_in_flight() = 0;
   /// Pending runs in id order.
   virtual std::vector<RunRow> pending_runs() = 0;
-  /// Marks runs running and counts an attempt, in one transaction.
+  /// Marks runs running and counts an attempt, in one transaction. A run already done is left as it
+  /// is; an unknown id is an InputError (nothing is marked).
   virtual void mark_running(std::span<const std::int64_t> ids) = 0;
   /// Stores finished runs (status, metrics, logs, net) in one transaction. A run already done is not
-  /// overwritten.
+  /// overwritten; a failed one is replaced. A key not in the database is an InputError and nothing of
+  /// the batch is stored.
   virtual void write_results(std::span<const RunResult> results) = 0;
   virtual StoreSummary summary() = 0;
   virtual std::vector<RunRow> runs() = 0;
-  /// Tidy CSV: one row per run with id, key, status, reason, every parameter and every metric.
+  /// Tidy CSV: one row per run (id order) with id, key, status, reason, every parameter of
+  /// run_parameters() in table order, then every metric by name; numbers as printf %.17g (exact),
+  /// empty cells where a run has no such metric.
   virtual std::string export_csv() = 0;
-  /// Copies the finished runs of another experiment directory (a shard) into this one.
+  /// Copies the finished runs of another experiment directory (a shard) into this one, matching
+  /// runs by key: a done or failed run there replaces a run not done here (a failure does not
+  /// replace a failure), with its metrics, log and network. Runs there but not here are added (as
+  /// pending unless finished there). An empty directory adopts the other's experiment; a different
+  /// experiment is an InputError. Reads the other database without its lock. Returns the number of
+  /// runs copied.
   virtual std::int64_t merge_from(const std::string& other_dir) = 0;
 };
 

@@ -82,7 +82,19 @@ std::string canonical_json(const RunConfig& config);
 /// A stable identifier of a run: 16 hex digits of a 64-bit FNV-1a hash of canonical_json().
 std::string run_key(const RunConfig& config);
 
+/// A value as plain text: integers in decimal, doubles in shortest round-trip form (std::to_chars;
+/// -0 is written 0), booleans true/false, strings as they are. Used in messages and CSV cells.
+std::string format_param_value(const ParamValue& value);
+
 /// Cross-field validation (e.g. lo < hi, width >= 1, eta > 0); throws InputError naming the key.
 void validate_run_config(const RunConfig& config);
+
+namespace detail {
+/// `value` of parameter `spec` as JSON text (as in canonical_json: an integer given for a double
+/// parameter is written as that double, an unsigned parameter as unsigned).
+std::string json_value(const ParamSpec& spec, const ParamValue& value);
+/// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+std::string json_string(std::string_view text);
+}  // namespace detail
 
 }  // namespace relustab

@@ -27,10 +27,17 @@ struct LogEntry {
 struct RunResult {
   std::string key;                 ///< run_key(config)
   RunStatus status = RunStatus::Done;
-  std::string reason;              ///< why it failed (e.g. "diverged at step 12: loss 3e13")
-  /// Final scalar measurements: outcome code, steps, loss, mse_clean, sharpness (+residual),
-  /// gn_sharpness, weighted_tv, weighted_norm, knots, lemma4_bound, two_over_eta, thm1_rhs, ...
+  std::string reason;              ///< why it failed (e.g. "diverged at step 12 (loss 3.1e+13)")
+  /// Final scalar measurements, always: outcome (0 converged, 1 max_steps, 2 diverged), steps,
+  /// loss, switch_step (-1: none), final_eta (the step size in effect at the end: eta, times
+  /// switch_factor after the switch). With measure.final_analysis (and not diverged), the fields of
+  /// analyze_net at final_eta: mse_clean, sharpness, sharpness_residual, gn_sharpness, weighted_tv,
+  /// weighted_norm, lemma4_bound, per_implementation_bound, knots, neurons_on_data, two_over_eta,
+  /// thm1_rhs, stable (0/1), noninterpolating_bound, thm2_delta. A quantity that is not defined for
+  /// the run (NaN: no clean target, d > 1) is left out.
   std::vector<std::pair<std::string, double>> metrics;
+  /// Every measure.log_every steps and at the end: loss, eta, mse_clean (with a clean target),
+  /// sharpness and sharpness_residual (with measure.log_sharpness).
   std::vector<LogEntry> log;
   std::string net_json;            ///< final network (relustab-net JSON), empty if not saved
   std::string backend;             ///< back end that actually ran
@@ -45,6 +52,11 @@ using DataFileLoader = std::function<Dataset(const std::string& path)>;
 /// initialises from run.seed, trains, measures. A diverged run is returned with status Failed and the
 /// reason; bad configuration throws InputError. Deterministic: the result (wall time aside) depends
 /// only on `config`.
+///
+/// The same run from the command line: `relustab data --seed <data.seed> --n ... --target ...
+/// --noise ...` (Rng(data.seed) split 1, 2, 3 for inputs, target, noise), then `relustab train
+/// --seed <run.seed> ...` (initialisation drawn from Rng(run.seed) itself) gives the same final
+/// parameters bit for bit.
 RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data);
 
 }  // namespace relustab

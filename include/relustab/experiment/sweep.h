@@ -31,18 +31,30 @@ using SweepProgressCallback = std::function<void(const SweepProgress&)>;
 
 /// A source of work and a sink of results, so the same scheduling serves threads, MPI ranks and
 /// tests. The local implementation wraps a ResultStore; the MPI one forwards to rank 0.
+/// drain_queue calls take() and finish() only from the thread that called drain_queue (never from
+/// its workers), so a queue needs no locking and may use MPI under MPI_THREAD_FUNNELED.
 class RunQueue {
  public:
   virtual ~RunQueue() = default;
   /// Up to `max_runs` runs to do now (marked running); empty when none are left.
   virtual std::vector<store::RunRow> take(std::int64_t max_runs) = 0;
-  /// Hands back finished runs (the queue batches the writes).
+  /// Hands back finished runs (the queue batches the writes). drain_queue also calls it with no
+  /// results at least every 50 ms while it waits, so a queue can do timed work here (flush a batch
+  /// of writes, report progress, answer other MPI ranks).
   virtual void finish(std::vector<RunResult> results) = 0;
 };
 
 /// Executes runs taken from `queue` on `jobs` threads (each run single-threaded, via execute_run)
 /// until the queue is empty. A run whose execution throws is finished as Failed with the message.
 /// This is the worker loop shared by threads on one machine and by every MPI rank.
+///
+/// The calling thread feeds the workers: it keeps between `jobs` and 2 `jobs` runs waiting (taking
+/// them in small batches) and hands results back as they come. A row's configuration is read back
+/// from its config_json and must hash to its key, else the run fails with that reason. After take()
+/// returns no runs, drain_queue calls take() no more and returns once the runs it holds are
+/// finished and handed back. An exception from the queue stops the workers (runs not yet started
+/// are dropped, running ones complete and their results are dropped too) and propagates; those
+/// runs stay marked running, and the next sweep's reset_in_flight() makes them pending again.
 void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data);
 
 /// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left

@@ -26,6 +26,19 @@ namespace relustab::config {
 /// Keys are those of run_parameters() (section.key). Unknown keys, wrong types, out-of-range values
 /// and empty axes throw InputError naming the file, the line and the key. `overrides` are
 /// "key=value" strings applied last (command-line --set).
+///
+/// Details:
+///  - Sweep axes keep the order in which the file writes them (first axis slowest). An axis is a list
+///    of values of the key's type, or a range: {log = [a, b], num = N} (geometric, a, b > 0) or
+///    {linear = [a, b], num = N}, endpoints included exactly; for integer keys a linear range must
+///    land on integers and a log range is rounded to distinct integers; {start = S, count = N} gives
+///    S, S+1, ..., S+N-1 for integer keys. Axis keys may be quoted ("optim.eta") or dotted (optim.eta).
+///  - Include: the included file is applied first, then this file key by key; this file's axes
+///    replace included axes of the same key (in place) and append new ones; `name` is the last one
+///    set, else the stem of the file name.
+///  - data.file, when relative, is relative to the file that sets it (for overrides: the working
+///    directory) and is stored absolute, so run keys do not depend on where a sweep is started.
+///  - An override of a swept key removes that axis (the command line wins over the file).
 ExperimentSpec read_experiment(const std::string& path,
                                const std::vector<std::string>& overrides = {});
 

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# W6 of BENCHMARKS.md: wall time of a 1,000-run sweep on 1 and 2 threads and on 2 MPI ranks, and
+# the parallel efficiency T1 / (P * TP).
+#
+# Usage: bench/w6_sweep.sh [--relustab PATH] [--experiment FILE] [--repeat N] [--ranks P]
+#                          [--workdir DIR] [--json FILE] [--set key=value ...]
+#   --relustab    the binary (default: build/release/relustab, else `relustab` on PATH)
+#   --experiment  the sweep (default: experiments/bench/w6.toml: 10 step sizes x 100 seeds of W1,
+#                 10^4 GD steps each, nothing stored but the final scalars)
+#   --repeat N    time every mode N times, interleaved, and report the median (default 1)
+#   --ranks P     threads / ranks of the parallel modes (default 2)
+#   --workdir     where the results directories go, a fresh one per timing (default: a temporary
+#                 directory, removed at the end)
+#   --json FILE   also write the figures as JSON
+#   --set k=v     passed to every sweep (e.g. --set optim.max_steps=1000 for a quick check)
+# Environment: MPIRUN (default mpirun), MPIRUN_FLAGS (extra launcher flags; as root OpenMPI also
+# gets --allow-run-as-root).
+#
+# Every sweep must finish all its runs, and every mode must export exactly the CSV of the 1-thread
+# sweep (a run's results depend only on its configuration); otherwise the script exits nonzero.
+# The machine is shared: compare the modes of one invocation with each other, and look at the load
+# printed before and after.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+relustab=""
+experiment="$root/experiments/bench/w6.toml"
+repeat=1
+ranks=2
+workdir=""
+json=""
+overrides=()
+while (($#)); do
+  case "$1" in
+    --relustab) relustab=$2; shift 2 ;;
+    --experiment) experiment=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --ranks) ranks=$2; shift 2 ;;
+    --workdir) workdir=$2; shift 2 ;;
+    --json) json=$2; shift 2 ;;
+    --set) overrides+=(--set "$2"); shift 2 ;;
+    -h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "w6_sweep: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+fail() {
+  echo "w6_sweep: $*" >&2
+  exit 1
+}
+
+if [ -z "$relustab" ]; then
+  if [ -x "$root/build/release/relustab" ]; then
+    relustab="$root/build/release/relustab"
+  else
+    relustab=$(command -v relustab) || fail "no relustab binary: build it or pass --relustab"
+  fi
+fi
+[ -x "$relustab" ] || fail "$relustab is not executable"
+[ -f "$experiment" ] || fail "no experiment file $experiment"
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || fail "--repeat: expected a positive integer, got '$repeat'"
+[[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "--ranks: expected a positive integer, got '$ranks'"
+
+mpirun=${MPIRUN:-mpirun}
+read -r -a mpirun_flags <<<"${MPIRUN_FLAGS:-}"
+if ! command -v "$mpirun" >/dev/null; then
+  echo "w6_sweep: no $mpirun: the MPI mode is skipped" >&2
+  mpirun=""
+elif "$mpirun" --version 2>&1 | grep -q "Open MPI"; then
+  [ "$(id -u)" -ne 0 ] || mpirun_flags+=(--allow-run-as-root)
+fi
+
+if [ -z "$workdir" ]; then
+  workdir=$(mktemp -d)
+  trap 'rm -rf "$workdir"' EXIT
+fi
+mkdir -p "$workdir"
+
+now() { date +%s.%N; }
+
+# time_sweep NAME JOBS [LAUNCHER...]: runs `LAUNCHER relustab sweep` with JOBS threads (per rank)
+# into the fresh directory $workdir/NAME, prints its wall seconds, and checks that it finished
+# every run.
+time_sweep() {
+  local name=$1 jobs=$2
+  shift 2
+  local dir="$workdir/$name"
+  rm -rf "$dir"
+  local start end
+  start=$(now)
+  "$@" "$relustab" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet "${overrides[@]}" \
+    >"$workdir/$name.log" 2>&1 || fail "$name: the sweep failed: $(cat "$workdir/$name.log")"
+  end=$(now)
+  local status
+  status=$("$relustab" status "$dir" --json)
+  [[ "$status" == *'"pending":0,"running":0'* ]] || fail "$name: runs left unfinished: $status"
+  echo "$end - $start" | bc -l
+}
+
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+modes=(threads-1 "threads-$ranks")
+[ -z "$mpirun" ] || modes+=("mpi-$ranks")
+declare -A times
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)
+echo "W6 sweep benchmark: $(basename "$experiment"), ${overrides[*]:-no overrides}"
+echo "machine: ${cpu:-unknown CPU}, $(nproc) cores; $("$relustab" --version)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -z "$mpirun" ] || echo "launcher: $mpirun -np $ranks ${mpirun_flags[*]}"
+
+for ((round = 1; round <= repeat; ++round)); do
+  for mode in "${modes[@]}"; do
+    case "$mode" in
+      threads-1) t=$(time_sweep "$mode-$round" 1) ;;
+      threads-*) t=$(time_sweep "$mode-$round" "$ranks") ;;
+      mpi-*) t=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" "${mpirun_flags[@]}") ;;
+    esac
+    times[$mode]="${times[$mode]:-} $t"
+    printf '  round %d  %-10s %8.2f s\n' "$round" "$mode" "$t"
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Same results in every mode (the export has no timing columns).
+"$relustab" export "$workdir/threads-1-1" --csv >"$workdir/reference.csv"
+for mode in "${modes[@]}"; do
+  "$relustab" export "$workdir/$mode-1" --csv >"$workdir/$mode.csv"
+  cmp -s "$workdir/reference.csv" "$workdir/$mode.csv" ||
+    fail "$mode: the exported results differ from the 1-thread sweep's"
+done
+runs=$(($(wc -l <"$workdir/reference.csv") - 1))
+steps=$(sqlite3 "$workdir/threads-1-1/results.sqlite" \
+          "SELECT SUM(value) FROM metrics WHERE metric = 'steps'" 2>/dev/null || echo "")
+
+t1=$(median ${times[threads-1]})
+printf '\n%-10s %3s %10s %10s %14s %11s\n' mode P "wall (s)" "runs/s" "net-steps/s" efficiency
+json_rows=()
+for mode in "${modes[@]}"; do
+  p=1
+  [ "$mode" = threads-1 ] || p=$ranks
+  tp=$(median ${times[$mode]})
+  efficiency=$(echo "$t1 / ($p * $tp)" | bc -l)
+  rate=$(echo "$runs / $tp" | bc -l)
+  step_rate=""
+  [ -z "$steps" ] || step_rate=$(echo "$steps / $tp" | bc -l)
+  printf '%-10s %3d %10.2f %10.1f %14.0f %11.3f\n' "$mode" "$p" "$tp" "$rate" "${step_rate:-0}" \
+    "$efficiency"
+  all=$(printf '%.3f,' ${times[$mode]})
+  json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"all_wall_s":[%s]}' \
+    "$mode" "$p" "$tp" "$efficiency" "${all%,}")")
+done
+echo "($runs runs, ${steps:-?} GD steps in all; wall = median of $repeat;" \
+  "efficiency = T1 / (P * TP))"
+if [ -n "$json" ]; then
+  (
+    IFS=,
+    printf '{"benchmark":"W6","experiment":"%s","runs":%d,"steps":%s,"cores":%d,"repeat":%d,' \
+      "$(basename "$experiment")" "$runs" "${steps:-null}" "$(nproc)" "$repeat"
+    printf '"results":[%s]}\n' "${json_rows[*]}"
+  ) >"$json"
+fi

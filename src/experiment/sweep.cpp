@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+// The sweep engine: a pool of worker threads fed by the calling thread, which alone talks to the
+// run queue (and through it to the database or to MPI rank 0).
+#include <relustab/core/error.h>
+#include <relustab/experiment/sweep.h>
+
+#include "config_from_json.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace relustab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// How often the feeding thread wakes when nothing happens, to give the queue its tick.
+constexpr auto kQueueTick = std::chrono::milliseconds(50);
+/// Seconds between two progress reports.
+constexpr double kProgressInterval = 0.2;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Executes one run of the queue; never throws. The configuration is read back from the stored
+/// canonical JSON and must hash to the stored key, so the run executed is the run registered.
+RunResult execute_row(const store::RunRow& row, const DataFileLoader& load_data) {
+  RunResult result;
+  try {
+    const RunConfig config = detail::config_from_json(row.config_json);
+    const std::string key = run_key(config);
+    if (key != row.key) {
+      throw InputError("run " + std::to_string(row.id) + ": its stored configuration hashes to " +
+                       key + ", not to its key " + row.key +
+                       " (database written by another version of relustab?)");
+    }
+    result = execute_run(config, load_data);
+  } catch (const std::exception& e) {
+    result = RunResult{};
+    result.status = RunStatus::Failed;
+    result.reason = e.what();
+  } catch (...) {
+    result = RunResult{};
+    result.status = RunStatus::Failed;
+    result.reason = "unknown error";
+  }
+  result.key = row.key;
+  return result;
+}
+
+/// Worker threads and the buffers between them and the feeding thread.
+class WorkerPool {
+ public:
+  WorkerPool(int jobs, const DataFileLoader& load_data) : load_data_(load_data) {
+    workers_.reserve(static_cast<std::size_t>(jobs));
+    try {
+      for (int i = 0; i < jobs; ++i) workers_.emplace_back([this] { work(); });
+    } catch (...) {
+      stop();
+      throw;
+    }
+  }
+  ~WorkerPool() { stop(); }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  /// Waits until a result is ready, the ready list is at or below `low_water` (and more may be
+  /// taken), everything is finished, or `timeout` passes.
+  void wait(std::size_t low_water, bool may_take, Clock::duration timeout) {
+    std::unique_lock lock(mutex_);
+    main_cv_.wait_for(lock, timeout, [&] {
+      return !finished_.empty() || (may_take && ready_.size() <= low_water) ||
+             (ready_.empty() && executing_ == 0);
+    });
+  }
+  std::vector<RunResult> take_finished() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(finished_, {});
+  }
+  std::size_t ready_count() {
+    std::lock_guard lock(mutex_);
+    return ready_.size();
+  }
+  /// True when no run is waiting, executing, or finished but not collected.
+  bool idle() {
+    std::lock_guard lock(mutex_);
+    return ready_.empty() && executing_ == 0 && finished_.empty();
+  }
+  void add(std::vector<store::RunRow> rows) {
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& row : rows) ready_.push_back(std::move(row));
+    }
+    work_cv_.notify_all();
+  }
+  /// Discards runs not started, lets running ones finish, and joins the threads.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      ready_.clear();
+    }
+    work_cv_.notify_all();
+    for (auto& worker : workers_) {
+      if (worker.joinable()) worker.join();
+    }
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      store::RunRow row;
+      {
+        std::unique_lock lock(mutex_);
+        work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+        if (ready_.empty()) return;
+        row = std::move(ready_.front());
+        ready_.pop_front();
+        ++executing_;
+      }
+      RunResult result = execute_row(row, load_data_);
+      {
+        std::lock_guard lock(mutex_);
+        finished_.push_back(std::move(result));
+        --executing_;
+      }
+      main_cv_.notify_one();
+    }
+  }
+
+  const DataFileLoader& load_data_;
+  std::mutex mutex_;
+  std::condition_variable work_cv_;  // workers wait for runs
+  std::condition_variable main_cv_;  // the feeding thread waits for results
+  std::deque<store::RunRow> ready_;
+  std::vector<RunResult> finished_;
+  int executing_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+bool in_shard(std::int64_t id, const SweepOptions& options) {
+  return (id - 1) % options.shard_count == options.shard_index;
+}
+
+/// The local run queue: the pending runs of one shard of a store, results written in batches.
+class StoreQueue final : public RunQueue {
+ public:
+  StoreQueue(store::ResultStore& store, const SweepOptions& options,
+             const SweepProgressCallback& progress)
+      : store_(store), options_(options), progress_(progress) {
+    for (const store::RunRow& row : store_.runs()) {
+      if (!in_shard(row.id, options_)) continue;
+      ++state_.total;
+      if (row.status == RunStatus::Done) ++state_.done;
+      if (row.status == RunStatus::Failed) ++state_.failed;
+    }
+    for (store::RunRow& row : store_.pending_runs()) {
+      if (in_shard(row.id, options_)) pending_.push_back(std::move(row));
+    }
+  }
+
+  std::vector<store::RunRow> take(std::int64_t max_runs) override {
+    std::vector<store::RunRow> rows;
+    while (!pending_.empty() && static_cast<std::int64_t>(rows.size()) < max_runs) {
+      rows.push_back(std::move(pending_.front()));
+      pending_.pop_front();
+    }
+    if (rows.empty()) return rows;
+    std::vector<std::int64_t> ids;
+    ids.reserve(rows.size());
+    for (const auto& row : rows) ids.push_back(row.id);
+    store_.mark_running(ids);
+    state_.running += static_cast<std::int64_t>(rows.size());
+    return rows;
+  }
+
+  void finish(std::vector<RunResult> results) override {
+    for (auto& result : results) {
+      (result.status == RunStatus::Failed ? state_.failed : state_.done) += 1;
+      ++finished_now_;
+      unwritten_.push_back(std::move(result));
+    }
+    state_.running -= static_cast<std::int64_t>(results.size());
+    if (static_cast<std::int64_t>(unwritten_.size()) >= options_.write_batch ||
+        (!unwritten_.empty() && seconds_since(last_write_) >= options_.write_interval_s)) {
+      flush();
+    }
+    if (progress_ && seconds_since(last_report_) >= kProgressInterval) {
+      last_report_ = Clock::now();
+      progress_(snapshot());
+    }
+  }
+
+  void flush() {
+    if (!unwritten_.empty()) store_.write_results(unwritten_);
+    unwritten_.clear();
+    last_write_ = Clock::now();
+  }
+
+  SweepProgress snapshot() const {
+    SweepProgress now = state_;
+    now.elapsed_s = seconds_since(start_);
+    const std::int64_t left = now.total - now.done - now.failed;
+    if (left == 0) {
+      now.eta_s = 0.0;
+    } else if (finished_now_ > 0) {
+      now.eta_s = now.elapsed_s / static_cast<double>(finished_now_) * static_cast<double>(left);
+    }
+    return now;
+  }
+
+ private:
+  store::ResultStore& store_;
+  const SweepOptions& options_;
+  const SweepProgressCallback& progress_;
+  std::deque<store::RunRow> pending_;
+  std::vector<RunResult> unwritten_;
+  SweepProgress state_;
+  std::int64_t finished_now_ = 0;  // runs finished by this invocation (for the ETA)
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_write_ = Clock::now();
+  Clock::time_point last_report_ = Clock::now();
+};
+
+}  // namespace
+
+void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data) {
+  require(jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(jobs));
+  // Keep between `jobs` and 2 `jobs` runs waiting, so a worker never idles while the feeding thread
+  // is inside the queue (a database transaction, an MPI round trip), and each take() marks several
+  // runs running in one transaction.
+  const auto low_water = static_cast<std::size_t>(jobs);
+  const auto high_water = 2 * static_cast<std::size_t>(jobs);
+  WorkerPool pool(jobs, load_data);
+  bool exhausted = false;
+  for (;;) {
+    pool.wait(low_water, !exhausted, kQueueTick);
+    if (!exhausted) {
+      const std::size_t ready = pool.ready_count();
+      if (ready <= low_water) {
+        std::vector<store::RunRow> rows =
+            queue.take(static_cast<std::int64_t>(high_water - ready));
+        if (rows.empty()) {
+          exhausted = true;
+        } else {
+          pool.add(std::move(rows));
+        }
+      }
+    }
+    // Read after take(): a worker that finishes now is seen by the next round, not lost.
+    const bool all_done = exhausted && pool.idle();
+    queue.finish(pool.take_finished());  // also when empty: the queue's tick
+    if (all_done) break;
+  }
+}
+
+SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
+                        const DataFileLoader& load_data, const SweepProgressCallback& progress) {
+  require(options.jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(options.jobs));
+  require(options.shard_count >= 1 && options.shard_index >= 0 &&
+              options.shard_index < options.shard_count,
+          "shard: expected i/N with 0 <= i < N, got " + std::to_string(options.shard_index) + "/" +
+              std::to_string(options.shard_count));
+  require(options.write_batch >= 1, "write_batch: expected an integer >= 1");
+  store.reset_in_flight();
+  StoreQueue queue(store, options, progress);
+  drain_queue(queue, options.jobs, load_data);
+  queue.flush();
+  SweepProgress final_progress = queue.snapshot();
+  if (progress) progress(final_progress);
+  return final_progress;
+}
+
+}  // namespace relustab

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+// The parameter table (keys, fields, range checks), canonical JSON and run keys.
+#include "config/config_test_util.h"
+
+#include <relustab/core/error.h>
+#include <relustab/experiment/run_config.h>
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace relustab {
+namespace {
+
+using test::expect_same_config;
+using test::input_error_message;
+using test::kDefaultCanonicalJson;
+
+/// The keys of the brief, in table order, with their types.
+const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
+    {"data.file", ParamType::String},          {"data.n", ParamType::Int},
+    {"data.dim", ParamType::Int},              {"data.inputs", ParamType::String},
+    {"data.lo", ParamType::Double},            {"data.hi", ParamType::Double},
+    {"data.target", ParamType::String},        {"data.noise", ParamType::Double},
+    {"data.seed", ParamType::UInt},            {"model.width", ParamType::Int},
+    {"model.init", ParamType::String},         {"model.init_scale", ParamType::Double},
+    {"optim.batch", ParamType::Int},           {"optim.eta", ParamType::Double},
+    {"optim.warmup_from", ParamType::Double},   {"optim.warmup_steps", ParamType::Int},
+    {"optim.switch_factor", ParamType::Double}, {"optim.switch_below", ParamType::Double},
+    {"optim.max_steps", ParamType::Int},       {"optim.loss_tol", ParamType::Double},
+    {"optim.patience", ParamType::Int},        {"optim.divergence_loss", ParamType::Double},
+    {"measure.log_every", ParamType::Int},     {"measure.log_sharpness", ParamType::Bool},
+    {"measure.final_analysis", ParamType::Bool}, {"measure.save_net", ParamType::Bool},
+    {"run.seed", ParamType::UInt},
+};
+
+TEST(ParameterTable, HasEveryKeyInOrderWithItsType) {
+  const auto table = run_parameters();
+  ASSERT_EQ(table.size(), kExpectedKeys.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    EXPECT_EQ(table[i].key, kExpectedKeys[i].first);
+    EXPECT_EQ(table[i].type, kExpectedKeys[i].second) << table[i].key;
+    EXPECT_FALSE(table[i].help.empty()) << table[i].key;
+    EXPECT_EQ(find_parameter(kExpectedKeys[i].first), &table[i]);
+  }
+  EXPECT_EQ(find_parameter("optim.etaa"), nullptr);
+  EXPECT_EQ(find_parameter("eta"), nullptr);
+}
+
+/// One setter case: key, a valid non-default value, and the field read directly.
+struct FieldCase {
+  std::string key;
+  ParamValue value;
+  std::function<ParamValue(const RunConfig&)> field;
+};
+
+std::vector<FieldCase> field_cases() {
+  using V = ParamValue;
+  using I = std::int64_t;
+  return {
+      {"data.file", V(std::string("d.csv")), [](const RunConfig& c) { return V(c.data_file); }},
+      {"data.n", V(I{17}), [](const RunConfig& c) { return V(c.n); }},
+      {"data.dim", V(I{3}), [](const RunConfig& c) { return V(c.dim); }},
+      {"data.inputs", V(std::string("laplace")), [](const RunConfig& c) { return V(c.inputs); }},
+      {"data.lo", V(-2.5), [](const RunConfig& c) { return V(c.lo); }},
+      {"data.hi", V(3.25), [](const RunConfig& c) { return V(c.hi); }},
+      {"data.target", V(std::string("linear")), [](const RunConfig& c) { return V(c.target); }},
+      {"data.noise", V(0.05), [](const RunConfig& c) { return V(c.noise); }},
+      {"data.seed", V(I{12345}), [](const RunConfig& c) { return V(static_cast<I>(c.data_seed)); }},
+      {"model.width", V(I{7}), [](const RunConfig& c) { return V(c.width); }},
+      {"model.init", V(std::string("balanced")), [](const RunConfig& c) { return V(c.init); }},
+      {"model.init_scale", V(0.01), [](const RunConfig& c) { return V(c.init_scale); }},
+      {"optim.batch", V(I{8}), [](const RunConfig& c) { return V(c.batch); }},
+      {"optim.eta", V(0.375), [](const RunConfig& c) { return V(c.eta); }},
+      {"optim.warmup_from", V(0.001), [](const RunConfig& c) { return V(c.warmup_from); }},
+      {"optim.warmup_steps", V(I{50}), [](const RunConfig& c) { return V(c.warmup_steps); }},
+      {"optim.switch_factor", V(3.0), [](const RunConfig& c) { return V(c.switch_factor); }},
+      {"optim.switch_below", V(0.02), [](const RunConfig& c) { return V(c.switch_below); }},
+      {"optim.max_steps", V(I{123}), [](const RunConfig& c) { return V(c.max_steps); }},
+      {"optim.loss_tol", V(1e-9), [](const RunConfig& c) { return V(c.loss_tol); }},
+      {"optim.patience", V(I{5}), [](const RunConfig& c) { return V(c.patience); }},
+      {"optim.divergence_loss", V(1e6), [](const RunConfig& c) { return V(c.divergence_loss); }},
+      {"measure.log_every", V(I{10}), [](const RunConfig& c) { return V(c.log_every); }},
+      {"measure.log_sharpness", V(true), [](const RunConfig& c) { return V(c.log_sharpness); }},
+      {"measure.final_analysis", V(false), [](const RunConfig& c) { return V(c.final_analysis); }},
+      {"measure.save_net", V(false), [](const RunConfig& c) { return V(c.save_net); }},
+      {"run.seed", V(I{99}), [](const RunConfig& c) { return V(static_cast<I>(c.seed)); }},
+  };
+}
+
+TEST(ParameterTable, EachSetterWritesItsOwnFieldAndGetterReadsIt) {
+  const auto cases = field_cases();
+  ASSERT_EQ(cases.size(), run_parameters().size());
+  for (const FieldCase& c : cases) {
+    const ParamSpec* spec = find_parameter(c.key);
+    ASSERT_NE(spec, nullptr) << c.key;
+    RunConfig config;
+    spec->set(config, c.value);
+    EXPECT_EQ(c.field(config), c.value) << c.key;
+    EXPECT_EQ(spec->get(config), c.value) << c.key;
+    // Every other parameter keeps its default: only this key's entry of the JSON changed.
+    const RunConfig defaults;
+    for (const ParamSpec& other : run_parameters()) {
+      if (other.key != c.key) {
+        EXPECT_EQ(other.get(config), other.get(defaults)) << c.key << " -> " << other.key;
+      }
+    }
+  }
+}
+
+TEST(ParameterTable, IntegerIsAcceptedForADouble) {
+  RunConfig config;
+  find_parameter("optim.eta")->set(config, ParamValue(std::int64_t{2}));
+  EXPECT_EQ(config.eta, 2.0);
+}
+
+TEST(ParameterTable, WrongTypesNameTheKeyAndBothTypes) {
+  RunConfig config;
+  const auto message = [&](const char* key, ParamValue value) {
+    return input_error_message([&] { find_parameter(key)->set(config, value); });
+  };
+  EXPECT_EQ(message("model.width", ParamValue(1.5)), "key 'model.width' expects an integer, got float");
+  EXPECT_EQ(message("model.width", ParamValue(std::string("100"))),
+            "key 'model.width' expects an integer, got string");
+  EXPECT_EQ(message("optim.eta", ParamValue(true)), "key 'optim.eta' expects a number, got boolean");
+  EXPECT_EQ(message("measure.save_net", ParamValue(std::int64_t{1})),
+            "key 'measure.save_net' expects a boolean, got integer");
+  EXPECT_EQ(message("model.init", ParamValue(std::int64_t{3})),
+            "key 'model.init' expects a string, got integer");
+  EXPECT_EQ(message("run.seed", ParamValue(0.0)), "key 'run.seed' expects an integer, got float");
+  expect_same_config(config, RunConfig{});  // a rejected value leaves the config as it was
+}
+
+TEST(ParameterTable, OutOfRangeValuesAreRejectedNamingTheKey) {
+  using V = ParamValue;
+  using I = std::int64_t;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<std::pair<std::string, ParamValue>> bad = {
+      {"data.n", V(I{0})},
+      {"data.dim", V(I{0})},
+      {"data.inputs", V(std::string("uniformm"))},
+      {"data.lo", V(-inf)},
+      {"data.hi", V(nan)},
+      {"data.target", V(std::string("sine"))},
+      {"data.target", V(std::string("table"))},
+      {"data.noise", V(-0.1)},
+      {"data.seed", V(I{-1})},
+      {"model.width", V(I{0})},
+      {"model.width", V(I{-3})},
+      {"model.init", V(std::string("he"))},
+      {"model.init_scale", V(0.0)},
+      {"optim.batch", V(I{-1})},
+      {"optim.eta", V(0.0)},
+      {"optim.eta", V(-0.5)},
+      {"optim.eta", V(inf)},
+      {"optim.eta", V(nan)},
+      {"optim.warmup_from", V(-1e-3)},
+      {"optim.warmup_steps", V(I{-1})},
+      {"optim.switch_factor", V(0.0)},
+      {"optim.switch_below", V(-1.0)},
+      {"optim.max_steps", V(I{-1})},
+      {"optim.loss_tol", V(-1e-9)},
+      {"optim.patience", V(I{0})},
+      {"optim.divergence_loss", V(0.0)},
+      {"optim.divergence_loss", V(inf)},
+      {"measure.log_every", V(I{-10})},
+      {"run.seed", V(I{-5})},
+  };
+  for (const auto& [key, value] : bad) {
+    RunConfig config;
+    const std::string message = input_error_message([&] { find_parameter(key)->set(config, value); });
+    EXPECT_NE(message.find("key '" + key + "'"), std::string::npos) << key << ": " << message;
+    expect_same_config(config, RunConfig{});
+  }
+  // The message says what was expected and what was given.
+  RunConfig config;
+  EXPECT_EQ(input_error_message([&] { find_parameter("optim.eta")->set(config, V(-0.5)); }),
+            "key 'optim.eta' expects a finite number > 0, got -0.5");
+  EXPECT_EQ(input_error_message([&] { find_parameter("data.n")->set(config, V(I{0})); }),
+            "key 'data.n' expects an integer >= 1, got 0");
+}
+
+TEST(ParameterTable, BoundaryValuesAreAccepted) {
+  RunConfig config;
+  find_parameter("data.noise")->set(config, ParamValue(0.0));
+  find_parameter("optim.batch")->set(config, ParamValue(std::int64_t{0}));
+  find_parameter("optim.max_steps")->set(config, ParamValue(std::int64_t{0}));
+  find_parameter("optim.patience")->set(config, ParamValue(std::int64_t{1}));
+  find_parameter("data.n")->set(config, ParamValue(std::int64_t{1}));
+  find_parameter("optim.eta")->set(config, ParamValue(std::numeric_limits<double>::denorm_min()));
+  EXPECT_EQ(config.noise, 0.0);
+  EXPECT_EQ(config.max_steps, 0);
+  EXPECT_EQ(config.patience, 1);
+  EXPECT_EQ(config.eta, std::numeric_limits<double>::denorm_min());
+}
+
+TEST(CanonicalJson, DefaultConfigMatchesTheHandWrittenText) {
+  EXPECT_EQ(canonical_json(RunConfig{}), kDefaultCanonicalJson);
+}
+
+TEST(CanonicalJson, ReferenceFnvMatchesPublishedVectors) {
+  // Test vectors of the FNV reference suite (Fowler, Noll, Vo): check the test's own oracle first.
+  EXPECT_EQ(test::reference_fnv1a_64(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(test::reference_fnv1a_64("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_EQ(test::reference_fnv1a_64("foobar"), 0x85944171f73967e8ULL);
+}
+
+TEST(CanonicalJson, RunKeyIsFnv1aOfTheJsonInSixteenHexDigits) {
+  const std::string expected = test::hex16(test::reference_fnv1a_64(kDefaultCanonicalJson));
+  EXPECT_EQ(run_key(RunConfig{}), expected);
+  RunConfig config;
+  config.eta = 0.25;
+  config.seed = 7;
+  EXPECT_EQ(run_key(config), test::hex16(test::reference_fnv1a_64(canonical_json(config))));
+  EXPECT_EQ(run_key(config).size(), 16u);
+}
+
+TEST(CanonicalJson, DoublesAreShortestRoundTrip) {
+  // (value, the shortest decimal that reads back to it, as std::to_chars spells it)
+  const std::vector<std::pair<double, std::string>> cases = {
+      {0.1, "0.1"},
+      {1.0 / 3.0, "0.3333333333333333"},
+      {-2.5e-7, "-2.5e-07"},
+      {1e300, "1e+300"},
+      {5e-324, "5e-324"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"},
+      {123456789.125, "123456789.125"},
+      {-1.0, "-1"},
+      {0.1 + 0.2, "0.30000000000000004"},
+  };
+  for (const auto& [value, text] : cases) {
+    RunConfig config;
+    config.lo = value;
+    const std::string json = canonical_json(config);
+    const std::string field = "\"data.lo\":" + text + ",";
+    EXPECT_NE(json.find(field), std::string::npos) << json;
+    // And the text reads back to the same bits.
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(std::strtod(text.c_str(), nullptr)),
+              std::bit_cast<std::uint64_t>(value));
+  }
+}
+
+TEST(CanonicalJson, NegativeZeroIsWrittenAsZero) {
+  RunConfig positive, negative;
+  positive.lo = 0.0;
+  negative.lo = -0.0;
+  EXPECT_EQ(canonical_json(positive), canonical_json(negative));
+  EXPECT_NE(canonical_json(positive).find("\"data.lo\":0,"), std::string::npos);
+}
+
+TEST(CanonicalJson, StringsAreEscaped) {
+  RunConfig config;
+  config.data_file = std::string("a\"b\\c\nd\te") + '\x01' + "\xc3\xa9";
+  const std::string json = canonical_json(config);
+  EXPECT_EQ(json.substr(0, json.find(",\"data.n\"")),
+            "{\"data.file\":\"a\\\"b\\\\c\\nd\\te\\u0001\xc3\xa9\"");
+}
+
+TEST(CanonicalJson, UnsignedSeedsAboveInt64AreWrittenUnsigned) {
+  RunConfig config;
+  config.seed = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_NE(canonical_json(config).find("\"run.seed\":18446744073709551615}"), std::string::npos);
+  EXPECT_NO_THROW(validate_run_config(config));
+}
+
+TEST(CanonicalJson, EqualConfigsGiveEqualKeys) {
+  RunConfig a, b;
+  a.eta = b.eta = 0.05;
+  a.target = b.target = "abs";
+  EXPECT_EQ(canonical_json(a), canonical_json(b));
+  EXPECT_EQ(run_key(a), run_key(b));
+}
+
+TEST(CanonicalJson, AnySingleChangeChangesJsonAndKey) {
+  const RunConfig defaults;
+  const std::string default_json = canonical_json(defaults);
+  const std::string default_key = run_key(defaults);
+  std::set<std::string> keys = {default_key};
+  for (const FieldCase& c : field_cases()) {
+    RunConfig config;
+    find_parameter(c.key)->set(config, c.value);
+    EXPECT_NE(canonical_json(config), default_json) << c.key;
+    EXPECT_NE(run_key(config), default_key) << c.key;
+    keys.insert(run_key(config));
+  }
+  EXPECT_EQ(keys.size(), field_cases().size() + 1);  // all distinct
+  // Many seeds: no collisions among 2000 keys (a 64-bit hash collides with probability ~1e-13).
+  std::set<std::string> seed_keys;
+  for (std::uint64_t seed = 0; seed < 2000; ++seed) {
+    RunConfig config;
+    config.seed = seed;
+    seed_keys.insert(run_key(config));
+  }
+  EXPECT_EQ(seed_keys.size(), 2000u);
+}
+
+TEST(FormatParamValue, WritesEachType) {
+  EXPECT_EQ(format_param_value(ParamValue(std::int64_t{-42})), "-42");
+  EXPECT_EQ(format_param_value(ParamValue(1e-3)), "0.001");
+  EXPECT_EQ(format_param_value(ParamValue(2.0)), "2");
+  EXPECT_EQ(format_param_value(ParamValue(true)), "true");
+  EXPECT_EQ(format_param_value(ParamValue(std::string("sin3"))), "sin3");
+}
+
+TEST(ValidateRunConfig, DefaultsAreValid) { EXPECT_NO_THROW(validate_run_config(RunConfig{})); }
+
+TEST(ValidateRunConfig, FieldRangesAreCheckedOnStructsBuiltInCode) {
+  RunConfig config;
+  config.width = 0;
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'model.width'"),
+            std::string::npos);
+  config = RunConfig{};
+  config.eta = -1.0;
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'optim.eta'"),
+            std::string::npos);
+  config = RunConfig{};
+  config.init = "xavier";
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'model.init'"),
+            std::string::npos);
+}
+
+TEST(ValidateRunConfig, CrossFieldChecksNameTheKeys) {
+  RunConfig config;
+  config.lo = 1.0;
+  config.hi = 1.0;
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("data.lo"),
+            std::string::npos);
+  config.inputs = "gaussian";  // the interval is not used by Gaussian inputs
+  EXPECT_NO_THROW(validate_run_config(config));
+
+  config = RunConfig{};
+  config.inputs = "grid";
+  config.dim = 2;
+  config.target = "linear";
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'data.dim'"),
+            std::string::npos);
+  config.dim = 1;
+  config.n = 1;
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'data.n'"),
+            std::string::npos);
+
+  config = RunConfig{};
+  config.dim = 3;  // sin3 is a function of one variable
+  EXPECT_NE(input_error_message([&] { validate_run_config(config); }).find("key 'data.target'"),
+            std::string::npos);
+  config.target = "linear";
+  EXPECT_NO_THROW(validate_run_config(config));
+
+  // A data file replaces the generator: its settings are not checked against each other.
+  config = RunConfig{};
+  config.data_file = "data.csv";
+  config.dim = 3;
+  config.lo = 2.0;
+  EXPECT_NO_THROW(validate_run_config(config));
+}
+
+}  // namespace
+}  // namespace relustab

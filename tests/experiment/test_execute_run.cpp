@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+// execute_run against the same run assembled by hand from the data generators, the initialisation,
+// the trainer and analyze_net (bit for bit), a brute-force loss, and divergence and bad input.
+#include <relustab/analysis/report.h>
+#include <relustab/core/error.h>
+#include <relustab/data/generators.h>
+#include <relustab/experiment/run_result.h>
+#include <relustab/io/formats.h>
+#include <relustab/model/init.h>
+#include <relustab/train/trainer.h>
+
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace relustab {
+namespace {
+
+/// Relative agreement of the reported final loss with a brute-force loop over the samples: the two
+/// sum the same n terms in different orders, so they differ by a few ulps times n.
+constexpr double kLossRelTol = 1e-12;
+
+RunConfig small_config() {
+  RunConfig config;
+  config.n = 14;
+  config.target = "sin3";
+  config.noise = 0.2;
+  config.data_seed = 7;
+  config.width = 12;
+  config.eta = 0.05;
+  config.max_steps = 400;
+  config.log_every = 100;
+  config.log_sharpness = true;
+  config.seed = 3;
+  return config;
+}
+
+/// The data exactly as `relustab data --seed S` builds them.
+Dataset data_by_hand(const RunConfig& c) {
+  Rng rng(c.data_seed);
+  Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
+  const RowMatrix X = sample_inputs(parse_input_law(c.inputs), c.n, c.dim, input_rng, c.lo, c.hi);
+  const Target target = parse_target(c.target, c.dim, target_rng);
+  return make_dataset(X, target, c.noise, noise_rng);
+}
+
+struct ByHand {
+  TrainResult trained;
+  std::optional<StabilityReport> report;
+};
+
+ByHand run_by_hand(const RunConfig& c, const Dataset& data) {
+  Rng init_rng(c.seed);
+  const ShallowReluNet net =
+      initialize(data.dim(), c.width, parse_init_kind(c.init), c.init_scale, init_rng);
+  TrainOptions options;
+  options.schedule.eta = c.eta;
+  options.stop.max_steps = c.max_steps;
+  options.stop.loss_tol = c.loss_tol;
+  options.stop.patience = c.patience;
+  options.stop.divergence_loss = c.divergence_loss;
+  options.batch_size = c.batch;
+  options.seed = c.seed;
+  options.log_every = c.log_every;
+  options.log_sharpness = c.log_sharpness;
+  const auto backend = make_backend("cpu", RunContext{1});
+  ByHand out{train(*backend, net, data, options), std::nullopt};
+  if (out.trained.outcome != Outcome::Diverged && c.final_analysis) {
+    out.report = analyze_net(*backend, out.trained.net, data, c.eta);
+  }
+  return out;
+}
+
+std::map<std::string, double> metric_map(const RunResult& result) {
+  std::map<std::string, double> metrics;
+  for (const auto& [name, value] : result.metrics) {
+    EXPECT_TRUE(metrics.emplace(name, value).second) << "metric " << name << " reported twice";
+  }
+  return metrics;
+}
+
+/// Every final number of the hand-made run equals execute_run's, exactly.
+void expect_same_run(const RunResult& result, const ByHand& hand, const Dataset& data) {
+  const auto metrics = metric_map(result);
+  EXPECT_EQ(metrics.at("steps"), static_cast<double>(hand.trained.steps));
+  EXPECT_EQ(metrics.at("loss"), hand.trained.final_loss);
+  EXPECT_EQ(metrics.at("switch_step"), static_cast<double>(hand.trained.switch_step));
+  ASSERT_FALSE(result.net_json.empty());
+  const ShallowReluNet net = io::parse_net_json(result.net_json, "execute_run net");
+  ASSERT_EQ(net.n_params(), hand.trained.net.n_params());
+  for (Index p = 0; p < net.n_params(); ++p) {
+    EXPECT_EQ(net.theta()[p], hand.trained.net.theta()[p]) << "parameter " << p;
+  }
+  EXPECT_NEAR(metrics.at("loss"), test::brute_force_loss(net, data),
+              kLossRelTol * metrics.at("loss"));
+  ASSERT_TRUE(hand.report.has_value());
+  const StabilityReport& r = *hand.report;
+  EXPECT_EQ(metrics.at("sharpness"), r.sharpness.value);
+  EXPECT_EQ(metrics.at("sharpness_residual"), r.sharpness.residual);
+  EXPECT_EQ(metrics.at("gn_sharpness"), r.gn_sharpness.value);
+  EXPECT_EQ(metrics.at("weighted_tv"), r.weighted_tv);
+  EXPECT_EQ(metrics.at("weighted_norm"), r.weighted_norm);
+  EXPECT_EQ(metrics.at("lemma4_bound"), r.lemma4_bound);
+  EXPECT_EQ(metrics.at("per_implementation_bound"), r.per_implementation_bound);
+  EXPECT_EQ(metrics.at("knots"), static_cast<double>(r.knots));
+  EXPECT_EQ(metrics.at("neurons_on_data"), static_cast<double>(r.neurons_on_data));
+  EXPECT_EQ(metrics.at("two_over_eta"), r.two_over_eta);
+  EXPECT_EQ(metrics.at("thm1_rhs"), r.thm1_rhs);
+  EXPECT_EQ(metrics.at("stable"), r.stable ? 1.0 : 0.0);
+  EXPECT_EQ(metrics.at("noninterpolating_bound"), r.noninterpolating_bound);
+  EXPECT_EQ(metrics.at("thm2_delta"), r.thm2_delta);
+  EXPECT_EQ(metrics.at("mse_clean"), r.mse_clean);
+}
+
+TEST(ExecuteRun, GdEqualsGeneratorsTrainAndAnalyzeByHand) {
+  const RunConfig config = small_config();
+  const RunResult result = execute_run(config, {});
+  EXPECT_EQ(result.status, RunStatus::Done);
+  EXPECT_TRUE(result.reason.empty());
+  EXPECT_EQ(result.key, run_key(config));
+  EXPECT_EQ(result.backend, "cpu");
+  const Dataset data = data_by_hand(config);
+  const ByHand hand = run_by_hand(config, data);
+  EXPECT_EQ(hand.trained.outcome, Outcome::MaxSteps);  // 400 steps do not reach loss 1e-6
+  EXPECT_EQ(metric_map(result).at("outcome"), 1.0);    // 1: max_steps
+  expect_same_run(result, hand, data);
+}
+
+TEST(ExecuteRun, SgdUsesTheRunSeedForBatches) {
+  RunConfig config = small_config();
+  config.batch = 4;
+  config.seed = 11;
+  const Dataset data = data_by_hand(config);
+  expect_same_run(execute_run(config, {}), run_by_hand(config, data), data);
+  // Another seed: another initialisation and batch stream, so other parameters.
+  RunConfig other = config;
+  other.seed = 12;
+  EXPECT_NE(execute_run(other, {}).net_json, execute_run(config, {}).net_json);
+}
+
+TEST(ExecuteRun, LogHasEveryMetricAtEveryLogStep) {
+  const RunConfig config = small_config();
+  const RunResult result = execute_run(config, {});
+  const ByHand hand = run_by_hand(config, data_by_hand(config));
+  // Steps 0, 100, ..., 400: the trainer logs every log_every steps and the final step once.
+  std::map<std::int64_t, std::map<std::string, double>> rows;
+  for (const LogEntry& entry : result.log) {
+    EXPECT_TRUE(rows[entry.step].emplace(entry.metric, entry.value).second)
+        << "step " << entry.step << " metric " << entry.metric << " twice";
+  }
+  ASSERT_EQ(rows.size(), 5u);
+  std::int64_t expected_step = 0;
+  for (const auto& [step, row] : rows) {
+    EXPECT_EQ(step, expected_step);
+    expected_step += config.log_every;
+    EXPECT_EQ(row.size(), 5u);  // loss, eta, mse_clean, sharpness, sharpness_residual
+  }
+  ASSERT_EQ(hand.trained.log.size(), 5u);
+  for (const LogRow& expected : hand.trained.log) {
+    const auto& row = rows.at(expected.step);
+    EXPECT_EQ(row.at("loss"), expected.loss);
+    EXPECT_EQ(row.at("eta"), expected.eta);
+    EXPECT_EQ(row.at("mse_clean"), expected.mse_clean);
+    EXPECT_EQ(row.at("sharpness"), expected.sharpness);
+    EXPECT_EQ(row.at("sharpness_residual"), expected.sharpness_residual);
+  }
+}
+
+TEST(ExecuteRun, NoLogNoAnalysisNoNetWhenSwitchedOff) {
+  RunConfig config = small_config();
+  config.log_every = 0;
+  config.final_analysis = false;
+  config.save_net = false;
+  const RunResult result = execute_run(config, {});
+  EXPECT_EQ(result.status, RunStatus::Done);
+  EXPECT_TRUE(result.log.empty());
+  EXPECT_TRUE(result.net_json.empty());
+  const auto metrics = metric_map(result);
+  EXPECT_EQ(metrics.count("sharpness"), 0u);
+  // Training itself does not depend on what is measured: same final loss as with everything on.
+  EXPECT_EQ(metrics.at("loss"), metric_map(execute_run(small_config(), {})).at("loss"));
+}
+
+TEST(ExecuteRun, DataFileComesFromTheLoader) {
+  RunConfig config = small_config();
+  config.data_file = "/nonexistent/data.csv";  // the loader decides what this means
+  // A data set without a clean target: mse_clean is then undefined and left out.
+  Dataset data = data_by_hand(small_config());
+  data.y_clean.resize(0);
+  int calls = 0;
+  const DataFileLoader loader = [&](const std::string& path) {
+    ++calls;
+    EXPECT_EQ(path, config.data_file);
+    return data;
+  };
+  const RunResult result = execute_run(config, loader);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(result.status, RunStatus::Done);
+  const ByHand hand = run_by_hand(config, data);
+  const auto metrics = metric_map(result);
+  EXPECT_EQ(metrics.count("mse_clean"), 0u);
+  EXPECT_EQ(metrics.at("loss"), hand.trained.final_loss);
+  EXPECT_EQ(metrics.at("sharpness"), hand.report->sharpness.value);
+}
+
+TEST(ExecuteRun, DataFileWithoutLoaderIsBadInput) {
+  RunConfig config = small_config();
+  config.data_file = "data.csv";
+  EXPECT_THROW(execute_run(config, {}), InputError);
+}
+
+TEST(ExecuteRun, DivergenceIsAFailedRunWithTheStepAndLoss) {
+  RunConfig config = small_config();
+  config.eta = 1000.0;  // 2/eta = 0.002 is far below any sharpness of this problem
+  const RunResult result = execute_run(config, {});
+  EXPECT_EQ(result.status, RunStatus::Failed);
+  const auto metrics = metric_map(result);
+  EXPECT_EQ(metrics.at("outcome"), 2.0);
+  const std::string expected_prefix =
+      "diverged at step " + std::to_string(static_cast<long long>(metrics.at("steps"))) + " (loss ";
+  EXPECT_EQ(result.reason.rfind(expected_prefix, 0), 0u) << result.reason;
+  EXPECT_GT(metrics.at("loss"), config.divergence_loss);
+  EXPECT_EQ(metrics.count("sharpness"), 0u);  // no analysis of a blown-up net
+  // The stored net is the last finite iterate, and its loss is the reported one.
+  const ShallowReluNet net = io::parse_net_json(result.net_json, "diverged net");
+  EXPECT_NEAR(test::brute_force_loss(net, data_by_hand(config)), metrics.at("loss"),
+              kLossRelTol * metrics.at("loss"));
+}
+
+TEST(ExecuteRun, SwitchedStepSizeIsTheOneTheAnalysisUses) {
+  RunConfig config = small_config();
+  config.switch_below = 1.0;  // the initial loss of this problem is below 1: switch at step 0
+  config.switch_factor = 2.0;
+  const RunResult result = execute_run(config, {});
+  const auto metrics = metric_map(result);
+  ASSERT_EQ(metrics.at("switch_step"), 0.0);
+  EXPECT_EQ(metrics.at("final_eta"), 2.0 * config.eta);
+  EXPECT_DOUBLE_EQ(metrics.at("two_over_eta"), 2.0 / (2.0 * config.eta));
+  EXPECT_DOUBLE_EQ(metrics.at("thm1_rhs"), 1.0 / (2.0 * config.eta) - 0.5);
+}
+
+TEST(ExecuteRun, BadConfigurationThrowsInputErrorNamingTheKey) {
+  RunConfig config = small_config();
+  config.width = 0;
+  try {
+    execute_run(config, {});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.width"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace relustab
