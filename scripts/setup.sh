@@ -30,8 +30,10 @@ fi
 if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy" 2>/dev/null; then
+# Re-run pip when the requirements changed since the last install (a stamp file records them).
+if ! cmp -s scripts/requirements.txt .venv/requirements.installed; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  cp scripts/requirements.txt .venv/requirements.installed
 fi
 
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
