@@ -63,12 +63,14 @@ fi
 [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "--ranks: expected a positive integer, got '$ranks'"
 
 mpirun=${MPIRUN:-mpirun}
+openmpi=0
 read -r -a mpirun_flags <<<"${MPIRUN_FLAGS:-}"
 if ! command -v "$mpirun" >/dev/null; then
   echo "w6_sweep: no $mpirun: the MPI mode is skipped" >&2
   mpirun=""
 elif "$mpirun" --version 2>&1 | grep -q "Open MPI"; then
   [ "$(id -u)" -ne 0 ] || mpirun_flags+=(--allow-run-as-root)
+  openmpi=1
 fi
 
 if [ -z "$workdir" ]; then
@@ -80,22 +82,27 @@ mkdir -p "$workdir"
 now() { date +%s.%N; }
 
 # time_sweep NAME JOBS [LAUNCHER...]: runs `LAUNCHER relustab sweep` with JOBS threads (per rank)
-# into the fresh directory $workdir/NAME, prints its wall seconds, and checks that it finished
-# every run.
+# into the fresh directory $workdir/NAME, checks that it finished every run, and prints its wall
+# seconds and its CPU seconds (user + system, the ranks included; "nan" without GNU time).
 time_sweep() {
   local name=$1 jobs=$2
   shift 2
   local dir="$workdir/$name"
   rm -rf "$dir"
+  local timer=()
+  [ ! -x /usr/bin/time ] || timer=(/usr/bin/time -f '%U %S' -o "$workdir/$name.cpu")
   local start end
   start=$(now)
-  "$@" "$relustab" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet "${overrides[@]}" \
-    >"$workdir/$name.log" 2>&1 || fail "$name: the sweep failed: $(cat "$workdir/$name.log")"
+  "${timer[@]}" "$@" "$relustab" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet \
+    "${overrides[@]}" >"$workdir/$name.log" 2>&1 ||
+    fail "$name: the sweep failed: $(cat "$workdir/$name.log")"
   end=$(now)
   local status
   status=$("$relustab" status "$dir" --json)
   [[ "$status" == *'"pending":0,"running":0'* ]] || fail "$name: runs left unfinished: $status"
-  echo "$end - $start" | bc -l
+  local cpu=nan
+  [ ! -f "$workdir/$name.cpu" ] || cpu=$(awk 'END { print $1 + $2 }' "$workdir/$name.cpu")
+  echo "$(echo "$end - $start" | bc -l) $cpu"
 }
 
 median() {
@@ -103,9 +110,13 @@ median() {
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# OpenMPI binds each rank to a core by default (P <= 2), while threads float; on a busy shared
+# machine a pinned process can get more CPU than a floating one, so the unbound MPI mode is the
+# like-for-like comparison with threads-P.
 modes=(threads-1 "threads-$ranks")
 [ -z "$mpirun" ] || modes+=("mpi-$ranks")
-declare -A times
+[ "$openmpi" -eq 0 ] || modes+=("mpi-$ranks-unbound")
+declare -A times cpus
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)
 echo "W6 sweep benchmark: $(basename "$experiment"), ${overrides[*]:-no overrides}"
 echo "machine: ${cpu:-unknown CPU}, $(nproc) cores; $("$relustab" --version)"
@@ -115,12 +126,16 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= repeat; ++round)); do
   for mode in "${modes[@]}"; do
     case "$mode" in
-      threads-1) t=$(time_sweep "$mode-$round" 1) ;;
-      threads-*) t=$(time_sweep "$mode-$round" "$ranks") ;;
-      mpi-*) t=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" "${mpirun_flags[@]}") ;;
+      threads-1) measured=$(time_sweep "$mode-$round" 1) ;;
+      threads-*) measured=$(time_sweep "$mode-$round" "$ranks") ;;
+      mpi-*-unbound) measured=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" \
+                                  "${mpirun_flags[@]}" --bind-to none) ;;
+      mpi-*) measured=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" "${mpirun_flags[@]}") ;;
     esac
+    read -r t cpu_s <<<"$measured"
     times[$mode]="${times[$mode]:-} $t"
-    printf '  round %d  %-10s %8.2f s\n' "$round" "$mode" "$t"
+    cpus[$mode]="${cpus[$mode]:-} $cpu_s"
+    printf '  round %d  %-18s %8.2f s wall %8.2f s CPU\n' "$round" "$mode" "$t" "$cpu_s"
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -137,7 +152,8 @@ steps=$(sqlite3 "$workdir/threads-1-1/results.sqlite" \
           "SELECT SUM(value) FROM metrics WHERE metric = 'steps'" 2>/dev/null || echo "")
 
 t1=$(median ${times[threads-1]})
-printf '\n%-10s %3s %10s %10s %14s %11s\n' mode P "wall (s)" "runs/s" "net-steps/s" efficiency
+printf '\n%-18s %3s %10s %10s %14s %11s %9s %10s\n' mode P "wall (s)" "runs/s" "net-steps/s" \
+  efficiency "CPU (s)" "busy cores"
 json_rows=()
 for mode in "${modes[@]}"; do
   p=1
@@ -147,14 +163,19 @@ for mode in "${modes[@]}"; do
   rate=$(echo "$runs / $tp" | bc -l)
   step_rate=""
   [ -z "$steps" ] || step_rate=$(echo "$steps / $tp" | bc -l)
-  printf '%-10s %3d %10.2f %10.1f %14.0f %11.3f\n' "$mode" "$p" "$tp" "$rate" "${step_rate:-0}" \
-    "$efficiency"
+  cpu_s=$(median ${cpus[$mode]})
+  busy=nan
+  [ "$cpu_s" = nan ] || busy=$(echo "$cpu_s / $tp" | bc -l)
+  printf '%-18s %3d %10.2f %10.1f %14.0f %11.3f %9.1f %10.2f\n' "$mode" "$p" "$tp" "$rate" \
+    "${step_rate:-0}" "$efficiency" "$cpu_s" "$busy"
   all=$(printf '%.3f,' ${times[$mode]})
-  json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"all_wall_s":[%s]}' \
-    "$mode" "$p" "$tp" "$efficiency" "${all%,}")")
+  cpu_json=null
+  [ "$cpu_s" = nan ] || cpu_json=$(printf '%.3f' "$cpu_s")
+  json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"cpu_s":%s,' \
+    "$mode" "$p" "$tp" "$efficiency" "$cpu_json")\"all_wall_s\":[${all%,}]}")
 done
-echo "($runs runs, ${steps:-?} GD steps in all; wall = median of $repeat;" \
-  "efficiency = T1 / (P * TP))"
+echo "($runs runs, ${steps:-?} GD steps in all; medians of $repeat; efficiency = T1 / (P * TP);"
+echo " busy cores = CPU / wall: below P, the job did not get P cores, e.g. on a busy machine)"
 if [ -n "$json" ]; then
   (
     IFS=,

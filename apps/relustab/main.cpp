@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   commands.push_back(relustab::cli::add_status(app));
   commands.push_back(relustab::cli::add_export(app));
   commands.push_back(relustab::cli::add_merge(app));
+  commands.push_back(relustab::cli::add_curves(app));
+  commands.push_back(relustab::cli::add_reproduce(app, &argc, &argv));
+  commands.push_back(relustab::cli::add_plot(app));
   std::string known;
   bool is_known = false;
   for (const auto* sub : app.get_subcommands({})) {

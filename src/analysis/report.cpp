@@ -3,29 +3,20 @@
 
 #include <relustab/analysis/bounds.h>
 #include <relustab/analysis/function_space.h>
+#include <relustab/analysis/kinks.h>
 #include <relustab/core/error.h>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 namespace relustab {
 
 Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
                             double relative_tolerance) {
-  Index count = 0;
-  for (Index i = 0; i < net.width(); ++i) {
-    const auto w = net.W1().row(i);
-    const double b = net.b1()[i];
-    for (Index j = 0; j < X.rows(); ++j) {
-      const double dot = X.row(j).dot(w);
-      const double scale = X.row(j).cwiseAbs().dot(w.cwiseAbs()) + std::abs(b);
-      if (scale > 0.0 && std::abs(dot + b) <= relative_tolerance * scale) {
-        ++count;
-        break;
-      }
-    }
-  }
-  return count;
+  std::set<Index> neurons;
+  for (const KinkPoint& kink : kink_points(net, X, relative_tolerance)) neurons.insert(kink.neuron);
+  return static_cast<Index>(neurons.size());
 }
 
 StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,

@@ -5,4 +5,7 @@ target_sources(relustab_core PRIVATE
   src/analysis/population_weight.cpp
   src/analysis/multivariate_weight.cpp
   src/analysis/bounds.cpp
-  src/analysis/report.cpp)
+  src/analysis/report.cpp
+  src/analysis/flattest.cpp
+  src/analysis/kinks.cpp
+  src/analysis/knot_stats.cpp)

@@ -28,6 +28,14 @@ RowMatrix pre_activations(const ShallowReluNet& net, const Dataset& data) {
   return pre;
 }
 
+void require_pattern(const ShallowReluNet& net, const Dataset& data,
+                     const ActivationPattern& pattern, const char* what) {
+  require(pattern.rows() == data.n() && pattern.cols() == net.width(),
+          std::string(what) + ": expected an activation pattern of " + std::to_string(data.n()) +
+              " x " + std::to_string(net.width()) + " (samples x neurons), got " +
+              std::to_string(pattern.rows()) + " x " + std::to_string(pattern.cols()));
+}
+
 void require_dense_max(const SharpnessOptions& options) {
   require(options.dense_max >= 0, "dense_max: expected an integer >= 0, got " +
                                       std::to_string(options.dense_max));
@@ -45,8 +53,27 @@ EigenResult hessian_extreme(const Backend& backend, const ShallowReluNet& net, c
 
 }  // namespace
 
+ActivationPattern activation_pattern(const ShallowReluNet& net, const Dataset& data) {
+  require_compatible(net, data, "activation_pattern");
+  return pre_activations(net, data).array() > 0.0;
+}
+
 Matrix tangent_features(const ShallowReluNet& net, const Dataset& data) {
+  return tangent_features(net, data, activation_pattern(net, data));
+}
+
+Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data) {
+  return gauss_newton_matrix(net, data, activation_pattern(net, data));
+}
+
+Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data) {
+  return dense_hessian(net, data, activation_pattern(net, data));
+}
+
+Matrix tangent_features(const ShallowReluNet& net, const Dataset& data,
+                        const ActivationPattern& pattern) {
   require_compatible(net, data, "tangent_features");
+  require_pattern(net, data, pattern, "tangent_features");
   const Index n = data.n();
   const Index d = net.input_dim();
   const Index k = net.width();
@@ -54,8 +81,9 @@ Matrix tangent_features(const ShallowReluNet& net, const Dataset& data) {
   Matrix Phi = Matrix::Zero(net.n_params(), n);
   for (Index j = 0; j < n; ++j) {
     for (Index i = 0; i < k; ++i) {
-      if (pre(j, i) > 0.0) {
-        // d f / d W1_ic = w2_i x_jc and d f / d b1_i = w2_i on the active side; 0 otherwise.
+      if (pattern(j, i)) {
+        // d f / d W1_ic = w2_i x_jc, d f / d b1_i = w2_i and d f / d w2_i = z_ij on the active
+        // side; 0 otherwise.
         for (Index c = 0; c < d; ++c) Phi(i * d + c, j) = net.w2()[i] * data.X(j, c);
         Phi(net.offset_b1() + i, j) = net.w2()[i];
         Phi(net.offset_w2() + i, j) = pre(j, i);
@@ -66,25 +94,29 @@ Matrix tangent_features(const ShallowReluNet& net, const Dataset& data) {
   return Phi;
 }
 
-Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data) {
+Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data,
+                           const ActivationPattern& pattern) {
   require_compatible(net, data, "gauss_newton_matrix");
-  const Matrix Phi = tangent_features(net, data);
+  const Matrix Phi = tangent_features(net, data, pattern);
   Matrix G = Matrix::Zero(Phi.rows(), Phi.rows());
   G.selfadjointView<Eigen::Lower>().rankUpdate(Phi, 1.0 / static_cast<double>(data.n()));
   G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
   return G;
 }
 
-Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data) {
+Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data,
+                     const ActivationPattern& pattern) {
   require_compatible(net, data, "dense_hessian");
   const Index n = data.n();
   const Index d = net.input_dim();
   const Index k = net.width();
-  Matrix H = gauss_newton_matrix(net, data);
+  Matrix H = gauss_newton_matrix(net, data, pattern);
   // Second-order term (1/n) sum_j r_j Hess_theta f(x_j) (SPEC.md 1.2): per neuron, the only non-zero
-  // entries couple w2_i with W1_i (value 1{active} x_j) and with b1_i (value 1{active}).
+  // entries couple w2_i with W1_i (value 1{active} x_j) and with b1_i (value 1{active}). The
+  // residuals are the mode's: f(x_j) sums z_ij over the neurons the pattern switches on.
   const RowMatrix pre = pre_activations(net, data);
-  const Vec residual = pre.cwiseMax(0.0) * net.w2() + Vec::Constant(n, net.b2()) - data.y;
+  const RowMatrix mode_relu = pattern.select(pre.array(), 0.0).matrix();
+  const Vec residual = mode_relu * net.w2() + Vec::Constant(n, net.b2()) - data.y;
   const double inv_n = 1.0 / static_cast<double>(n);
   for (Index i = 0; i < k; ++i) {
     const Index w2_row = net.offset_w2() + i;
@@ -92,7 +124,7 @@ Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data) {
     double b1_entry = 0.0;
     Vec w1_entries = Vec::Zero(d);
     for (Index j = 0; j < n; ++j) {
-      if (pre(j, i) > 0.0) {
+      if (pattern(j, i)) {
         b1_entry += residual[j];
         w1_entries += residual[j] * data.X.row(j).transpose();
       }

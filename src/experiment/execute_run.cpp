@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 // execute_run: one run of an experiment, built exactly as `relustab data` + `relustab train` would.
+#include <relustab/analysis/flattest.h>
+#include <relustab/analysis/kinks.h>
+#include <relustab/analysis/knot_stats.h>
 #include <relustab/analysis/report.h>
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
@@ -14,26 +17,35 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace relustab {
 namespace {
 
-/// The data of a run. Generated data use the streams of `relustab data --seed data_seed`
-/// (inputs split(1), target split(2), noise split(3)), so a run can be replayed from the command line.
-Dataset build_dataset(const RunConfig& config, const DataFileLoader& load_data) {
+/// The data of a run, and the clean target when the data were generated from one.
+struct RunData {
+  Dataset data;
+  std::optional<Target> target;
+};
+
+/// Generated data use the streams of `relustab data --seed data_seed` (inputs split(1), target
+/// split(2), noise split(3)), so a run can be replayed from the command line.
+RunData build_data(const RunConfig& config, const DataFileLoader& load_data) {
   if (!config.data_file.empty()) {
     require(static_cast<bool>(load_data),
             "data.file = \"" + config.data_file + "\": no data file loader was given");
     Dataset data = load_data(config.data_file);
     validate_dataset(data, config.data_file);
-    return data;
+    return {std::move(data), std::nullopt};
   }
   Rng rng(config.data_seed);
   Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
   const RowMatrix X = sample_inputs(parse_input_law(config.inputs), config.n, config.dim, input_rng,
                                     config.lo, config.hi);
-  const Target target = parse_target(config.target, config.dim, target_rng);
-  return make_dataset(X, target, config.noise, noise_rng);
+  Target target = parse_target(config.target, config.dim, target_rng);
+  Dataset data = make_dataset(X, target, config.noise, noise_rng);
+  return {std::move(data), std::move(target)};
 }
 
 TrainOptions train_options(const RunConfig& config) {
@@ -112,6 +124,57 @@ void add_analysis(RunResult& result, const StabilityReport& report) {
   add_metric(result, "thm2_delta", report.thm2_delta);
 }
 
+/// mse_full and mse_interior: the mean of (f - f0)^2 over a uniform grid of [x_min, x_max] and of its
+/// strict interior (d = 1, known target).
+void add_clean_target_errors(RunResult& result, const RunConfig& config, const ShallowReluNet& net,
+                             const Dataset& data, const Target& target) {
+  const double x_min = data.X.col(0).minCoeff();
+  const double x_max = data.X.col(0).maxCoeff();
+  if (!(x_min < x_max)) return;  // one distinct input: no interval to average over
+  add_metric(result, "mse_full", mse_on_interval(net, target, x_min, x_max, config.grid_points));
+  const Interval interior = strict_interior(x_min, x_max, config.interior_margin);
+  if (interior.lo < interior.hi) {
+    add_metric(result, "mse_interior",
+               mse_on_interval(net, target, interior.lo, interior.hi, config.grid_points));
+  }
+}
+
+void add_flattest(RunResult& result, const ShallowReluNet& net, const Dataset& data) {
+  const FlattestResult flat = flattest_implementation(net, data);
+  add_metric(result, "flattest_sharpness", flat.sharpness);
+  add_metric(result, "flattest_iterations", static_cast<double>(flat.iterations));
+  add_metric(result, "flattest_converged", flat.converged ? 1.0 : 0.0);
+}
+
+void add_kinks(RunResult& result, const ShallowReluNet& net, const Dataset& data, double eta) {
+  const KinkAnalysis kinks = analyze_kinks(net, data, eta);
+  add_metric(result, "kink_points", static_cast<double>(kinks.kinks.size()));
+  add_metric(result, "kink_neurons", static_cast<double>(kinks.kink_neurons));
+  add_metric(result, "kink_modes", static_cast<double>(kinks.modes.size()));
+  add_metric(result, "lambda_upper", kinks.lambda_upper);
+  add_metric(result, "lambda_lower", kinks.lambda_lower);
+  add_metric(result, "kink_delta", kinks.delta);
+  // Lemma 3 assumes, and Lemma 2's default (gamma = 0) holds at, a point where every mode's
+  // gradient vanishes: this says how far the run's end is from that.
+  add_metric(result, "kink_max_gradient", kinks.max_gradient_norm);
+  add_metric(result, "lemma3_stable", kinks.lemma3_stable ? 1.0 : 0.0);
+  add_metric(result, "lemma2_unstable", kinks.lemma2_unstable ? 1.0 : 0.0);
+}
+
+void add_knot_statistics(RunResult& result, const ShallowReluNet& net, const Dataset& data) {
+  const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
+  const KnotStatistics stats = knot_statistics(net, inputs);
+  add_metric(result, "active_neurons", static_cast<double>(stats.active_neurons));
+  // Quantiles of an empty set are NaN and so left out.
+  const std::pair<const char*, double> location_quantiles[] = {
+      {"knot_q10", 0.10}, {"knot_q25", 0.25}, {"knot_q50", 0.50}, {"knot_q75", 0.75},
+      {"knot_q90", 0.90}};
+  for (const auto& [name, p] : location_quantiles) add_metric(result, name, quantile(stats.locations, p));
+  add_metric(result, "knot_distance_q50", quantile(stats.distances, 0.5));
+  add_metric(result, "knot_distance_q90", quantile(stats.distances, 0.9));
+  add_metric(result, "knot_distance_max", quantile(stats.distances, 1.0));
+}
+
 std::string format_loss(double loss) {
   char text[32];
   std::snprintf(text, sizeof text, "%.6g", loss);
@@ -126,7 +189,8 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
   RunResult result;
   result.key = run_key(config);
 
-  const Dataset data = build_dataset(config, load_data);
+  const RunData run_data = build_data(config, load_data);
+  const Dataset& data = run_data.data;
   // The initialisation of `relustab train --seed`: Rng(seed) itself, not a split stream.
   Rng init_rng(config.seed);
   const ShallowReluNet initial = initialize(data.dim(), config.width, parse_init_kind(config.init),
@@ -151,8 +215,15 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     result.status = RunStatus::Failed;
     result.reason = "diverged at step " + std::to_string(trained.steps) + " (loss " +
                     format_loss(trained.final_loss) + ")";
-  } else if (config.final_analysis) {
-    add_analysis(result, analyze_net(*backend, trained.net, data, final_eta));
+  } else {
+    if (config.final_analysis) add_analysis(result, analyze_net(*backend, trained.net, data, final_eta));
+    const bool univariate = data.dim() == 1;
+    if (univariate && run_data.target) {
+      add_clean_target_errors(result, config, trained.net, data, *run_data.target);
+    }
+    if (config.flattest) add_flattest(result, trained.net, data);
+    if (config.kinks) add_kinks(result, trained.net, data, final_eta);
+    if (config.knot_stats && univariate) add_knot_statistics(result, trained.net, data);
   }
   if (config.save_net && trained.net.theta().allFinite()) {
     result.net_json = io::net_to_json(trained.net);

@@ -154,22 +154,22 @@ std::vector<store::RunRow> decode_runs(const std::string& payload) {
 std::string encode_results(const std::vector<RunResult>& results) {
   json out = json::array();
   for (const auto& result : results) {
-    json metrics = json::array();
-    for (const auto& [name, value] : result.metrics) {
-      metrics.push_back({name, encode_double(value)});
+    // Every field by name: a field added to RunResult breaks this line until it is sent too.
+    const auto& [key, status, reason, metrics, log, net_json, backend, wall_seconds] = result;
+    json metric_items = json::array();
+    for (const auto& [name, value] : metrics) metric_items.push_back({name, encode_double(value)});
+    json log_items = json::array();
+    for (const auto& entry : log) {
+      log_items.push_back({entry.step, entry.metric, encode_double(entry.value)});
     }
-    json log = json::array();
-    for (const auto& entry : result.log) {
-      log.push_back({entry.step, entry.metric, encode_double(entry.value)});
-    }
-    out.push_back({{"key", result.key},
-                   {"status", run_status_name(result.status)},
-                   {"reason", result.reason},
-                   {"metrics", std::move(metrics)},
-                   {"log", std::move(log)},
-                   {"net", result.net_json},
-                   {"backend", result.backend},
-                   {"wall_seconds", encode_double(result.wall_seconds)}});
+    out.push_back({{"key", key},
+                   {"status", run_status_name(status)},
+                   {"reason", reason},
+                   {"metrics", std::move(metric_items)},
+                   {"log", std::move(log_items)},
+                   {"net", net_json},
+                   {"backend", backend},
+                   {"wall_seconds", encode_double(wall_seconds)}});
   }
   return dump(out);
 }

@@ -2,11 +2,14 @@
 // The parameter table of a run (keys, types, range checks), its canonical JSON and its key.
 #include <relustab/experiment/run_config.h>
 
+#include <relustab/analysis/flattest.h>
+#include <relustab/analysis/kinks.h>
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/data/generators.h>
 #include <relustab/model/init.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -79,11 +82,12 @@ ParamSpec uint_param(std::string_view key, std::string_view help, std::uint64_t 
           }};
 }
 
+/// A double parameter with an optional lower bound and an optional exclusive upper bound.
 ParamSpec double_param(std::string_view key, std::string_view help, double RunConfig::*field,
-                       std::optional<Bound> lower) {
+                       std::optional<Bound> lower, std::optional<double> below = std::nullopt) {
   return {key, ParamType::Double, help,
           [field](const RunConfig& c) { return ParamValue(c.*field); },
-          [key, field, lower](RunConfig& c, const ParamValue& value) {
+          [key, field, lower, below](RunConfig& c, const ParamValue& value) {
             double v = 0.0;
             if (const auto* i = std::get_if<std::int64_t>(&value)) {
               v = static_cast<double>(*i);
@@ -94,10 +98,13 @@ ParamSpec double_param(std::string_view key, std::string_view help, double RunCo
             }
             const bool in_range =
                 std::isfinite(v) &&
-                (!lower || (lower->inclusive ? v >= lower->value : v > lower->value));
+                (!lower || (lower->inclusive ? v >= lower->value : v > lower->value)) &&
+                (!below || v < *below);
             if (!in_range) {
-              throw_range_error(key, lower ? bound_text("a finite number", *lower) : "a finite number",
-                                value);
+              std::string expected =
+                  lower ? bound_text("a finite number", *lower) : std::string("a finite number");
+              if (below) expected += " and < " + format_param_value(ParamValue(*below));
+              throw_range_error(key, expected, value);
             }
             c.*field = v;
           }};
@@ -194,6 +201,24 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(bool_param("measure.final_analysis",
                              "sharpness, weighted TV, knots and bounds at the end", &RC::final_analysis));
   table.push_back(bool_param("measure.save_net", "store the final network", &RC::save_net));
+  table.push_back(bool_param("measure.flattest",
+                             "flattest implementation over per-neuron rescalings (Mulayoff et al. "
+                             "2021, App. XI; our method)",
+                             &RC::flattest));
+  table.push_back(bool_param("measure.kinks",
+                             "switching-system modes at knots on data points: Lemmas 2 and 3 of "
+                             "Mulayoff et al. 2021",
+                             &RC::kinks));
+  table.push_back(bool_param("measure.knot_stats",
+                             "quantiles of active knots and their distances to the inputs (d = 1; "
+                             "Qiao et al. 2024)",
+                             &RC::knot_stats));
+  table.push_back(double_param("measure.interior_margin",
+                               "mse_interior uses [x_min + m w, x_max - m w], w = x_max - x_min",
+                               &RC::interior_margin, kNonNegative, 0.5));
+  table.push_back(int_param("measure.grid_points",
+                            "grid points of mse_full and mse_interior (d = 1, generated data)",
+                            &RC::grid_points, 2));
   table.push_back(uint_param("run.seed", "seed of the initialisation and the SGD batches", &RC::seed));
   return table;
 }
@@ -319,6 +344,20 @@ void validate_run_config(const RunConfig& config) {
     if (spec.type != ParamType::UInt) spec.set(scratch, spec.get(config));
   }
   if (!config.data_file.empty()) return;  // the remaining checks concern generated data
+  // The dense eigenproblems of the optional measurements, refused before training rather than after.
+  const std::int64_t n_params = config.width * (config.dim + 2) + 1;
+  if (config.kinks) {
+    const Index limit = KinkOptions{}.dense_max;
+    require(n_params <= limit, "key 'measure.kinks': the mode Hessians are dense, P = model.width x "
+                               "(data.dim + 2) + 1 = " + std::to_string(n_params) +
+                                   " parameters is above " + std::to_string(limit));
+  }
+  if (config.flattest) {
+    const Index limit = FlattestOptions{}.dense_max;
+    require(std::min(config.n, n_params) <= limit,
+            "key 'measure.flattest': the eigenproblems have size min(data.n, P) = " +
+                std::to_string(std::min(config.n, n_params)) + ", above " + std::to_string(limit));
+  }
   const InputLaw law = parse_input_law(config.inputs);
   if (law == InputLaw::Uniform || law == InputLaw::Grid) {
     require(config.lo < config.hi, "keys 'data.lo' and 'data.hi': expected lo < hi for inputs '" +

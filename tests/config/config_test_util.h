@@ -24,7 +24,9 @@ inline constexpr std::string_view kDefaultCanonicalJson =
     R"("optim.warmup_steps":0,"optim.switch_factor":1,"optim.switch_below":0,"optim.max_steps":10000,)"
     R"("optim.loss_tol":1e-06,"optim.patience":200,"optim.divergence_loss":1e+12,)"
     R"("measure.log_every":0,"measure.log_sharpness":false,"measure.final_analysis":true,)"
-    R"("measure.save_net":true,"run.seed":0})";
+    R"("measure.save_net":true,"measure.flattest":false,"measure.kinks":false,)"
+    R"("measure.knot_stats":false,"measure.interior_margin":0.1,"measure.grid_points":2001,)"
+    R"("run.seed":0})";
 
 /// 64-bit FNV-1a, written again here (not the library's) as the oracle of run_key.
 inline std::uint64_t reference_fnv1a_64(std::string_view text) {
@@ -74,6 +76,11 @@ inline void expect_same_config(const RunConfig& actual, const RunConfig& expecte
   EXPECT_EQ(actual.log_sharpness, expected.log_sharpness);
   EXPECT_EQ(actual.final_analysis, expected.final_analysis);
   EXPECT_EQ(actual.save_net, expected.save_net);
+  EXPECT_EQ(actual.flattest, expected.flattest);
+  EXPECT_EQ(actual.kinks, expected.kinks);
+  EXPECT_EQ(actual.knot_stats, expected.knot_stats);
+  EXPECT_EQ(actual.interior_margin, expected.interior_margin);
+  EXPECT_EQ(actual.grid_points, expected.grid_points);
   EXPECT_EQ(actual.seed, expected.seed);
 }
 

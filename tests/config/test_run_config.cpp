@@ -38,7 +38,9 @@ const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
     {"optim.patience", ParamType::Int},        {"optim.divergence_loss", ParamType::Double},
     {"measure.log_every", ParamType::Int},     {"measure.log_sharpness", ParamType::Bool},
     {"measure.final_analysis", ParamType::Bool}, {"measure.save_net", ParamType::Bool},
-    {"run.seed", ParamType::UInt},
+    {"measure.flattest", ParamType::Bool},     {"measure.kinks", ParamType::Bool},
+    {"measure.knot_stats", ParamType::Bool},   {"measure.interior_margin", ParamType::Double},
+    {"measure.grid_points", ParamType::Int},   {"run.seed", ParamType::UInt},
 };
 
 TEST(ParameterTable, HasEveryKeyInOrderWithItsType) {
@@ -91,6 +93,11 @@ std::vector<FieldCase> field_cases() {
       {"measure.log_sharpness", V(true), [](const RunConfig& c) { return V(c.log_sharpness); }},
       {"measure.final_analysis", V(false), [](const RunConfig& c) { return V(c.final_analysis); }},
       {"measure.save_net", V(false), [](const RunConfig& c) { return V(c.save_net); }},
+      {"measure.flattest", V(true), [](const RunConfig& c) { return V(c.flattest); }},
+      {"measure.kinks", V(true), [](const RunConfig& c) { return V(c.kinks); }},
+      {"measure.knot_stats", V(true), [](const RunConfig& c) { return V(c.knot_stats); }},
+      {"measure.interior_margin", V(0.25), [](const RunConfig& c) { return V(c.interior_margin); }},
+      {"measure.grid_points", V(I{501}), [](const RunConfig& c) { return V(c.grid_points); }},
       {"run.seed", V(I{99}), [](const RunConfig& c) { return V(static_cast<I>(c.seed)); }},
   };
 }

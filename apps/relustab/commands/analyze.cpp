@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "common.h"
 
+#include <relustab/analysis/flattest.h>
 #include <relustab/analysis/report.h>
 #include <relustab/io/formats.h>
 
@@ -19,8 +20,14 @@ struct AnalyzeArgs {
   std::string data_path;
   std::optional<double> eta;
   bool json = false;
+  bool flattest = false;
   int threads = 1;
 };
+
+void print_flattest(const FlattestResult& f) {
+  std::printf("flattest implementation        %.10g  (certified >= %.10g, %d iterations%s)\n",
+              f.sharpness, f.lower_bound, f.iterations, f.converged ? "" : ", NOT converged");
+}
 
 void print_text(const StabilityReport& r) {
   std::printf("samples n                      %lld (input dimension %lld, width %lld)\n",
@@ -59,6 +66,9 @@ Command add_analyze(CLI::App& app) {
   sub->add_option("--eta", args->eta, "step size: adds 2/eta, 1/eta - 1/2 and the stability verdict")
       ->check(kPositiveFinite);
   sub->add_flag("--json", args->json, "print one JSON object");
+  sub->add_flag("--flattest", args->flattest,
+                "also the flattest implementation over per-neuron rescalings (Gauss-Newton "
+                "sharpness; the Hessian's at interpolating minima)");
   sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
@@ -68,10 +78,15 @@ Command add_analyze(CLI::App& app) {
                 args->net_path + " expects " + std::to_string(net.input_dim()));
     const auto backend = make_backend("cpu", RunContext{args->threads});
     const StabilityReport report = analyze_net(*backend, net, data, args->eta);
+    std::optional<FlattestResult> flattest;
+    if (args->flattest) flattest = flattest_implementation(net, data);
     if (args->json) {
-      std::cout << report_to_json(report).dump() << "\n";
+      nlohmann::ordered_json json = report_to_json(report);
+      if (flattest) add_flattest_json(json, *flattest);
+      std::cout << json.dump() << "\n";
     } else {
       print_text(report);
+      if (flattest) print_flattest(*flattest);
     }
   };
 }

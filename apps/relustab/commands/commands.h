@@ -21,5 +21,9 @@ Command add_sweep(CLI::App& app, int* argc, char*** argv);
 Command add_status(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_merge(CLI::App& app);
+Command add_curves(CLI::App& app);
+/// `argc`/`argv` as for add_sweep: the target's sweep runs across MPI ranks under a launcher.
+Command add_reproduce(CLI::App& app, int* argc, char*** argv);
+Command add_plot(CLI::App& app);
 
 }  // namespace relustab::cli

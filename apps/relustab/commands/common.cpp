@@ -45,4 +45,11 @@ nlohmann::ordered_json report_to_json(const StabilityReport& r) {
   return j;
 }
 
+void add_flattest_json(nlohmann::ordered_json& json, const FlattestResult& flattest) {
+  json["flattest_sharpness"] = flattest.sharpness;
+  json["flattest_lower_bound"] = flattest.lower_bound;
+  json["flattest_iterations"] = flattest.iterations;
+  json["flattest_converged"] = flattest.converged;
+}
+
 }  // namespace relustab::cli

@@ -2,6 +2,7 @@
 // Small helpers shared by the commands: JSON for reports, number formatting, terminal detection.
 #pragma once
 
+#include <relustab/analysis/flattest.h>
 #include <relustab/analysis/report.h>
 #include <relustab/core/error.h>
 
@@ -14,6 +15,10 @@ namespace relustab::cli {
 
 /// The JSON object of `relustab analyze --json` (key names are the contract of DESIGN.md).
 nlohmann::ordered_json report_to_json(const StabilityReport& report);
+
+/// Adds flattest_sharpness, flattest_lower_bound, flattest_iterations and flattest_converged
+/// (`relustab analyze --flattest`).
+void add_flattest_json(nlohmann::ordered_json& json, const FlattestResult& flattest);
 
 /// A finite double as JSON number, NaN as null (JSON has no NaN).
 nlohmann::ordered_json number_or_null(double value);

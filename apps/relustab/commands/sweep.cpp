@@ -3,6 +3,7 @@
 // summarise it, export it as CSV, and combine the shards of a job-array sweep.
 #include "commands.h"
 #include "common.h"
+#include "sweep_command.h"
 
 #include <relustab/experiment/experiment.h>
 #include <relustab/experiment/result_store.h>
@@ -145,14 +146,7 @@ void print_sweep_summary(const std::string& name, const SweepProgress& p, const 
               static_cast<long long>(p.total - p.done - p.failed), p.elapsed_s, dir.c_str());
 }
 
-struct SweepArgs {
-  std::string experiment_path;
-  std::string out_dir;
-  int jobs = 0;
-  std::vector<std::string> overrides;
-  std::string shard;
-  bool quiet = false;
-};
+}  // namespace
 
 void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
                        [[maybe_unused]] char*** argv) {
@@ -194,6 +188,8 @@ void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
   if (show) std::fprintf(stderr, "\n");
   print_sweep_summary(spec.name, result, dir.string());
 }
+
+namespace {
 
 /// Counts by status of one results database, read without the writer lock so that `status` works
 /// while a sweep writes (WAL readers see the last committed transaction).

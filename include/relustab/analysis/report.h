@@ -14,8 +14,9 @@ namespace relustab {
 /// relative (SPEC.md 2.2, practical note), so exact zero tests would miss them.
 inline constexpr double kKinkRelativeTolerance = 1e-7;
 
-/// Number of neurons i whose pre-activation W1_i . x_j + b1_i vanishes (relative to |W1_i . x_j| +
-/// |b1_i|) at some sample j: there the loss is not twice differentiable (Theorem 2's setting).
+/// Number of neurons i whose pre-activation W1_i . x_j + b1_i vanishes (relative to |W1_i| . |x_j| +
+/// |b1_i|) at some sample j: there the loss is not twice differentiable (Theorem 2's setting). The
+/// distinct neurons of kink_points (analysis/kinks.h), which lists the (neuron, sample) pairs.
 Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
                             double relative_tolerance = kKinkRelativeTolerance);
 

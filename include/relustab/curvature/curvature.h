@@ -7,12 +7,36 @@
 
 namespace relustab {
 
+/// Which neuron counts as active at which sample: n x k, entry (j, i) for neuron i at x_j.
+///
+/// Where no pre-activation is 0 the pattern is fixed by the signs and the loss is smooth. Where some
+/// W1_i . x_j + b1_i = 0 (a knot on a data point) the loss is not twice differentiable, and each
+/// choice of on/off for such (neuron, sample) pairs is one mode of the switching system of SPEC.md
+/// 2.3: the analytic loss in which neuron i is the linear map z = W1_i . x_j + b1_i (on) or 0 (off)
+/// at x_j. The curvature functions below without a pattern use activation_pattern(net, data).
+using ActivationPattern = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// The pattern of the relu'(0) = 0 convention: neuron i is on at x_j iff W1_i . x_j + b1_i > 0.
+ActivationPattern activation_pattern(const ShallowReluNet& net, const Dataset& data);
+
 /// Tangent features Phi = [grad_theta f(x_1), ..., grad_theta f(x_n)], (n_params x n) (SPEC.md 1.2).
 Matrix tangent_features(const ShallowReluNet& net, const Dataset& data);
 /// Exact dense Hessian of L = 1/(2n) sum r_j^2 in the relu'(0) = 0 mode (SPEC.md 1.2). O(P^2 n).
 Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data);
 /// Gauss-Newton matrix Phi Phi^T / n (P x P).
 Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data);
+
+/// The same three in the mode `pattern` (n x k; see ActivationPattern): gradients, outputs and
+/// residuals of the analytic loss in which neuron i at x_j is z_ij = W1_i . x_j + b1_i when
+/// pattern(j, i) and 0 otherwise. A pattern that disagrees with a pre-activation's sign away from 0
+/// is allowed (it is simply that analytic loss) but is no mode of the net at theta. Throws
+/// InputError if the pattern is not n x k.
+Matrix tangent_features(const ShallowReluNet& net, const Dataset& data,
+                        const ActivationPattern& pattern);
+Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data,
+                     const ActivationPattern& pattern);
+Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data,
+                           const ActivationPattern& pattern);
 /// Its n x n Gram form K = Phi^T Phi / n: same non-zero spectrum, cheaper when n < P.
 Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data);
 

@@ -33,8 +33,16 @@ struct RunResult {
   /// switch_factor after the switch). With measure.final_analysis (and not diverged), the fields of
   /// analyze_net at final_eta: mse_clean, sharpness, sharpness_residual, gn_sharpness, weighted_tv,
   /// weighted_norm, lemma4_bound, per_implementation_bound, knots, neurons_on_data, two_over_eta,
-  /// thm1_rhs, stable (0/1), noninterpolating_bound, thm2_delta. A quantity that is not defined for
-  /// the run (NaN: no clean target, d > 1) is left out.
+  /// thm1_rhs, stable (0/1), noninterpolating_bound, thm2_delta. Not diverged, d = 1, generated data:
+  /// mse_full and mse_interior (mse_on_interval over measure.grid_points points of [x_min, x_max] and
+  /// of its strict interior). With measure.flattest: flattest_sharpness, flattest_iterations,
+  /// flattest_converged (0/1). With measure.kinks (analyze_kinks at final_eta): kink_points (p),
+  /// kink_neurons, kink_modes (2^p, or the number sampled when p > 12), lambda_upper, lambda_lower,
+  /// kink_delta, kink_max_gradient (max over modes of ||grad psi_m||: both lemmas concern points where
+  /// it is 0), lemma3_stable (0/1), lemma2_unstable (0/1).
+  /// With measure.knot_stats (d = 1): active_neurons, knot_q10, knot_q25, knot_q50, knot_q75,
+  /// knot_q90, knot_distance_q50, knot_distance_q90, knot_distance_max. A quantity that is not
+  /// defined for the run (NaN: no clean target, d > 1, no active knot) is left out.
   std::vector<std::pair<std::string, double>> metrics;
   /// Every measure.log_every steps and at the end: loss, eta, mse_clean (with a clean target),
   /// sharpness and sharpness_residual (with measure.log_sharpness).

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Figures of the reproduction targets (see plot.py)."""

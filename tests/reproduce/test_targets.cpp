@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+// Acceptance tests of issue 4: every reproduction target runs in its quick setting
+// (`relustab reproduce TARGET --quick`), its figures are valid files listed in index.html, and the
+// papers' claims hold on the stored results: edge of stability and the flattest implementation
+// (Mulayoff et al. 2021, Fig. 3), convergence of the empirical g (Fig. 2), and the large-versus-small
+// step-size contrast of Qiao et al. 2024.
+#include "reproduce/reproduce_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+namespace relustab::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Runs `relustab reproduce TARGET --quick` into a temporary directory. The figures are drawn when the
+/// figure script is in the source tree (it is written beside this test); otherwise --no-plot.
+class QuickTarget {
+ public:
+  explicit QuickTarget(const std::string& target) : target_(target) {
+    plotted_ = !source_dir().empty() && fs::is_regular_file(source_dir() + "/python/figures/plot.py");
+    out_ = dir_.file(target + "-quick");
+    result_ = run_relustab("reproduce " + target + " --quick --jobs 2 --out " + out_ +
+                           (plotted_ ? "" : " --no-plot"));
+  }
+  const std::string& out() const { return out_; }
+  bool plotted() const { return plotted_; }
+  const CommandResult& result() const { return result_; }
+
+ private:
+  std::string target_;
+  TempDir dir_;
+  std::string out_;
+  bool plotted_ = false;
+  CommandResult result_;
+};
+
+/// The common part of every target: the command succeeded, the database holds the target's
+/// experiment with no run left unfinished, and the figures are valid and indexed.
+StoredExperiment check_target(const QuickTarget& run, const std::string& target) {
+  EXPECT_EQ(run.result().exit_code, 0) << run.result().out << run.result().err;
+  StoredExperiment results = read_results(run.out());
+  EXPECT_EQ(results.name, target);
+  EXPECT_FALSE(results.runs.empty());
+  for (const StoredRun& run_row : results.runs) {
+    EXPECT_TRUE(run_row.status == "done" || run_row.status == "failed")
+        << "run " << run_row.id << " is " << run_row.status;
+  }
+  if (run.plotted()) {
+    check_figures_and_index(run.out());
+  } else {
+    std::cout << "[ NOTE     ] python/figures/plot.py not found: figures not checked\n";
+  }
+  return results;
+}
+
+double config_double(const StoredRun& run, const char* key) { return run.config.at(key).get<double>(); }
+
+TEST(ReproduceTarget, MulayoffFig1) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("mulayoff2021-fig1");
+  const StoredExperiment results = check_target(run, "mulayoff2021-fig1");
+  ASSERT_EQ(results.runs.size(), 2u);  // run A (x1) and run B (x3), one sweep
+  const StoredRun* a = nullptr;
+  const StoredRun* b = nullptr;
+  for (const StoredRun& r : results.runs) {
+    (config_double(r, "optim.switch_factor") == 1.0 ? a : b) = &r;
+  }
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  // The message of Fig. 1: the switched run leaves A's minimum, which is too sharp for 3 eta, and
+  // ends at a flatter solution with a smaller weighted TV (Theorem 1 with the larger step).
+  const double eta = config_double(*a, "optim.eta");
+  EXPECT_GT(a->metric("sharpness"), 2.0 / (3.0 * eta));
+  EXPECT_LE(b->metric("sharpness"), b->metric("two_over_eta") * 1.001);
+  EXPECT_LT(b->metric("weighted_tv"), a->metric("weighted_tv"));
+}
+
+TEST(ReproduceTarget, MulayoffFig2EmpiricalWeightApproachesThePopulation) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("mulayoff2021-fig2");
+  const StoredExperiment results = check_target(run, "mulayoff2021-fig2");
+  TempDir work;
+  // A grid over the bulk of the three unit-variance laws; outside it the population g is below 0.01.
+  std::ostringstream grid;
+  for (int i = 0; i <= 200; ++i) grid << (i > 0 ? "," : "") << -2.5 + 5.0 * i / 200.0;
+  const auto g_of = [&](const std::string& source) {
+    const CommandResult r = run_relustab("weight --json " + source + " --at " + grid.str());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["g"].get<std::vector<double>>();
+  };
+  for (const std::string law : {"uniform", "gaussian", "laplace"}) {
+    SCOPED_TRACE(law);
+    const std::vector<double> population = g_of("--dist " + law);
+    // Mean over seeds of max |g_emp - g_pop| on the grid, per n; the data of each run regenerated
+    // from its configuration exactly as execute_run generated them.
+    std::map<std::int64_t, std::pair<double, int>> error_by_n;
+    for (const StoredRun& r : results.runs) {
+      if (r.config.at("data.inputs") != law) continue;
+      const std::int64_t n = r.config.at("data.n").get<std::int64_t>();
+      const std::string csv = work.file("data.csv");
+      std::ostringstream data;
+      data.precision(17);
+      data << "data --out " << csv << " --n " << n << " --inputs " << law << " --lo "
+           << config_double(r, "data.lo") << " --hi " << config_double(r, "data.hi") << " --target "
+           << r.config.at("data.target").get<std::string>() << " --noise "
+           << config_double(r, "data.noise") << " --seed " << r.config.at("data.seed").get<std::uint64_t>();
+      ASSERT_EQ(run_relustab(data.str()).exit_code, 0);
+      const std::vector<double> empirical = g_of("--data " + csv);
+      double error = 0.0;
+      for (std::size_t i = 0; i < empirical.size(); ++i) {
+        error = std::max(error, std::abs(empirical[i] - population[i]));
+      }
+      error_by_n[n].first += error;
+      error_by_n[n].second += 1;
+    }
+    ASSERT_GE(error_by_n.size(), 3u);
+    std::vector<double> errors;
+    for (const auto& [n, sum_count] : error_by_n) errors.push_back(sum_count.first / sum_count.second);
+    // The sup error of an empirical g shrinks like n^(-1/2) (it is built from empirical CDFs and
+    // means); from n = 20 to n = 10^4 that is a factor 22, of which we ask 5, and at the largest n we
+    // ask for 0.03, about a tenth of g(0) (0.22 to 0.29 for these laws).
+    constexpr double kShrinkFactor = 5.0;
+    constexpr double kLargestNError = 0.03;
+    EXPECT_LT(errors.back() * kShrinkFactor, errors.front());
+    EXPECT_LT(errors.back(), kLargestNError);
+    EXPECT_EQ(*std::min_element(errors.begin(), errors.end()), errors.back());
+  }
+}
+
+TEST(ReproduceTarget, MulayoffFig3GradientDescentConvergesAtTheEdgeOfStability) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("mulayoff2021-fig3");
+  const StoredExperiment results = check_target(run, "mulayoff2021-fig3");
+  ASSERT_GE(results.runs.size(), 4u);
+  // "The larger step sizes": every eta of the quick grid from 0.01 up converges at the edge.
+  constexpr double kLargerEta = 0.01;
+  constexpr double kEdgeFraction = 0.95;  // the acceptance criterion: within 5% of 2/eta
+  // GD stops once the loss stays below loss_tol for `patience` steps; a top eigenvalue above 2/eta
+  // by delta makes the top-eigendirection component grow by (1 + eta delta) per step, which at an
+  // oscillation amplitude below loss_tol goes unseen over the patience window only for relative
+  // excesses of order 1e-3 or less. That is the "stopping tolerance" of the upper check.
+  constexpr double kStopSlack = 1e-3;
+  // Lemma 4 and the flattest implementation are statements about (1/n) sum grad f grad f^T; the
+  // Hessian differs from it by at most sqrt(1 + R^2) sqrt(2 L) (SPEC.md 1.7), R = max |x_j|.
+  int at_edge = 0;
+  for (const StoredRun& r : results.runs) {
+    SCOPED_TRACE("eta = " + std::to_string(config_double(r, "optim.eta")));
+    ASSERT_EQ(r.status, "done") << r.reason;
+    const double eta = config_double(r, "optim.eta");
+    EXPECT_EQ(r.metric("outcome"), 0.0) << "converged";
+    EXPECT_EQ(r.metric("final_eta"), eta) << "converged at the target step size, not in the warm-up";
+    const double two_over_eta = 2.0 / eta;
+    const double sharpness = r.metric("sharpness");
+    EXPECT_LE(sharpness, two_over_eta * (1.0 + kStopSlack));
+    if (eta >= kLargerEta) {
+      EXPECT_GE(sharpness, kEdgeFraction * two_over_eta);
+      ++at_edge;
+    }
+    const double radius = std::max(std::abs(config_double(r, "data.lo")), std::abs(config_double(r, "data.hi")));
+    const double hessian_vs_gn = std::sqrt(1.0 + radius * radius) * std::sqrt(2.0 * r.metric("loss"));
+    EXPECT_LE(r.metric("flattest_sharpness"), sharpness + hessian_vs_gn);
+    EXPECT_LE(r.metric("lemma4_bound"), r.metric("flattest_sharpness") * (1.0 + 1e-9));
+  }
+  EXPECT_GE(at_edge, 3);
+}
+
+TEST(ReproduceTarget, QiaoFig1) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("qiao2024-fig1");
+  check_target(run, "qiao2024-fig1");
+}
+
+TEST(ReproduceTarget, QiaoEtaLargeStepIsSparseAndDoesNotInterpolate) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("qiao2024-eta");
+  const StoredExperiment results = check_target(run, "qiao2024-eta");
+  const StoredRun* large = nullptr;
+  const StoredRun* small = nullptr;
+  for (const StoredRun& r : results.runs) {
+    if (config_double(r, "optim.eta") == 0.4) large = &r;
+    if (config_double(r, "optim.eta") == 0.01) small = &r;
+  }
+  ASSERT_TRUE(large != nullptr && small != nullptr) << "runs with eta = 0.4 and eta = 0.01";
+  ASSERT_EQ(large->status, "done") << large->reason;
+  ASSERT_EQ(small->status, "done") << small->reason;
+  EXPECT_LT(large->metric("active_neurons"), small->metric("active_neurons"));
+  EXPECT_LT(large->metric("knots"), small->metric("knots"));
+  EXPECT_LT(large->metric("weighted_tv"), small->metric("weighted_tv"));
+  // Interpolating the labels gives loss 0; the labels' own noise contributes sigma^2 / 2 to the loss
+  // of the clean target. "Clearly above 0": at least a quarter of that. "Much closer": the small step
+  // size's loss at most a quarter of the large one's.
+  const double noise = config_double(*large, "data.noise");
+  constexpr double kClearlyAboveFraction = 0.25;
+  constexpr double kMuchCloserFactor = 4.0;
+  EXPECT_GT(large->metric("loss"), kClearlyAboveFraction * noise * noise / 2.0);
+  EXPECT_LT(small->metric("loss") * kMuchCloserFactor, large->metric("loss"));
+}
+
+TEST(ReproduceTarget, QiaoWidth) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("qiao2024-width");
+  check_target(run, "qiao2024-width");
+}
+
+TEST(ReproduceTarget, QiaoKnots) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("qiao2024-knots");
+  check_target(run, "qiao2024-knots");
+}
+
+TEST(ReproduceTarget, QiaoRate) {
+  if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
+  const QuickTarget run("qiao2024-rate");
+  check_target(run, "qiao2024-rate");
+}
+
+}  // namespace
+}  // namespace relustab::test
