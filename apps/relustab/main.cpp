@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   commands.push_back(relustab::cli::add_curves(app));
   commands.push_back(relustab::cli::add_reproduce(app, &argc, &argv));
   commands.push_back(relustab::cli::add_plot(app));
+  commands.push_back(relustab::cli::add_params(app));
   std::string known;
   bool is_known = false;
   for (const auto* sub : app.get_subcommands({})) {

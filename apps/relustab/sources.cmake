@@ -8,7 +8,8 @@ target_sources(relustab PRIVATE
   apps/relustab/commands/demo.cpp
   apps/relustab/commands/sweep.cpp
   apps/relustab/commands/curves.cpp
-  apps/relustab/commands/reproduce.cpp)
+  apps/relustab/commands/reproduce.cpp
+  apps/relustab/commands/params.cpp)
 # `status` reads the results database read-only, without the store's writer lock, while a sweep runs.
 target_link_libraries(relustab PRIVATE SQLite::SQLite3)
 # `relustab reproduce` and `relustab plot` find experiments/reproduce and python/figures here unless

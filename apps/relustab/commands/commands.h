@@ -25,5 +25,6 @@ Command add_curves(CLI::App& app);
 /// `argc`/`argv` as for add_sweep: the target's sweep runs across MPI ranks under a launcher.
 Command add_reproduce(CLI::App& app, int* argc, char*** argv);
 Command add_plot(CLI::App& app);
+Command add_params(CLI::App& app);
 
 }  // namespace relustab::cli

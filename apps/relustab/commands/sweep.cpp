@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <cstdlib>
 #include <thread>
 
 namespace relustab::cli {
@@ -148,6 +149,16 @@ void print_sweep_summary(const std::string& name, const SweepProgress& p, const 
 
 }  // namespace
 
+/// Worker threads when --jobs is not given: every hardware thread, shared among the ranks that an MPI
+/// launcher started on this machine (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE), so that `mpirun -np 2` on
+/// two cores runs two workers rather than four.
+static int default_jobs() {
+  const int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const char* local_ranks = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks = local_ranks == nullptr ? 1 : std::max(1, std::atoi(local_ranks));
+  return std::max(1, hardware / ranks);
+}
+
 void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
                        [[maybe_unused]] char*** argv) {
   const ExperimentSpec spec = config::read_experiment(a.experiment_path, a.overrides);
@@ -158,7 +169,7 @@ void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
   if (!a.shard.empty()) dir /= shard_dir_name(shard);
 
   SweepOptions options;
-  options.jobs = a.jobs > 0 ? a.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  options.jobs = a.jobs > 0 ? a.jobs : default_jobs();
   options.shard_index = shard.index;
   options.shard_count = shard.count;
   CachedCsvLoader cache;
@@ -384,7 +395,7 @@ Command add_sweep(CLI::App& app, int* argc, char*** argv) {
   sub->add_option("--out", a->out_dir,
                   "results directory (default: runs/NAME, NAME the experiment file's name without "
                   "extension, under the working directory)");
-  sub->add_option("--jobs", a->jobs, "worker threads (default: the number of hardware threads)")
+  sub->add_option("--jobs", a->jobs, "worker threads (default: the hardware threads, shared among MPI ranks on this machine)")
       ->check(CLI::PositiveNumber);
   // One key=value per --set, so that `--set a=1 EXP.toml` does not swallow the file name.
   sub->add_option("--set", a->overrides, "override a parameter: key=value (repeatable)")
