@@ -30,6 +30,8 @@
 // worker has been stopped with no run outstanding. On an error rank 0 hands out no more work
 // (every later REQUEST is answered with STOP), still collects and tries to write what is in
 // flight, and only then rethrows, so that no rank is left waiting.
+#include "progress_clock.h"
+
 #include <relustab/core/error.h>
 #include <relustab/experiment/mpi_sweep.h>
 
@@ -75,12 +77,8 @@ constexpr auto kWorkerPoll = std::chrono::microseconds(100);
 constexpr std::int64_t kMaxRunsPerMessage = 64;
 /// Most messages rank 0 handles in one pass before it looks at its own workers again.
 constexpr int kMaxMessagesPerPass = 64;
-/// Seconds between two progress reports (as the local engine).
-constexpr double kProgressInterval = 0.2;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using detail::kProgressInterval;
+using detail::seconds_since;
 
 bool in_shard(std::int64_t id, const SweepOptions& options) {
   // The rule of the local engine (sweep.cpp), so that --shard means the same with and without MPI.
@@ -677,17 +675,7 @@ class Coordinator {
     bridge_.close();
   }
 
-  SweepProgress snapshot() const {
-    SweepProgress now = state_;
-    now.elapsed_s = seconds_since(start_);
-    const std::int64_t left = now.total - now.done - now.failed;
-    if (left == 0) {
-      now.eta_s = 0.0;
-    } else if (finished_now_ > 0) {
-      now.eta_s = now.elapsed_s / static_cast<double>(finished_now_) * static_cast<double>(left);
-    }
-    return now;
-  }
+  SweepProgress snapshot() const { return detail::with_estimate(state_, start_, finished_now_); }
 
   void report() {
     if (!progress_ || error_ || seconds_since(last_report_) < kProgressInterval) return;

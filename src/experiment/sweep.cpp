@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The sweep engine: a pool of worker threads fed by the calling thread, which alone talks to the
 // run queue (and through it to the database or to MPI rank 0).
+#include "progress_clock.h"
+
 #include <relustab/core/error.h>
 #include <relustab/experiment/sweep.h>
 
@@ -24,12 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 /// How often the feeding thread wakes when nothing happens, to give the queue its tick.
 constexpr auto kQueueTick = std::chrono::milliseconds(50);
-/// Seconds between two progress reports.
-constexpr double kProgressInterval = 0.2;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using detail::kProgressInterval;
+using detail::seconds_since;
 
 /// Executes one run of the queue; never throws. The configuration is read back from the stored
 /// canonical JSON and must hash to the stored key, so the run executed is the run registered.
@@ -207,17 +205,7 @@ class StoreQueue final : public RunQueue {
     last_write_ = Clock::now();
   }
 
-  SweepProgress snapshot() const {
-    SweepProgress now = state_;
-    now.elapsed_s = seconds_since(start_);
-    const std::int64_t left = now.total - now.done - now.failed;
-    if (left == 0) {
-      now.eta_s = 0.0;
-    } else if (finished_now_ > 0) {
-      now.eta_s = now.elapsed_s / static_cast<double>(finished_now_) * static_cast<double>(left);
-    }
-    return now;
-  }
+  SweepProgress snapshot() const { return detail::with_estimate(state_, start_, finished_now_); }
 
  private:
   store::ResultStore& store_;
