@@ -10,8 +10,9 @@ debian_packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libspectra-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libtomlplusplus-dev libsqlite3-dev sqlite3 libopenmpi-dev openmpi-bin
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv python3-pip
+  dataset-fashion-mnist python3-sklearn   # image data: Fashion-MNIST (IDX) and the 8x8 digits CSV
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

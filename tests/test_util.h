@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,23 @@ namespace relustab::test {
 /// Samples are redrawn while some neuron's |pre-activation| is below this, so that finite-difference
 /// steps of ~1e-5 in the parameters never cross a kink (|d pre| <= h (||x||_1 + 1)).
 inline constexpr double kKinkMargin = 1e-3;
+
+/// The back end the curvature and training suites run against: $RELUSTAB_TEST_BACKEND, else the CPU
+/// reference. CTest runs those suites once per back end (tests/CMakeLists.txt), with the reference's
+/// own tests and the independent oracles (finite differences, dense solvers) as the yardstick.
+inline std::string backend_under_test() {
+  const char* name = std::getenv("RELUSTAB_TEST_BACKEND");
+  return name != nullptr && *name != '\0' ? name : "cpu";
+}
+
+/// Whether the back end under test handles nets with this input dimension.
+inline bool backend_supports(Index input_dim) {
+  return backend_under_test() != "univariate" || input_dim == 1;
+}
+
+inline std::unique_ptr<Backend> make_backend_under_test(RunContext context = {}) {
+  return make_backend(backend_under_test(), context);
+}
 
 /// A net with every parameter drawn from N(0, scale^2).
 inline ShallowReluNet random_net(Index input_dim, Index width, Rng& rng, double scale = 1.0) {

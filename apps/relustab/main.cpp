@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   commands.push_back(relustab::cli::add_analyze(app));
   commands.push_back(relustab::cli::add_weight(app));
   commands.push_back(relustab::cli::add_data(app));
+  commands.push_back(relustab::cli::add_images(app));
   commands.push_back(relustab::cli::add_demo(app));
   commands.push_back(relustab::cli::add_sweep(app, &argc, &argv));
   commands.push_back(relustab::cli::add_status(app));

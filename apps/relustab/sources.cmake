@@ -5,6 +5,7 @@ target_sources(relustab PRIVATE
   apps/relustab/commands/train.cpp
   apps/relustab/commands/weight.cpp
   apps/relustab/commands/data.cpp
+  apps/relustab/commands/images.cpp
   apps/relustab/commands/demo.cpp
   apps/relustab/commands/sweep.cpp
   apps/relustab/commands/curves.cpp

@@ -8,4 +8,5 @@ target_sources(relustab_core PRIVATE
   src/analysis/report.cpp
   src/analysis/flattest.cpp
   src/analysis/kinks.cpp
-  src/analysis/knot_stats.cpp)
+  src/analysis/knot_stats.cpp
+  src/analysis/alignment.cpp)

@@ -4,15 +4,24 @@
 #include <relustab/core/error.h>
 
 #include "cpu/cpu_backend.h"
+#include "univariate/univariate_backend.h"
+#include "cpu/gelu_backend.h"
 
 namespace relustab {
 
-std::vector<std::string> backend_names() { return {"cpu"}; }
+std::vector<std::string> backend_names() { return {"cpu", "univariate", "cpu-gelu"}; }
+
+std::string resolve_backend_name(std::string_view requested, Index input_dim) {
+  if (requested == "auto") return input_dim == 1 ? "univariate" : "cpu";
+  return std::string(requested);
+}
 
 std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context) {
   require(context.threads >= 1, "threads: expected an integer >= 1, got " +
                                     std::to_string(context.threads));
   if (name == "cpu") return std::make_unique<cpu::CpuBackend>(context);
+  if (name == "univariate") return std::make_unique<univariate::UnivariateBackend>(context);
+  if (name == "cpu-gelu") return std::make_unique<cpu::GeluBackend>(context);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("backend: unknown back end '" + std::string(name) + "'; compiled in: " + known);

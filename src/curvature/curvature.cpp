@@ -44,11 +44,16 @@ void require_dense_max(const SharpnessOptions& options) {
 EigenResult hessian_extreme(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                             const SharpnessOptions& options, Which which) {
   require_dense_max(options);
-  if (net.n_params() <= options.dense_max) {
+  const bool small = net.n_params() <= options.dense_max;
+  if (small && !backend.cheap_curvature_products()) {
     return dense_extreme_eigenpair(dense_hessian(net, data), which);
   }
   const auto op = backend.curvature(net, data, CurvatureKind::Hessian);
-  return lanczos(*op, which, options.lanczos);
+  EigenResult result = lanczos(*op, which, options.lanczos);
+  // With cheap products Lanczos comes first even for small nets; the dense solver stays the
+  // fallback for the rare case it does not reach the tolerance.
+  if (!result.converged && small) return dense_extreme_eigenpair(dense_hessian(net, data), which);
+  return result;
 }
 
 }  // namespace

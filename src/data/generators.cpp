@@ -18,7 +18,8 @@ constexpr Index kDemoSize = 20;
 constexpr double kDemoNoiseSigma = 0.3;
 
 bool is_univariate(Target::Kind kind) {
-  return kind != Target::Kind::Zero && kind != Target::Kind::LinearTeacher;
+  return kind != Target::Kind::Zero && kind != Target::Kind::LinearTeacher &&
+         kind != Target::Kind::Pyramid && kind != Target::Kind::Bump;
 }
 
 const char* kind_name(Target::Kind kind) {
@@ -31,6 +32,8 @@ const char* kind_name(Target::Kind kind) {
     case Target::Kind::Zero: return "zero";
     case Target::Kind::LinearTeacher: return "linear";
     case Target::Kind::Table: return "table";
+    case Target::Kind::Pyramid: return "pyramid";
+    case Target::Kind::Bump: return "bump";
   }
   return "unknown";
 }
@@ -68,6 +71,8 @@ double value_at(const Target& target, const double* x, Index d) {
     case Target::Kind::Sawtooth: return 1.0 - std::abs(2.0 * std::abs(x[0]) - 1.0);
     case Target::Kind::Zero: return 0.0;
     case Target::Kind::LinearTeacher: return Eigen::Map<const Vec>(x, d).dot(target.beta);
+    case Target::Kind::Pyramid: return std::max(0.0, 1.0 - Eigen::Map<const Vec>(x, d).lpNorm<1>());
+    case Target::Kind::Bump: return std::exp(-Eigen::Map<const Vec>(x, d).squaredNorm());
     case Target::Kind::Table: {
       const std::vector<double>& tx = target.table_x;
       const std::vector<double>& ty = target.table_y;
@@ -165,11 +170,15 @@ Target parse_target(std::string_view name, Index d, Rng& rng) {
       } while (target.beta.norm() == 0.0);
       target.beta /= target.beta.norm();
     }
+  } else if (name == "pyramid") {
+    target.kind = Target::Kind::Pyramid;
+  } else if (name == "bump") {
+    target.kind = Target::Kind::Bump;
   } else if (name == "table") {
     throw InputError("target 'table': needs a table of points; build Target{Kind::Table} in code");
   } else {
     throw InputError("target '" + std::string(name) +
-                     "': expected sin3, cubic, abs, tent, sawtooth, zero or linear");
+                     "': expected sin3, cubic, abs, tent, sawtooth, zero, linear, pyramid or bump");
   }
   check_target(target, d);
   return target;

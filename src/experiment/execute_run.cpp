@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // execute_run: one run of an experiment, built exactly as `relustab data` + `relustab train` would.
+#include <relustab/analysis/alignment.h>
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/kinks.h>
 #include <relustab/analysis/knot_stats.h>
@@ -7,15 +8,22 @@
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
+#include <relustab/curvature/deep_curvature.h>
 #include <relustab/data/generators.h>
+#include <relustab/data/image_task.h>
 #include <relustab/experiment/run_result.h>
 #include <relustab/io/formats.h>
+#include <relustab/io/idx.h>
+#include <relustab/model/deep_relu.h>
 #include <relustab/model/init.h>
+#include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <tuple>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -23,29 +31,56 @@
 namespace relustab {
 namespace {
 
-/// The data of a run, and the clean target when the data were generated from one.
+/// The data of a run: training set, validation set (empty unless data.n_val > 0), the clean target
+/// when the data were generated from one, and whether the labels are classes (+-1).
 struct RunData {
   Dataset data;
+  Dataset val;
   std::optional<Target> target;
+  bool classification = false;
 };
 
+ImageSet load_images(const RunConfig& config) {
+  if (config.source == "fashion-mnist") return io::read_fashion_mnist("train");
+  if (config.source == "digits") return io::read_digits_csv(io::find_sklearn_digits());
+  return io::read_idx_image_set(config.idx_images, config.idx_labels);
+}
+
 /// Generated data use the streams of `relustab data --seed data_seed` (inputs split(1), target
-/// split(2), noise split(3)), so a run can be replayed from the command line.
+/// split(2), noise split(3)), so a run can be replayed from the command line; a validation set
+/// draws from split(4) the same way.
 RunData build_data(const RunConfig& config, const DataFileLoader& load_data) {
+  if (config.source != "generated") {
+    BinaryTaskSpec spec;
+    std::tie(spec.class_pos, spec.class_neg) = parse_class_pair(config.classes);
+    spec.n_train = config.n;
+    spec.n_val_per_class = config.n_val / 2;
+    spec.center = config.center;
+    spec.seed = config.data_seed;
+    BinaryImageTask task = make_binary_image_task(load_images(config), spec);
+    return {std::move(task.train), std::move(task.val), std::nullopt, true};
+  }
   if (!config.data_file.empty()) {
     require(static_cast<bool>(load_data),
             "data.file = \"" + config.data_file + "\": no data file loader was given");
     Dataset data = load_data(config.data_file);
     validate_dataset(data, config.data_file);
-    return {std::move(data), std::nullopt};
+    return {std::move(data), Dataset{}, std::nullopt, false};
   }
   Rng rng(config.data_seed);
   Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
-  const RowMatrix X = sample_inputs(parse_input_law(config.inputs), config.n, config.dim, input_rng,
-                                    config.lo, config.hi);
+  const InputLaw law = parse_input_law(config.inputs);
+  const RowMatrix X = sample_inputs(law, config.n, config.dim, input_rng, config.lo, config.hi);
   Target target = parse_target(config.target, config.dim, target_rng);
   Dataset data = make_dataset(X, target, config.noise, noise_rng);
-  return {std::move(data), std::move(target)};
+  Dataset val;
+  if (config.n_val > 0) {
+    Rng val_rng = rng.split(4);
+    Rng val_inputs = val_rng.split(1), val_noise = val_rng.split(3);
+    val = make_dataset(sample_inputs(law, config.n_val, config.dim, val_inputs, config.lo, config.hi),
+                       target, config.noise, val_noise);
+  }
+  return {std::move(data), std::move(val), std::move(target), false};
 }
 
 TrainOptions train_options(const RunConfig& config) {
@@ -63,6 +98,7 @@ TrainOptions train_options(const RunConfig& config) {
   options.seed = config.seed;
   options.log_every = config.log_every;
   options.log_sharpness = config.log_sharpness;
+  options.optimizer = parse_optimizer(config.optimizer);
   return options;
 }
 
@@ -181,6 +217,106 @@ std::string format_loss(double loss) {
   return text;
 }
 
+/// Validation metrics from the net's predictions on the validation set, and the references of the
+/// generated data (noise level, least-squares test error).
+void add_generalisation(RunResult& result, const RunConfig& config, const RunData& run_data,
+                        double final_loss, const std::function<Vec(const RowMatrix&)>& predict) {
+  add_metric(result, "train_mse", 2.0 * final_loss);
+  const Dataset& val = run_data.val;
+  if (val.n() > 0) {
+    const Vec f = predict(val.X);
+    add_metric(result, "val_mse", (f - val.y).squaredNorm() / static_cast<double>(val.n()));
+    if (val.has_clean()) {
+      add_metric(result, "val_mse_clean",
+                 (f - val.y_clean).squaredNorm() / static_cast<double>(val.n()));
+    }
+    if (run_data.classification) {
+      Index wrong = 0;
+      for (Index j = 0; j < val.n(); ++j) wrong += (f[j] > 0.0 ? 1.0 : -1.0) != val.y[j];
+      add_metric(result, "val_error", static_cast<double>(wrong) / static_cast<double>(val.n()));
+    }
+  }
+  if (run_data.target) {
+    const double variance = config.noise * config.noise;
+    add_metric(result, "noise_var", variance);
+    const auto n = static_cast<double>(config.n), d = static_cast<double>(config.dim);
+    // E over a fresh noisy sample of the least-squares fit's squared error (Gaussian design).
+    if (config.target == "linear" && n > d + 1.0) {
+      add_metric(result, "ols_test_mse", variance * (1.0 + d / (n - d - 1.0)));
+    }
+  }
+}
+
+/// Paper 4's diagnostics: the neurons' cosines with the teacher and the extremal vectors of D_n.
+void add_alignment(RunResult& result, const ShallowReluNet& net, const Dataset& data,
+                   const Target& target, std::uint64_t seed) {
+  const NeuronAlignment aligned = neuron_alignment(net, target.beta);
+  add_metric(result, "aligned_fraction", aligned.fraction_aligned);
+  add_metric(result, "aligned_fraction_signed", aligned.fraction_sign_consistent);
+  add_metric(result, "aligned_fraction_weighted", aligned.weighted_fraction_aligned);
+  ExtremalOptions options;
+  options.seed = seed;
+  const ExtremalVectors extremal = extremal_vectors(data, options);
+  if (!extremal.maximizers.empty()) {
+    const Vec& top = extremal.maximizers.front().direction;
+    add_metric(result, "extremal_max_cos", top.dot(target.beta) / target.beta.norm());
+  }
+  add_metric(result, "extremal_maximizers", static_cast<double>(extremal.maximizers.size()));
+}
+
+void add_training(RunResult& result, Outcome outcome, std::int64_t steps, double loss,
+                  std::int64_t switch_step, double final_eta, const std::vector<LogRow>& log) {
+  result.metrics.emplace_back("outcome", outcome_code(outcome));
+  result.metrics.emplace_back("steps", static_cast<double>(steps));
+  add_metric(result, "loss", loss);
+  result.metrics.emplace_back("switch_step", static_cast<double>(switch_step));
+  result.metrics.emplace_back("final_eta", final_eta);
+  add_log_rows(result, log);
+  if (outcome == Outcome::Diverged) {
+    // The sweep goes on: a diverged run is a result (failed, with the reason), not an error. The
+    // analysis of a blown-up net would measure nothing the theory speaks about, so it is skipped.
+    result.status = RunStatus::Failed;
+    result.reason = "diverged at step " + std::to_string(steps) + " (loss " + format_loss(loss) + ")";
+  }
+}
+
+/// A run of a net with two hidden layers (paper 3's depth separation).
+void execute_deep_run(RunResult& result, const RunConfig& config, const RunData& run_data,
+                      const TrainOptions& options) {
+  const Dataset& data = run_data.data;
+  const Index width2 = config.width2 > 0 ? config.width2 : config.width;
+  DeepReluNet initial(data.dim(), config.width, width2);
+  if (config.init == "pyramid") {
+    DeepReluNet::PyramidOptions layout;
+    layout.width1 = config.width;
+    layout.width2 = width2;
+    initial = DeepReluNet::pyramid(data.dim(), layout);
+  } else {
+    Rng init_rng(config.seed);
+    initial = initialize_deep(data.dim(), config.width, width2, parse_init_kind(config.init),
+                              config.init_scale, init_rng);
+  }
+  result.backend = "cpu-deep";
+  const DeepTrainResult trained = train_deep(initial, data, options);
+  const double final_eta = step_size_at(options.schedule, trained.steps, trained.switch_step);
+  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.switch_step,
+               final_eta, trained.log);
+  if (trained.outcome == Outcome::Diverged) return;
+  add_generalisation(result, config, run_data, trained.final_loss,
+                     [&](const RowMatrix& X) { return trained.net.predict(X); });
+  if (run_data.target) {
+    add_metric(result, "mse_clean", (trained.net.predict(data.X) - data.y_clean).squaredNorm() /
+                                         static_cast<double>(data.n()));
+  }
+  if (config.final_analysis) {
+    const EigenResult top = deep_sharpness(trained.net, data);
+    add_metric(result, "sharpness", top.value);
+    add_metric(result, "sharpness_residual", top.residual);
+    add_metric(result, "two_over_eta", 2.0 / final_eta);
+    add_metric(result, "stable", top.value <= 2.0 / final_eta ? 1.0 : 0.0);
+  }
+}
+
 }  // namespace
 
 RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) {
@@ -191,42 +327,74 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
 
   const RunData run_data = build_data(config, load_data);
   const Dataset& data = run_data.data;
+  const TrainOptions options = train_options(config);
+  if (config.depth == 2) {
+    execute_deep_run(result, config, run_data, options);
+    result.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
   // The initialisation of `relustab train --seed`: Rng(seed) itself, not a split stream.
   Rng init_rng(config.seed);
   const ShallowReluNet initial = initialize(data.dim(), config.width, parse_init_kind(config.init),
                                             config.init_scale, init_rng);
-  const TrainOptions options = train_options(config);
+  const bool gelu = config.activation == "gelu";
   // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
-  const auto backend = make_backend("cpu", RunContext{1});
+  const auto backend = make_backend(gelu ? "cpu-gelu" : resolve_backend_name(config.backend, data.dim()),
+                                    RunContext{1});
   result.backend = std::string(backend->name());
   const TrainResult trained = train(*backend, initial, data, options);
-
-  result.metrics.emplace_back("outcome", outcome_code(trained.outcome));
-  result.metrics.emplace_back("steps", static_cast<double>(trained.steps));
-  add_metric(result, "loss", trained.final_loss);
-  result.metrics.emplace_back("switch_step", static_cast<double>(trained.switch_step));
   const double final_eta = step_size_at(options.schedule, trained.steps, trained.switch_step);
-  result.metrics.emplace_back("final_eta", final_eta);
-  add_log_rows(result, trained.log);
+  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.switch_step,
+               final_eta, trained.log);
 
-  if (trained.outcome == Outcome::Diverged) {
-    // The sweep goes on: a diverged run is a result (failed, with the reason), not an error. The
-    // analysis of a blown-up net would measure nothing the theory speaks about, so it is skipped.
-    result.status = RunStatus::Failed;
-    result.reason = "diverged at step " + std::to_string(trained.steps) + " (loss " +
-                    format_loss(trained.final_loss) + ")";
-  } else {
-    if (config.final_analysis) add_analysis(result, analyze_net(*backend, trained.net, data, final_eta));
-    const bool univariate = data.dim() == 1;
-    if (univariate && run_data.target) {
-      add_clean_target_errors(result, config, trained.net, data, *run_data.target);
+  if (trained.outcome != Outcome::Diverged) {
+    // Validation errors through the back end's own forward pass (ReLU or GeLU).
+    add_generalisation(result, config, run_data, trained.final_loss, [&](const RowMatrix& X) {
+      if (!gelu) return Vec(trained.net.predict(X));
+      // ShallowReluNet::predict is ReLU; the GeLU back end gives f(x_j) as the b2-derivative of
+      // the one-sample loss (f - 0)^2 / 2.
+      const Dataset probe{X, Vec::Zero(X.rows()), Vec()};
+      Vec f(X.rows()), grad;
+      for (Index j = 0; j < X.rows(); ++j) {
+        const Index row[] = {j};
+        backend->loss_and_grad(trained.net, probe, row, &grad);
+        f[j] = grad[trained.net.offset_b2()];
+      }
+      return f;
+    });
+    if (gelu) {
+      if (config.final_analysis) {
+        // analyze_net's function-space quantities are ReLU theory; the sharpness is not.
+        const EigenResult top = lanczos(*backend->curvature(trained.net, data, CurvatureKind::Hessian),
+                                        Which::LargestAlgebraic);
+        add_metric(result, "sharpness", top.value);
+        add_metric(result, "sharpness_residual", top.residual);
+        add_metric(result, "two_over_eta", 2.0 / final_eta);
+      }
+    } else {
+      if (config.final_analysis) add_analysis(result, analyze_net(*backend, trained.net, data, final_eta));
+      const bool univariate = data.dim() == 1;
+      if (univariate && run_data.target) {
+        add_clean_target_errors(result, config, trained.net, data, *run_data.target);
+      }
+      if (config.flattest) add_flattest(result, trained.net, data);
+      if (config.kinks) add_kinks(result, trained.net, data, final_eta);
+      if (config.knot_stats && univariate) add_knot_statistics(result, trained.net, data);
     }
-    if (config.flattest) add_flattest(result, trained.net, data);
-    if (config.kinks) add_kinks(result, trained.net, data, final_eta);
-    if (config.knot_stats && univariate) add_knot_statistics(result, trained.net, data);
+    // Directions of the neurons' input weights: the same reading for ReLU and GeLU nets.
+    if (config.alignment && run_data.target) {
+      add_alignment(result, trained.net, data, *run_data.target, config.data_seed);
+    }
   }
   if (config.save_net && trained.net.theta().allFinite()) {
     result.net_json = io::net_to_json(trained.net);
+    // The network format knows ReLU nets only; a GeLU net is stored under its own activation so that
+    // no reader mistakes it for a ReLU net (they refuse it, naming the field).
+    if (gelu) {
+      const std::string relu = "\"activation\": \"relu\"";
+      result.net_json.replace(result.net_json.find(relu), relu.size(), "\"activation\": \"gelu\"");
+    }
   }
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

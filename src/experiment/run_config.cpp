@@ -2,12 +2,15 @@
 // The parameter table of a run (keys, types, range checks), its canonical JSON and its key.
 #include <relustab/experiment/run_config.h>
 
+#include <relustab/backend/backend.h>
+
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/kinks.h>
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/data/generators.h>
 #include <relustab/model/init.h>
+#include <relustab/train/trainer.h>
 
 #include <algorithm>
 #include <array>
@@ -142,7 +145,23 @@ ParamSpec string_param(std::string_view key, std::string_view help, std::string 
 std::vector<ParamSpec> build_parameter_table() {
   const auto any_name = [](const std::string&) {};
   const auto input_law = [](const std::string& name) { parse_input_law(name); };
-  const auto init_kind = [](const std::string& name) { parse_init_kind(name); };
+  const auto init_kind = [](const std::string& name) {
+    if (name != "pyramid") parse_init_kind(name);
+  };
+  const auto any_string = [](const std::string&) {};
+  const auto data_source = [](const std::string& name) {
+    require(name == "generated" || name == "fashion-mnist" || name == "digits" || name == "idx",
+            "expected generated, fashion-mnist, digits or idx, got '" + name + "'");
+  };
+  const auto class_pair = [](const std::string& text) { (void)parse_class_pair(text); };
+  const auto activation_name = [](const std::string& name) {
+    require(name == "relu" || name == "gelu", "expected relu or gelu, got '" + name + "'");
+  };
+  const auto optimizer_name_check = [](const std::string& name) { (void)parse_optimizer(name); };
+  // make_backend names the back ends compiled in when the name is unknown.
+  const auto backend_name = [](const std::string& name) {
+    if (name != "auto") (void)make_backend(name);
+  };
   // Only the name is checked here (in one dimension, where every target is defined); whether the
   // target suits data.dim is a cross-field check in validate_run_config.
   const auto target_name = [](const std::string& name) {
@@ -165,16 +184,42 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(double_param("data.hi", "upper end of the input interval (uniform, grid)",
                                &RC::hi, std::nullopt));
   table.push_back(string_param("data.target",
-                               "clean target: sin3, cubic, abs, tent, sawtooth, zero or linear",
+                               "clean target: sin3, cubic, abs, tent, sawtooth, zero, linear, pyramid or bump",
                                &RC::target, target_name));
   table.push_back(double_param("data.noise", "standard deviation of the Gaussian label noise",
                                &RC::noise, kNonNegative));
   table.push_back(uint_param("data.seed", "seed of the generated inputs and noise", &RC::data_seed));
+  table.push_back(string_param("data.source",
+                               "generated, or a binary image task from fashion-mnist, digits (scikit-"
+                               "learn 8x8) or idx (data.idx_images, data.idx_labels)",
+                               &RC::source, data_source));
+  table.push_back(string_param("data.idx_images", "data.source = idx: the IDX images file",
+                               &RC::idx_images, any_string));
+  table.push_back(string_param("data.idx_labels", "data.source = idx: the IDX labels file",
+                               &RC::idx_labels, any_string));
+  table.push_back(string_param("data.classes",
+                               "image sources: \"a,b\": class a is labelled +1, class b -1",
+                               &RC::classes, class_pair));
+  table.push_back(int_param("data.n_val",
+                            "validation / test samples (images: from the rest of the set, half per "
+                            "class; generated: fresh draws of the same law); 0: none",
+                            &RC::n_val, 0));
+  table.push_back(bool_param("data.center", "image sources: subtract the training mean image",
+                             &RC::center));
   table.push_back(int_param("model.width", "number of hidden ReLU neurons k", &RC::width, 1));
   table.push_back(string_param("model.init", "initialisation: torch, kaiming, scaled or balanced",
                                &RC::init, init_kind));
   table.push_back(double_param("model.init_scale", "scale of the scaled and balanced initialisations",
                                &RC::init_scale, kPositive));
+  table.push_back(int_param("model.depth", "hidden layers: 1, or 2 (f = w3 relu(W2 relu(W1 x + b1) + b2) + b3)",
+                            &RC::depth, 1));
+  table.push_back(int_param("model.width2", "second hidden width (depth 2); 0: model.width",
+                            &RC::width2, 0));
+  table.push_back(string_param("model.activation", "relu, or gelu (depth 1; paper 4's variant)",
+                               &RC::activation, activation_name));
+  table.push_back(string_param("optim.optimizer",
+                               "gd (SGD when optim.batch > 0) or adam (torch.optim.Adam defaults)",
+                               &RC::optimizer, optimizer_name_check));
   table.push_back(int_param("optim.batch", "SGD batch size; 0 (or >= n): full-batch GD", &RC::batch, 0));
   table.push_back(double_param("optim.eta", "step size", &RC::eta, kPositive));
   table.push_back(double_param("optim.warmup_from",
@@ -205,6 +250,10 @@ std::vector<ParamSpec> build_parameter_table() {
                              "flattest implementation over per-neuron rescalings (Mulayoff et al. "
                              "2021, App. XI; our method)",
                              &RC::flattest));
+  table.push_back(bool_param("measure.alignment",
+                             "neurons' cosines with the linear teacher and the extremal vectors of "
+                             "D_n (Boursier and Flammarion 2025)",
+                             &RC::alignment));
   table.push_back(bool_param("measure.kinks",
                              "switching-system modes at knots on data points: Lemmas 2 and 3 of "
                              "Mulayoff et al. 2021",
@@ -220,6 +269,10 @@ std::vector<ParamSpec> build_parameter_table() {
                             "grid points of mse_full and mse_interior (d = 1, generated data)",
                             &RC::grid_points, 2));
   table.push_back(uint_param("run.seed", "seed of the initialisation and the SGD batches", &RC::seed));
+  table.push_back(string_param("run.backend",
+                               "auto (sorted-knot 'univariate' for data.dim = 1, else 'cpu') or a "
+                               "back-end name",
+                               &RC::backend, backend_name));
   return table;
 }
 
@@ -336,6 +389,61 @@ std::string run_key(const RunConfig& config) {
   return std::string(hex, 16);
 }
 
+std::pair<int, int> parse_class_pair(const std::string& text) {
+  const auto comma = text.find(',');
+  auto parse_label = [&](std::string_view part) {
+    int value = -1;
+    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (error != std::errc() || end != part.data() + part.size() || value < 0) {
+      throw InputError("expected two class labels \"a,b\" (integers >= 0), got '" + text + "'");
+    }
+    return value;
+  };
+  if (comma == std::string::npos) {
+    throw InputError("expected two class labels \"a,b\" (integers >= 0), got '" + text + "'");
+  }
+  const std::string_view all(text);
+  const int a = parse_label(all.substr(0, comma));
+  const int b = parse_label(all.substr(comma + 1));
+  if (a == b) throw InputError("expected two different classes, got '" + text + "'");
+  return {a, b};
+}
+
+namespace {
+
+/// The checks between the keys of the newer experiment kinds (image data, depth 2, GeLU, Adam,
+/// alignment): combinations the code cannot run are refused before training.
+void validate_model_combinations(const RunConfig& config) {
+  require(config.depth <= 2, "key 'model.depth': expected 1 or 2, got " + std::to_string(config.depth));
+  const bool relu_only_measures = config.flattest || config.kinks || config.knot_stats;
+  if (config.depth == 2) {
+    require(config.activation == "relu", "key 'model.activation': depth 2 nets are ReLU nets");
+    require(config.optimizer == "gd", "key 'optim.optimizer': depth 2 nets train with gd only");
+    require(!relu_only_measures && !config.alignment,
+            "keys 'measure.flattest/kinks/knot_stats/alignment' are for depth 1 nets");
+    require(config.init != "balanced", "key 'model.init': depth 2 nets take torch, kaiming, scaled "
+                                       "or pyramid");
+  } else {
+    require(config.init != "pyramid", "key 'model.init': 'pyramid' is the exact depth 2 "
+                                      "representation; set model.depth = 2");
+  }
+  if (config.activation == "gelu") {
+    require(!relu_only_measures, "keys 'measure.flattest/kinks/knot_stats' analyse ReLU nets, not "
+                                 "model.activation = gelu");
+  }
+  if (config.alignment) {
+    require(config.source == "generated" && config.target == "linear",
+            "key 'measure.alignment': needs the linear teacher (data.target = \"linear\")");
+  }
+  if (config.source != "generated") {
+    require(config.data_file.empty(), "keys 'data.file' and 'data.source': give one of them");
+    require(config.source != "idx" || (!config.idx_images.empty() && !config.idx_labels.empty()),
+            "keys 'data.idx_images' and 'data.idx_labels': needed for data.source = \"idx\"");
+  }
+}
+
+}  // namespace
+
 void validate_run_config(const RunConfig& config) {
   // Each field's own range, by passing its value back through the table's setter. Unsigned fields
   // hold any uint64 and need no check (their int64 view may be negative above 2^63 - 1).
@@ -343,7 +451,9 @@ void validate_run_config(const RunConfig& config) {
   for (const ParamSpec& spec : run_parameters()) {
     if (spec.type != ParamType::UInt) spec.set(scratch, spec.get(config));
   }
-  if (!config.data_file.empty()) return;  // the remaining checks concern generated data
+  validate_model_combinations(config);
+  // The remaining checks concern generated data.
+  if (!config.data_file.empty() || config.source != "generated") return;
   // The dense eigenproblems of the optional measurements, refused before training rather than after.
   const std::int64_t n_params = config.width * (config.dim + 2) + 1;
   if (config.kinks) {

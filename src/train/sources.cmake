@@ -1,2 +1,2 @@
 # Sources of the train layer.
-target_sources(relustab_core PRIVATE src/train/trainer.cpp)
+target_sources(relustab_core PRIVATE src/train/trainer.cpp src/train/train_deep.cpp src/train/batched.cpp)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Full-batch GD and with-replacement SGD with warm-up / switch schedules, stopping rules and logging.
+// Full-batch GD, with-replacement SGD and Adam with warm-up / switch schedules, stopping rules and
+// logging.
 #include <relustab/train/trainer.h>
 
 #include <relustab/core/error.h>
@@ -51,6 +52,19 @@ void validate(const ShallowReluNet& net, const Dataset& data, const TrainOptions
                   options.batch_size);
   require_integer(options.log_every >= 0, "log_every", "an integer >= 0 (0: no log)",
                   options.log_every);
+  require(options.optimizer == Optimizer::GD || options.optimizer == Optimizer::Adam,
+          "optimizer: expected gd or adam, got value " +
+              std::to_string(static_cast<int>(options.optimizer)));
+  if (options.optimizer == Optimizer::Adam) {
+    const AdamOptions& adam = options.adam;
+    // beta = 1 would freeze a moment at 0 and make its bias correction 1 - 1^t = 0.
+    require_number(adam.beta1 >= 0.0 && adam.beta1 < 1.0, "adam.beta1", "a number in [0, 1)",
+                   adam.beta1);
+    require_number(adam.beta2 >= 0.0 && adam.beta2 < 1.0, "adam.beta2", "a number in [0, 1)",
+                   adam.beta2);
+    require_number(std::isfinite(adam.epsilon) && adam.epsilon > 0.0, "adam.epsilon",
+                   "a finite number > 0", adam.epsilon);
+  }
   require(net.width() >= 1 && net.input_dim() >= 1,
           "net: expected a network with input_dim >= 1 and width >= 1, got input_dim " +
               std::to_string(net.input_dim()) + " and width " + std::to_string(net.width()));
@@ -71,11 +85,47 @@ double base_step_size(const StepSchedule& schedule, std::int64_t step) {
   return schedule.eta;
 }
 
+/// Adam's moments and step count (AdamOptions documents the update, which mirrors torch.optim.Adam).
+class AdamState {
+ public:
+  AdamState(const AdamOptions& options, Index size)
+      : options_(options), m_(Vec::Zero(size)), v_(Vec::Zero(size)) {}
+
+  /// out = theta - eta * m_hat / (sqrt(v_hat) + epsilon) after folding `grad` into the moments.
+  void step(const Vec& theta, const Vec& grad, double eta, Vec& out) {
+    ++count_;
+    // m <- lerp(m, g, 1 - beta1) and v <- beta2 v + (1 - beta2) g^2, rounded as torch rounds them
+    // (torch.lerp switches formula at weight 0.5), so a PyTorch run can be matched closely.
+    const double weight = 1.0 - options_.beta1;
+    if (weight < 0.5) {
+      m_ += weight * (grad - m_);
+    } else {
+      m_ = grad - (1.0 - weight) * (grad - m_);
+    }
+    v_ = options_.beta2 * v_ + (1.0 - options_.beta2) * grad.cwiseAbs2();
+    const double t = static_cast<double>(count_);
+    // torch's order of operations: step_size = lr / bc1, denom = sqrt(v) / sqrt(bc2) + eps.
+    const double step_size = eta / (1.0 - std::pow(options_.beta1, t));
+    const double sqrt_bc2 = std::sqrt(1.0 - std::pow(options_.beta2, t));
+    out.noalias() =
+        theta - step_size * (m_.array() / (v_.array().sqrt() / sqrt_bc2 + options_.epsilon)).matrix();
+  }
+
+ private:
+  AdamOptions options_;
+  Vec m_;
+  Vec v_;
+  std::int64_t count_ = 0;
+};
+
 /// Measurements for the log rows; keeps the last eigenvector to warm-start the next Lanczos run.
 class RowMaker {
  public:
   RowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
-      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {}
+      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {
+    // The clean targets as a data set of their own, so the back end (and so its activation) gives f.
+    if (data.has_clean() && options.log_every > 0) clean_ = Dataset{data.X, data.y_clean, Vec()};
+  }
 
   LogRow make(const ShallowReluNet& net, std::int64_t step, double eta, double loss) {
     LogRow row;
@@ -83,8 +133,8 @@ class RowMaker {
     row.eta = eta;
     row.loss = loss;
     if (data_.has_clean()) {
-      row.mse_clean = (net.predict(data_.X) - data_.y_clean).squaredNorm() /
-                      static_cast<double>(data_.n());
+      // The back end's loss is 1/(2n) sum (f - y_clean)^2 on clean_.
+      row.mse_clean = 2.0 * backend_.loss_and_grad(net, clean_, {}, nullptr);
     }
     // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
     if (options_.log_sharpness && std::isfinite(loss)) {
@@ -103,9 +153,26 @@ class RowMaker {
   const Dataset& data_;
   const TrainOptions& options_;
   SharpnessOptions sharpness_options_;
+  Dataset clean_;
 };
 
 }  // namespace
+
+Optimizer parse_optimizer(std::string_view name) {
+  if (name == "gd") return Optimizer::GD;
+  if (name == "adam") return Optimizer::Adam;
+  throw InputError("optimizer: unknown optimizer '" + std::string(name) +
+                   "'; expected one of gd, adam (SGD is gd with a batch size)");
+}
+
+std::string_view optimizer_name(Optimizer optimizer) {
+  switch (optimizer) {
+    case Optimizer::GD: return "gd";
+    case Optimizer::Adam: return "adam";
+  }
+  throw InputError("optimizer: unknown optimizer value " +
+                   std::to_string(static_cast<int>(optimizer)));
+}
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
@@ -131,6 +198,8 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
   Vec other = net.theta();  // after a step: theta_{t-1}; kept to return on a non-finite iterate
   double previous_loss = 0.0;
   double previous_eta = 0.0;
+  const bool adam = options.optimizer == Optimizer::Adam;
+  AdamState adam_state(options.adam, adam ? net.n_params() : 0);
 
   TrainResult result;
   RowMaker rows(backend, data, options);
@@ -187,7 +256,11 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
       for (Index& j : batch) j = static_cast<Index>(batch_rng.below(static_cast<std::uint64_t>(n)));
       backend.loss_and_grad(net, data, batch, &grad);
     }
-    other.noalias() = net.theta() - eta * grad;
+    if (adam) {
+      adam_state.step(net.theta(), grad, eta, other);
+    } else {
+      other.noalias() = net.theta() - eta * grad;
+    }
     net.theta().swap(other);
     previous_loss = loss;
     previous_eta = eta;

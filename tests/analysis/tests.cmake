@@ -7,6 +7,7 @@ relustab_add_test(test_analysis_bounds analysis/test_bounds.cpp)
 relustab_add_test(test_analysis_flattest analysis/test_flattest.cpp)
 relustab_add_test(test_analysis_kinks analysis/test_kinks.cpp)
 relustab_add_test(test_analysis_knot_stats analysis/test_knot_stats.cpp)
+relustab_add_test(test_analysis_alignment analysis/test_alignment.cpp)
 relustab_add_test(test_analysis_run_measurements analysis/test_run_measurements.cpp
   LIBS relustab_experiment relustab_io)
 relustab_add_test(test_analysis_analyze_flattest_cli analysis/test_analyze_flattest_cli.cpp

@@ -19,14 +19,17 @@ namespace relustab::test {
 /// doubles in shortest round-trip form as std::to_chars writes them (1e-06, 1e+12, -1).
 inline constexpr std::string_view kDefaultCanonicalJson =
     R"({"data.file":"","data.n":30,"data.dim":1,"data.inputs":"uniform","data.lo":-1,"data.hi":1,)"
-    R"("data.target":"sin3","data.noise":0.3,"data.seed":0,"model.width":100,"model.init":"torch",)"
-    R"("model.init_scale":1,"optim.batch":0,"optim.eta":0.1,"optim.warmup_from":0,)"
+    R"("data.target":"sin3","data.noise":0.3,"data.seed":0,"data.source":"generated",)"
+    R"("data.idx_images":"","data.idx_labels":"","data.classes":"0,1","data.n_val":0,)"
+    R"("data.center":false,"model.width":100,"model.init":"torch",)"
+    R"("model.init_scale":1,"model.depth":1,"model.width2":0,"model.activation":"relu",)"
+    R"("optim.optimizer":"gd","optim.batch":0,"optim.eta":0.1,"optim.warmup_from":0,)"
     R"("optim.warmup_steps":0,"optim.switch_factor":1,"optim.switch_below":0,"optim.max_steps":10000,)"
     R"("optim.loss_tol":1e-06,"optim.patience":200,"optim.divergence_loss":1e+12,)"
     R"("measure.log_every":0,"measure.log_sharpness":false,"measure.final_analysis":true,)"
-    R"("measure.save_net":true,"measure.flattest":false,"measure.kinks":false,)"
+    R"("measure.save_net":true,"measure.flattest":false,"measure.alignment":false,"measure.kinks":false,)"
     R"("measure.knot_stats":false,"measure.interior_margin":0.1,"measure.grid_points":2001,)"
-    R"("run.seed":0})";
+    R"("run.seed":0,"run.backend":"auto"})";
 
 /// 64-bit FNV-1a, written again here (not the library's) as the oracle of run_key.
 inline std::uint64_t reference_fnv1a_64(std::string_view text) {

@@ -29,8 +29,13 @@ const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
     {"data.dim", ParamType::Int},              {"data.inputs", ParamType::String},
     {"data.lo", ParamType::Double},            {"data.hi", ParamType::Double},
     {"data.target", ParamType::String},        {"data.noise", ParamType::Double},
-    {"data.seed", ParamType::UInt},            {"model.width", ParamType::Int},
+    {"data.seed", ParamType::UInt},            {"data.source", ParamType::String},
+    {"data.idx_images", ParamType::String},    {"data.idx_labels", ParamType::String},
+    {"data.classes", ParamType::String},       {"data.n_val", ParamType::Int},
+    {"data.center", ParamType::Bool},          {"model.width", ParamType::Int},
     {"model.init", ParamType::String},         {"model.init_scale", ParamType::Double},
+    {"model.depth", ParamType::Int},           {"model.width2", ParamType::Int},
+    {"model.activation", ParamType::String},   {"optim.optimizer", ParamType::String},
     {"optim.batch", ParamType::Int},           {"optim.eta", ParamType::Double},
     {"optim.warmup_from", ParamType::Double},   {"optim.warmup_steps", ParamType::Int},
     {"optim.switch_factor", ParamType::Double}, {"optim.switch_below", ParamType::Double},
@@ -38,9 +43,11 @@ const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
     {"optim.patience", ParamType::Int},        {"optim.divergence_loss", ParamType::Double},
     {"measure.log_every", ParamType::Int},     {"measure.log_sharpness", ParamType::Bool},
     {"measure.final_analysis", ParamType::Bool}, {"measure.save_net", ParamType::Bool},
-    {"measure.flattest", ParamType::Bool},     {"measure.kinks", ParamType::Bool},
+    {"measure.flattest", ParamType::Bool},     {"measure.alignment", ParamType::Bool},
+    {"measure.kinks", ParamType::Bool},
     {"measure.knot_stats", ParamType::Bool},   {"measure.interior_margin", ParamType::Double},
     {"measure.grid_points", ParamType::Int},   {"run.seed", ParamType::UInt},
+    {"run.backend", ParamType::String},
 };
 
 TEST(ParameterTable, HasEveryKeyInOrderWithItsType) {
@@ -76,9 +83,19 @@ std::vector<FieldCase> field_cases() {
       {"data.target", V(std::string("linear")), [](const RunConfig& c) { return V(c.target); }},
       {"data.noise", V(0.05), [](const RunConfig& c) { return V(c.noise); }},
       {"data.seed", V(I{12345}), [](const RunConfig& c) { return V(static_cast<I>(c.data_seed)); }},
+      {"data.source", V(std::string("digits")), [](const RunConfig& c) { return V(c.source); }},
+      {"data.idx_images", V(std::string("i.gz")), [](const RunConfig& c) { return V(c.idx_images); }},
+      {"data.idx_labels", V(std::string("l.gz")), [](const RunConfig& c) { return V(c.idx_labels); }},
+      {"data.classes", V(std::string("3,8")), [](const RunConfig& c) { return V(c.classes); }},
+      {"data.n_val", V(I{40}), [](const RunConfig& c) { return V(c.n_val); }},
+      {"data.center", V(true), [](const RunConfig& c) { return V(c.center); }},
       {"model.width", V(I{7}), [](const RunConfig& c) { return V(c.width); }},
       {"model.init", V(std::string("balanced")), [](const RunConfig& c) { return V(c.init); }},
       {"model.init_scale", V(0.01), [](const RunConfig& c) { return V(c.init_scale); }},
+      {"model.depth", V(I{2}), [](const RunConfig& c) { return V(c.depth); }},
+      {"model.width2", V(I{5}), [](const RunConfig& c) { return V(c.width2); }},
+      {"model.activation", V(std::string("gelu")), [](const RunConfig& c) { return V(c.activation); }},
+      {"optim.optimizer", V(std::string("adam")), [](const RunConfig& c) { return V(c.optimizer); }},
       {"optim.batch", V(I{8}), [](const RunConfig& c) { return V(c.batch); }},
       {"optim.eta", V(0.375), [](const RunConfig& c) { return V(c.eta); }},
       {"optim.warmup_from", V(0.001), [](const RunConfig& c) { return V(c.warmup_from); }},
@@ -94,11 +111,13 @@ std::vector<FieldCase> field_cases() {
       {"measure.final_analysis", V(false), [](const RunConfig& c) { return V(c.final_analysis); }},
       {"measure.save_net", V(false), [](const RunConfig& c) { return V(c.save_net); }},
       {"measure.flattest", V(true), [](const RunConfig& c) { return V(c.flattest); }},
+      {"measure.alignment", V(true), [](const RunConfig& c) { return V(c.alignment); }},
       {"measure.kinks", V(true), [](const RunConfig& c) { return V(c.kinks); }},
       {"measure.knot_stats", V(true), [](const RunConfig& c) { return V(c.knot_stats); }},
       {"measure.interior_margin", V(0.25), [](const RunConfig& c) { return V(c.interior_margin); }},
       {"measure.grid_points", V(I{501}), [](const RunConfig& c) { return V(c.grid_points); }},
       {"run.seed", V(I{99}), [](const RunConfig& c) { return V(static_cast<I>(c.seed)); }},
+      {"run.backend", V(std::string("cpu")), [](const RunConfig& c) { return V(c.backend); }},
   };
 }
 
@@ -274,7 +293,7 @@ TEST(CanonicalJson, StringsAreEscaped) {
 TEST(CanonicalJson, UnsignedSeedsAboveInt64AreWrittenUnsigned) {
   RunConfig config;
   config.seed = std::numeric_limits<std::uint64_t>::max();
-  EXPECT_NE(canonical_json(config).find("\"run.seed\":18446744073709551615}"), std::string::npos);
+  EXPECT_NE(canonical_json(config).find("\"run.seed\":18446744073709551615,"), std::string::npos);
   EXPECT_NO_THROW(validate_run_config(config));
 }
 
@@ -367,6 +386,48 @@ TEST(ValidateRunConfig, CrossFieldChecksNameTheKeys) {
   config.dim = 3;
   config.lo = 2.0;
   EXPECT_NO_THROW(validate_run_config(config));
+}
+
+TEST(ValidateRunConfig, CombinationsOfTheNewerKeysNameTheKeys) {
+  auto message = [](auto&& change) {
+    RunConfig config;
+    change(config);
+    return input_error_message([&] { validate_run_config(config); });
+  };
+  EXPECT_NE(message([](RunConfig& c) { c.depth = 3; }).find("key 'model.depth'"), std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.init = "pyramid"; }).find("key 'model.init'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.depth = 2;
+              c.optimizer = "adam";
+            }).find("key 'optim.optimizer'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.activation = "gelu";
+              c.kinks = true;
+            }).find("measure"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.alignment = true; }).find("key 'measure.alignment'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.source = "idx"; }).find("data.idx_images"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.source = "cifar"; }).find("key 'data.source'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.classes = "3,3"; }).find("key 'data.classes'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.classes = "3"; }).find("key 'data.classes'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.optimizer = "lbfgs"; }).find("key 'optim.optimizer'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) { c.backend = "gpu"; }).find("key 'run.backend'"),
+            std::string::npos);
+  RunConfig deep;
+  deep.depth = 2;
+  deep.init = "pyramid";
+  deep.dim = 2;
+  deep.target = "pyramid";
+  EXPECT_NO_THROW(validate_run_config(deep));
+  EXPECT_EQ(parse_class_pair("7,2"), (std::pair<int, int>{7, 2}));
 }
 
 }  // namespace

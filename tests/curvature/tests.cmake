@@ -1,8 +1,11 @@
 # Tests of the curvature layer (and of the CPU reference back end it is checked against).
 relustab_add_test(test_cpu_backend curvature/test_cpu_backend.cpp)
+relustab_test_other_backends(test_cpu_backend)
 relustab_add_test(test_dense_curvature curvature/test_dense_curvature.cpp)
 relustab_add_test(test_lanczos curvature/test_lanczos.cpp)
 relustab_add_test(test_sharpness curvature/test_sharpness.cpp)
+relustab_test_other_backends(test_sharpness)
+relustab_add_test(test_gelu_backend curvature/test_gelu_backend.cpp)
 
 # Spectra (header-only) is a second, independent Lanczos used only as an oracle here; machines
 # without its headers skip this one test.
@@ -12,3 +15,5 @@ if(spectra_FOUND)
 else()
   message(STATUS "Spectra not found: test_lanczos_spectra is not built")
 endif()
+# The sorted-knot back end against the CPU reference on single calls, kinks, caches and whole runs.
+relustab_add_test(test_univariate_backend curvature/test_univariate_backend.cpp)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // execute_run against the same run assembled by hand from the data generators, the initialisation,
 // the trainer and analyze_net (bit for bit), a brute-force loss, and divergence and bad input.
+#include <relustab/analysis/alignment.h>
 #include <relustab/analysis/report.h>
+#include <relustab/curvature/deep_curvature.h>
+#include <relustab/model/deep_relu.h>
 #include <relustab/core/error.h>
 #include <relustab/data/generators.h>
 #include <relustab/experiment/run_result.h>
@@ -68,7 +71,8 @@ ByHand run_by_hand(const RunConfig& c, const Dataset& data) {
   options.seed = c.seed;
   options.log_every = c.log_every;
   options.log_sharpness = c.log_sharpness;
-  const auto backend = make_backend("cpu", RunContext{1});
+  // run.backend = auto: the sorted-knot back end for d = 1.
+  const auto backend = make_backend(resolve_backend_name(c.backend, data.dim()), RunContext{1});
   ByHand out{train(*backend, net, data, options), std::nullopt};
   if (out.trained.outcome != Outcome::Diverged && c.final_analysis) {
     out.report = analyze_net(*backend, out.trained.net, data, c.eta);
@@ -123,7 +127,7 @@ TEST(ExecuteRun, GdEqualsGeneratorsTrainAndAnalyzeByHand) {
   EXPECT_EQ(result.status, RunStatus::Done);
   EXPECT_TRUE(result.reason.empty());
   EXPECT_EQ(result.key, run_key(config));
-  EXPECT_EQ(result.backend, "cpu");
+  EXPECT_EQ(result.backend, "univariate");  // run.backend = auto, d = 1
   const Dataset data = data_by_hand(config);
   const ByHand hand = run_by_hand(config, data);
   EXPECT_EQ(hand.trained.outcome, Outcome::MaxSteps);  // 400 steps do not reach loss 1e-6
@@ -253,6 +257,117 @@ TEST(ExecuteRun, BadConfigurationThrowsInputErrorNamingTheKey) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("model.width"), std::string::npos) << e.what();
   }
+}
+
+/// The validation set of a generated run, drawn by hand from stream split(4) of the data seed.
+Dataset validation_by_hand(const RunConfig& c) {
+  Rng rng(c.data_seed);
+  Rng target_rng = rng.split(2);
+  const Target target = parse_target(c.target, c.dim, target_rng);
+  Rng val_rng = rng.split(4);
+  Rng inputs = val_rng.split(1), noise = val_rng.split(3);
+  return make_dataset(sample_inputs(parse_input_law(c.inputs), c.n_val, c.dim, inputs, c.lo, c.hi),
+                      target, c.noise, noise);
+}
+
+RunConfig teacher_config() {
+  RunConfig c;
+  c.n = 40;
+  c.dim = 3;
+  c.inputs = "gaussian";
+  c.target = "linear";
+  c.noise = 0.5;
+  c.n_val = 60;
+  c.width = 10;
+  c.init = "balanced";
+  c.init_scale = 0.01;
+  c.eta = 0.05;
+  c.max_steps = 300;
+  c.final_analysis = false;
+  c.data_seed = 4;
+  return c;
+}
+
+TEST(ExecuteRun, ValidationMetricsMatchABruteForceLoopAndTheOlsFormula) {
+  RunConfig c = teacher_config();
+  c.alignment = true;
+  const RunResult result = execute_run(c, {});
+  const auto metrics = metric_map(result);
+  const Dataset val = validation_by_hand(c);
+  const ShallowReluNet net = io::parse_net_json(result.net_json, "net_json");
+  double squared = 0.0, squared_clean = 0.0;
+  for (Index j = 0; j < val.n(); ++j) {
+    const double f = test::brute_force_output(net, val.X.row(j).transpose());
+    squared += (f - val.y[j]) * (f - val.y[j]);
+    squared_clean += (f - val.y_clean[j]) * (f - val.y_clean[j]);
+  }
+  EXPECT_NEAR(metrics.at("val_mse"), squared / 60.0, 1e-12 * squared);
+  EXPECT_NEAR(metrics.at("val_mse_clean"), squared_clean / 60.0, 1e-12 * squared_clean);
+  EXPECT_DOUBLE_EQ(metrics.at("noise_var"), 0.25);
+  EXPECT_DOUBLE_EQ(metrics.at("ols_test_mse"), 0.25 * (1.0 + 3.0 / 36.0));
+  EXPECT_DOUBLE_EQ(metrics.at("train_mse"), 2.0 * metrics.at("loss"));
+  // Alignment against the teacher drawn from the same stream.
+  Rng rng(c.data_seed);
+  Rng target_rng = rng.split(2);
+  const Target target = parse_target(c.target, c.dim, target_rng);
+  EXPECT_DOUBLE_EQ(metrics.at("aligned_fraction"), neuron_alignment(net, target.beta).fraction_aligned);
+  EXPECT_LE(std::abs(metrics.at("extremal_max_cos")), 1.0);
+}
+
+TEST(ExecuteRun, GeluRunsPredictWithTheGeluForwardPass) {
+  RunConfig c = teacher_config();
+  c.activation = "gelu";
+  c.optimizer = "adam";
+  c.eta = 0.01;
+  const RunResult result = execute_run(c, {});
+  EXPECT_EQ(result.backend, "cpu-gelu");
+  // Stored under its activation; the reader (ReLU nets only) refuses it, so read the parameters as is.
+  std::string json = result.net_json;
+  const std::string gelu = "\"activation\": \"gelu\"";
+  ASSERT_NE(json.find(gelu), std::string::npos);
+  EXPECT_THROW((void)io::parse_net_json(json, "net_json"), InputError);
+  json.replace(json.find(gelu), gelu.size(), "\"activation\": \"relu\"");
+  const ShallowReluNet net = io::parse_net_json(json, "net_json");
+  const Dataset val = validation_by_hand(c);
+  double squared = 0.0;
+  for (Index j = 0; j < val.n(); ++j) {
+    double f = net.b2();
+    for (Index i = 0; i < net.width(); ++i) {
+      const double z = net.W1().row(i).dot(val.X.row(j)) + net.b1()[i];
+      f += net.w2()[i] * 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0)));
+    }
+    squared += (f - val.y[j]) * (f - val.y[j]);
+  }
+  EXPECT_NEAR(metric_map(result).at("val_mse"), squared / 60.0, 1e-10 * squared);
+}
+
+TEST(ExecuteRun, TheExactDeepPyramidIsAStableZeroLossMinimum) {
+  RunConfig c;
+  c.n = 200;
+  c.dim = 2;
+  c.target = "pyramid";
+  c.noise = 0.0;
+  c.n_val = 100;
+  c.depth = 2;
+  c.width = 6;
+  c.width2 = 2;
+  c.init = "pyramid";
+  c.eta = 0.5;
+  c.max_steps = 1000;
+  c.patience = 20;
+  c.loss_tol = 1e-12;
+  const RunResult result = execute_run(c, {});
+  const auto metrics = metric_map(result);
+  EXPECT_EQ(metrics.at("outcome"), 0.0);  // converged where it started
+  EXPECT_LE(metrics.at("loss"), 1e-28);
+  EXPECT_LE(metrics.at("val_mse_clean"), 1e-28);
+  const Dataset data = data_by_hand(c);
+  DeepReluNet::PyramidOptions layout;
+  layout.width1 = 6;
+  layout.width2 = 2;
+  const EigenResult top = deep_sharpness(DeepReluNet::pyramid(2, layout), data);
+  EXPECT_NEAR(metrics.at("sharpness"), top.value, 1e-9 * top.value);
+  EXPECT_EQ(metrics.at("stable"), top.value <= 2.0 / 0.5 ? 1.0 : 0.0);
 }
 
 }  // namespace

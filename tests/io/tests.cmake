@@ -7,3 +7,8 @@ target_compile_definitions(test_io_net_npz PRIVATE
   RELUSTAB_IO_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/io/data")
 relustab_add_test(test_io_atomic_file io/test_atomic_file.cpp LIBS relustab_io)
 relustab_add_test(test_data_generators io/test_generators.cpp)
+# Image data: IDX and digits readers, the binary-task builder, and `relustab images`.
+relustab_add_test(test_io_idx io/test_idx.cpp LIBS relustab_io ZLIB::ZLIB)
+relustab_add_test(test_data_image_task io/test_image_task.cpp)
+relustab_add_test(test_cli_images io/test_images_cli.cpp LIBS relustab_io ZLIB::ZLIB)
+add_dependencies(test_cli_images relustab)

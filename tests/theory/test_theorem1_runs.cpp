@@ -14,6 +14,8 @@
 
 #include <cmath>
 
+#include "test_util.h"
+
 namespace relustab {
 namespace {
 
@@ -35,7 +37,7 @@ TEST(Theorem1OnRuns, StableInterpolatingMinimaObeyTheBounds) {
   const RowMatrix X = sample_inputs(InputLaw::Uniform, 10, 1, input_rng, -1.0, 1.0);
   const Dataset data = make_dataset(X, parse_target("cubic", 1, target_rng), 0.0, noise_rng);
   const ShallowReluNet init = initialize(1, 100, InitKind::TorchUniform, 1.0, init_rng);
-  const auto backend = make_backend("cpu");
+  const auto backend = test::make_backend_under_test();
   const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
   const EmpiricalWeight g(inputs);
 

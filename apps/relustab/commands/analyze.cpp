@@ -22,6 +22,7 @@ struct AnalyzeArgs {
   bool json = false;
   bool flattest = false;
   int threads = 1;
+  std::string backend = "auto";
 };
 
 void print_flattest(const FlattestResult& f) {
@@ -70,13 +71,17 @@ Command add_analyze(CLI::App& app) {
                 "also the flattest implementation over per-neuron rescalings (Gauss-Newton "
                 "sharpness; the Hessian's at interpolating minima)");
   sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
+  sub->add_option("--backend", args->backend,
+                  "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu or univariate")
+      ->capture_default_str();
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
     const Dataset data = io::read_csv(args->data_path);
     require(data.dim() == net.input_dim(),
             args->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
                 args->net_path + " expects " + std::to_string(net.input_dim()));
-    const auto backend = make_backend("cpu", RunContext{args->threads});
+    const auto backend =
+        make_backend(resolve_backend_name(args->backend, data.dim()), RunContext{args->threads});
     const StabilityReport report = analyze_net(*backend, net, data, args->eta);
     std::optional<FlattestResult> flattest;
     if (args->flattest) flattest = flattest_implementation(net, data);

@@ -15,6 +15,8 @@ Command add_train(CLI::App& app);
 Command add_analyze(CLI::App& app);
 Command add_weight(CLI::App& app);
 Command add_data(CLI::App& app);
+/// Binary tasks from image data sets (IDX, Fashion-MNIST, scikit-learn's digits).
+Command add_images(CLI::App& app);
 Command add_demo(CLI::App& app);
 /// `argc`/`argv` reach MPI_Init when the sweep runs under an MPI launcher with several ranks.
 Command add_sweep(CLI::App& app, int* argc, char*** argv);

@@ -87,7 +87,7 @@ Command add_demo(CLI::App& app) {
     const Dataset data = builtin_demo_dataset();
     Rng rng(a->seed);
     const ShallowReluNet init = initialize(1, a->width, InitKind::TorchUniform, 1.0, rng);
-    const auto backend = make_backend("cpu");
+    const auto backend = make_backend("univariate");
     const auto run = [&](double eta) {
       TrainOptions options;
       options.schedule.eta = eta;

@@ -26,6 +26,7 @@ struct TrainArgs {
   double init_scale = 1.0;
   std::uint64_t seed = 0;
   int threads = 1;
+  std::string backend = "auto";
   bool quiet = false;
   TrainOptions options;
 };
@@ -86,6 +87,9 @@ Command add_train(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_flag("!--no-log-sharpness", a->options.log_sharpness, "do not measure sharpness in logs");
   sub->add_option("--threads", a->threads, "threads")->check(CLI::PositiveNumber);
+  sub->add_option("--backend", a->backend,
+                  "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu or univariate")
+      ->capture_default_str();
   sub->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
     const Dataset data = io::read_csv(a->data_path);
@@ -105,7 +109,8 @@ Command add_train(CLI::App& app) {
     if (options.log_every == 0) options.log_every = std::max<std::int64_t>(options.stop.max_steps, 1);
     prepare_output_directory(a->out_dir);
     const bool show_progress = !a->quiet && stderr_is_terminal();
-    const auto backend = make_backend("cpu", RunContext{a->threads});
+    const auto backend =
+        make_backend(resolve_backend_name(a->backend, data.dim()), RunContext{a->threads});
     const TrainResult result = train(*backend, net, data, options, [&](const LogRow& row) {
       if (!show_progress) return;
       std::fprintf(stderr, "\rstep %lld  eta %.4g  loss %.4e  sharpness %.5g   ",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The engine interface every back end implements (CPU reference today; sorted-knot, CUDA later).
+// The engine interface every back end implements: the CPU reference and the sorted-knot univariate one.
 #pragma once
 
 #include <relustab/core/types.h>
@@ -55,10 +55,19 @@ class Backend {
   /// refers to `net` and `data`, which must outlive it.
   virtual std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                                     CurvatureKind kind) const = 0;
+
+  /// True when a curvature-vector product costs far less than forming the dense matrix (O(n + k) for
+  /// the sorted-knot back end), so eigensolvers should use the operator even for small nets.
+  virtual bool cheap_curvature_products() const { return false; }
 };
 
-/// The back ends compiled into this build, by name ("cpu", ...).
+/// The back ends compiled into this build, by name ("cpu", "univariate", ...).
 std::vector<std::string> backend_names();
+
+/// The back end a run uses when it asks for `requested`: "auto" picks the sorted-knot back end
+/// ("univariate") for input dimension 1 and the reference ("cpu") otherwise; any other name is
+/// returned as given (make_backend checks it).
+std::string resolve_backend_name(std::string_view requested, Index input_dim);
 
 /// Constructs a back end by name. Throws InputError naming the back ends compiled in when `name` is
 /// unknown: there is no silent fallback.

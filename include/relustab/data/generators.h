@@ -36,6 +36,8 @@ struct Target {
     Zero,          ///< 0 (pure noise)
     LinearTeacher, ///< <beta, x>, any d
     Table,         ///< d = 1: linear interpolation of (table_x, table_y), constant outside
+    Pyramid,       ///< relu(1 - ||x||_1), any d: compactly supported, piecewise linear (SPEC.md 4.4)
+    Bump,          ///< exp(-||x||^2), any d: smooth (SPEC.md 4.5)
   };
   Kind kind = Kind::Sin3;
   Vec beta;                       ///< LinearTeacher
@@ -49,7 +51,8 @@ struct Target {
   Vec evaluate(const RowMatrix& X) const;
 };
 /// Parses "sin3", "cubic", "abs", "tent", "sawtooth", "zero", "linear" (beta = e_1 / unit random
-/// direction drawn from `rng` when d > 1); "table" needs a table and is built by the caller.
+/// direction drawn from `rng` when d > 1), "pyramid", "bump"; "table" needs a table and is built by
+/// the caller.
 Target parse_target(std::string_view name, Index d, Rng& rng);
 
 /// y = f0(x) + sigma * N(0, 1) per sample; y_clean = f0(x). Throws InputError if sigma < 0 or n < 1.

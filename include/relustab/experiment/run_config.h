@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -24,14 +25,24 @@ struct RunConfig {
   std::string inputs = "uniform";   ///< uniform | gaussian | laplace | grid
   double lo = -1.0;
   double hi = 1.0;
-  std::string target = "sin3";      ///< sin3 | cubic | abs | tent | sawtooth | zero | linear
+  std::string target = "sin3";      ///< sin3 | cubic | abs | tent | sawtooth | zero | linear | pyramid | bump
   double noise = 0.3;
   std::uint64_t data_seed = 0;
+  std::string source = "generated"; ///< generated | fashion-mnist | digits | idx (binary image task)
+  std::string idx_images;           ///< source = idx: the images file
+  std::string idx_labels;           ///< source = idx: the labels file
+  std::string classes = "0,1";      ///< image sources: "a,b": class a gets y = +1, class b y = -1
+  std::int64_t n_val = 0;           ///< validation / test samples (0: none)
+  bool center = false;              ///< image sources: subtract the training mean image
   // [model]
   std::int64_t width = 100;
-  std::string init = "torch";       ///< torch | kaiming | scaled | balanced
+  std::string init = "torch";       ///< torch | kaiming | scaled | balanced | pyramid (depth 2)
   double init_scale = 1.0;
+  std::int64_t depth = 1;           ///< hidden layers: 1 or 2
+  std::int64_t width2 = 0;          ///< second hidden width (depth 2; 0: same as width)
+  std::string activation = "relu";  ///< relu | gelu (depth 1)
   // [optim]
+  std::string optimizer = "gd";     ///< gd (SGD when batch > 0) | adam
   std::int64_t batch = 0;           ///< 0: full-batch GD; else SGD batch size
   double eta = 0.1;
   double warmup_from = 0.0;
@@ -48,6 +59,7 @@ struct RunConfig {
   bool final_analysis = true;       ///< sharpness, weighted TV, knots and bounds at the end
   bool save_net = true;             ///< store the final network
   bool flattest = false;            ///< flattest implementation over rescalings (SPEC.md 2.5)
+  bool alignment = false;           ///< alignment with the linear teacher (SPEC.md 5.2)
   bool kinks = false;               ///< mode analysis at knots on data points (SPEC.md 2.3)
   bool knot_stats = false;          ///< active-knot quantiles and distances (d = 1; SPEC.md 3.4)
   /// Strict interior of the data range for mse_interior: [x_min + m w, x_max - m w], w = x_max - x_min.
@@ -55,6 +67,7 @@ struct RunConfig {
   std::int64_t grid_points = 2001;  ///< grid of mse_full and mse_interior (d = 1, known target)
   // [run]
   std::uint64_t seed = 0;           ///< initialisation and SGD batch stream
+  std::string backend = "auto";     ///< auto (univariate for d = 1, else cpu) or a back-end name
 };
 
 /// A parameter's value as written in a file or on the command line.
@@ -91,6 +104,9 @@ std::string run_key(const RunConfig& config);
 /// A value as plain text: integers in decimal, doubles in shortest round-trip form (std::to_chars;
 /// -0 is written 0), booleans true/false, strings as they are. Used in messages and CSV cells.
 std::string format_param_value(const ParamValue& value);
+
+/// "a,b" -> {a, b}: two different class labels >= 0. Throws InputError otherwise.
+std::pair<int, int> parse_class_pair(const std::string& text);
 
 /// Cross-field validation (e.g. lo < hi, width >= 1, eta > 0); throws InputError naming the key.
 void validate_run_config(const RunConfig& config);

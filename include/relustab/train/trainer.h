@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Full-batch GD and SGD with step-size schedules, stopping rules and periodic measurements.
+// Full-batch GD, SGD and Adam with step-size schedules, stopping rules and periodic measurements.
 #pragma once
 
 #include <relustab/backend/backend.h>
@@ -36,6 +36,31 @@ struct StopRule {
   double divergence_loss = 1e12;   ///< loss above this (or not finite) ends the run as diverged
 };
 
+/// The update rule. Both use the gradient g_t of step 7 of `train` (full batch, or a mini-batch when
+/// 0 < batch_size < n), so GD with a batch size is SGD and Adam with one is mini-batch Adam.
+enum class Optimizer {
+  GD,    ///< theta_{t+1} = theta_t - eta_t g_t
+  Adam,  ///< torch.optim.Adam (Kingma & Ba 2015) with bias correction; see AdamOptions
+};
+
+/// Parses "gd" or "adam"; throws InputError naming the choices otherwise.
+Optimizer parse_optimizer(std::string_view name);
+std::string_view optimizer_name(Optimizer optimizer);
+
+/// Adam's constants, defaults as in torch.optim.Adam (no weight decay, no AMSGrad). The update made at
+/// step t (t = 0, 1, ...; the moments start at m = v = 0) is, per coordinate, exactly torch's:
+///   m     <- beta1 m + (1 - beta1) g_t
+///   v     <- beta2 v + (1 - beta2) g_t^2
+///   theta <- theta - (eta_t / (1 - beta1^(t+1))) m / (sqrt(v) / sqrt(1 - beta2^(t+1)) + epsilon)
+/// i.e. theta - eta_t m_hat / (sqrt(v_hat) + epsilon) with the bias-corrected moments
+/// m_hat = m / (1 - beta1^(t+1)), v_hat = v / (1 - beta2^(t+1)); eta_t is the schedule's step size
+/// (torch's lr), warm-up and switch included. Paper 4 (SPEC.md 5.1) uses Adam as a variant of GD.
+struct AdamOptions {
+  double beta1 = 0.9;     ///< first-moment decay, in [0, 1)
+  double beta2 = 0.999;   ///< second-moment decay, in [0, 1)
+  double epsilon = 1e-8;  ///< added to sqrt(v_hat), finite and > 0 (0 would give 0/0 for a zero gradient)
+};
+
 struct TrainOptions {
   StepSchedule schedule;
   StopRule stop;
@@ -44,6 +69,8 @@ struct TrainOptions {
   std::int64_t log_every = 0;     ///< 0: no log; else a LogRow every this many steps (and at the end)
   bool log_sharpness = true;      ///< measure the sharpness in each log row
   SharpnessOptions sharpness;
+  Optimizer optimizer = Optimizer::GD;
+  AdamOptions adam;               ///< used when optimizer == Adam
 };
 
 enum class Outcome { Converged, MaxSteps, Diverged };
@@ -82,10 +109,12 @@ using ProgressCallback = std::function<void(const LogRow&)>;
 ///  4. convergence: L < stop.loss_tol at `patience` consecutive steps ends the run as Converged;
 ///  5. t == stop.max_steps ends the run as MaxSteps;
 ///  6. a log row when log_every > 0 and t % log_every == 0;
-///  7. the update theta_{t+1} = theta_t - eta_t * g_t. GD: g_t = grad L(theta_t). SGD (0 < batch_size
-///     < n): g_t is the gradient of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn
-///     uniformly and independently, with replacement, by Rng(seed).below(n), B draws per step in order
-///     (SPEC.md 1.1).
+///  7. the update: theta_{t+1} = theta_t - eta_t * g_t (Optimizer::GD) or Adam's (AdamOptions) with
+///     the same g_t. Full batch: g_t = grad L(theta_t). SGD (0 < batch_size < n): g_t is the gradient
+///     of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn uniformly and independently,
+///     with replacement, by Rng(seed).below(n), B draws per step in order (SPEC.md 1.1).
+/// The log's mse_clean is computed by the back end (twice its loss against y_clean), so it is that of
+/// the back end's activation (ReLU for "cpu", GeLU for "cpu-gelu").
 /// TrainResult::net is theta_steps and final_loss its loss. When log_every > 0 a last row for the
 /// returned parameters is appended unless the log already ends with that step. The sharpness in a row
 /// is warm-started from the previous row's eigenvector (Lanczos) and skipped when the loss is not finite.

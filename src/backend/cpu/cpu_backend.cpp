@@ -8,91 +8,128 @@
 namespace relustab::cpu {
 namespace {
 
-/// Per-block quantities at the current parameters: pre-activations' signs and values for the rows
-/// [begin, end) of the (sub)data set.
-struct Activations {
-  RowMatrix active;  ///< m x k, 1 where W1_i . x_j + b1_i > 0 (relu'(0) = 0), else 0
-  RowMatrix relu;    ///< m x k, relu(W1_i . x_j + b1_i)
-};
-
-Activations activations(const ShallowReluNet& net, const Eigen::Ref<const RowMatrix>& X) {
-  RowMatrix pre = X * net.W1().transpose();
-  pre.rowwise() += net.b1().transpose();
-  Activations a;
-  a.active = (pre.array() > 0.0).cast<double>();
-  a.relu = pre.cwiseMax(0.0);
-  return a;
+/// Writes relu(W1_i . x_j + b1_i) for the rows x_j of X into `relu` (m x k). Neuron i is active at
+/// x_j iff entry (j, i) is > 0, i.e. iff its pre-activation is > 0 (relu'(0) = 0), so this one matrix
+/// carries both the hidden outputs and the activity pattern. The pre-activation is a product then a
+/// separate addition (no FMA), so for d = 1 it is w x + b rounded twice, as the univariate back end
+/// computes it.
+void hidden_relu(const ShallowReluNet& net, const Eigen::Ref<const RowMatrix>& X, RowMatrix& relu) {
+  relu.resize(X.rows(), net.width());
+  relu.noalias() = X * net.W1().transpose();
+  relu.rowwise() += net.b1().transpose();
+  relu = relu.cwiseMax(0.0);
 }
 
-/// Writes sum_j coef_j * grad f(x_j) + (second-order term) into `out`, given per-sample coefficients.
-/// With M_ji = active_ji * (w2_i * coef_j + extra_ji), the W1 block is M^T X, the b1 block the column
-/// sums of M; the w2 block is relu^T coef + w2_extra; b2 the sum of coef. This single routine serves
-/// the gradient (coef = r) and both curvature products (coef = J v), keeping one copy of the layout.
-void accumulate_transpose_jacobian(const ShallowReluNet& net, const Eigen::Ref<const RowMatrix>& X,
-                                   const Activations& a, const Vec& coef, const RowMatrix* m_extra,
-                                   const Vec* w2_extra, Vec& out) {
+/// Residuals f(x_j) - y_j of the block's rows from their hidden outputs.
+Vec block_residuals(const ShallowReluNet& net, const RowMatrix& relu, const Eigen::Ref<const Vec>& y) {
+  return relu * net.w2() + Vec::Constant(relu.rows(), net.b2()) - y;
+}
+
+/// Writes the parameter vector whose blocks are W1: M^T X, b1: the column sums of M, w2: `w2_part`,
+/// b2: `b2_part` into `out` (length n_params). With M_ji = d(sum_j c_j f(x_j))/d pre_ji this is the
+/// transposed Jacobian applied to c, plus whatever second-order terms M and w2_part carry. This one
+/// routine serves the gradient and both curvature products, keeping one copy of the layout.
+void write_parameter_vector(const ShallowReluNet& net, const Eigen::Ref<const RowMatrix>& X,
+                            const RowMatrix& M, const Vec& w2_part, double b2_part,
+                            Eigen::Ref<Vec> out) {
   const Index d = net.input_dim();
   const Index k = net.width();
-  RowMatrix M = a.active.array().colwise() * coef.array();
-  M.array().rowwise() *= net.w2().transpose().array();
-  if (m_extra != nullptr) M += *m_extra;
-  out.resize(net.n_params());
   Eigen::Map<RowMatrix>(out.data(), k, d).noalias() = M.transpose() * X;
   out.segment(net.offset_b1(), k) = M.colwise().sum().transpose();
-  out.segment(net.offset_w2(), k).noalias() = a.relu.transpose() * coef;
-  if (w2_extra != nullptr) out.segment(net.offset_w2(), k) += *w2_extra;
-  out[net.offset_b2()] = coef.sum();
+  out.segment(net.offset_w2(), k) = w2_part;
+  out[net.offset_b2()] = b2_part;
 }
 
+/// The direction v of a curvature product, read in place through the parameter layout.
+struct Direction {
+  Eigen::Map<const RowMatrix> W1;
+  Eigen::Map<const Vec> b1, w2;
+  double b2;
+  Direction(const ShallowReluNet& net, const Vec& v)
+      : W1(v.data(), net.width(), net.input_dim()), b1(v.data() + net.offset_b1(), net.width()),
+        w2(v.data() + net.offset_w2(), net.width()), b2(v[net.offset_b2()]) {}
+};
+
+/// The curvature operator keeps what does not depend on the direction v (the hidden outputs, which
+/// also give the activity pattern, and the residuals: one n x k matrix and n numbers), computed once
+/// per block at construction, so each apply() costs two matrix products per block instead of three.
+/// It also keeps its block buffers from one product to the next.
 class CurvatureOperator final : public LinearOperator {
  public:
   CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind, int threads)
-      : net_(net), data_(data), kind_(kind), threads_(threads) {}
+      : net_(net), data_(data), kind_(kind), threads_(threads),
+        relu_(data.n(), net.width()), residual_(data.n()) {
+    detail::for_each_block(data_.n(), threads_, [&](Index begin, Index end) {
+      const Index m = end - begin;
+      RowMatrix relu;
+      hidden_relu(net_, data_.X.middleRows(begin, m), relu);
+      residual_.segment(begin, m) = block_residuals(net_, relu, data_.y.segment(begin, m));
+      relu_.middleRows(begin, m) = relu;
+    });
+  }
 
   Index size() const override { return net_.n_params(); }
 
   void apply(const Vec& v, Vec& out) const override {
     require(v.size() == net_.n_params(), "curvature operator: vector length mismatch");
     const Index n = data_.n();
-    const ShallowReluNet direction(net_.input_dim(), net_.width(), v);
-    detail::block_reduce(n, net_.n_params(), threads_, out,
-                         [&](Index begin, Index end, Vec& partial) {
-                           apply_block(direction, begin, end, partial);
-                         });
+    const Direction direction(net_, v);
+    detail::BufferLease lease(buffers_mutex_, buffers_);
+    detail::BlockBuffers& buffers = lease.get();
+    detail::block_reduce(
+        n, net_.n_params(), threads_, out,
+        [&](Index begin, Index end, Vec& partial) {
+          RowMatrix& scratch = buffers.scratch[static_cast<size_t>(begin / detail::kSamplesPerBlock)];
+          apply_block(direction, begin, end, scratch, partial);
+        },
+        &buffers);
     out /= static_cast<double>(n);
   }
 
  private:
-  void apply_block(const ShallowReluNet& direction, Index begin, Index end, Vec& partial) const {
-    const auto X = data_.X.middleRows(begin, end - begin);
-    const Activations a = activations(net_, X);
-    // Z_ji = VW1_i . x_j + vb1_i: the directional derivative of neuron i's pre-activation.
-    RowMatrix Z = X * direction.W1().transpose();
-    Z.rowwise() += direction.b1().transpose();
-    // J v per sample: sum_i [w2_i a_ji Z_ji + relu_ji vw2_i] + vb2.
-    const Vec Jv = a.active.cwiseProduct(Z) * net_.w2() + a.relu * direction.w2() +
-                   Vec::Constant(end - begin, direction.b2());
-    if (kind_ == CurvatureKind::GaussNewton) {
-      accumulate_transpose_jacobian(net_, X, a, Jv, nullptr, nullptr, partial);
-      return;
+  /// sum over the block's samples j of grad f_j (grad f_j . v) [+ r_j Hess f_j v for the Hessian]
+  /// (SPEC.md 1.2). Per neuron the only non-zero entries of Hess f_j couple w2_i with W1_i (value
+  /// 1{active} x_j) and with b1_i (value 1{active}). `G` is an m x k scratch matrix.
+  void apply_block(const Direction& direction, Index begin, Index end, RowMatrix& G,
+                   Vec& partial) const {
+    const Index m = end - begin;
+    const Index k = net_.width();
+    const auto X = data_.X.middleRows(begin, m);
+    const auto relu = relu_.middleRows(begin, m);
+    const auto r = residual_.segment(begin, m);
+    const bool hessian = kind_ == CurvatureKind::Hessian;
+    // G_ji = 1{active_ji} (VW1_i . x_j + vb1_i): the directional derivative of neuron i's output.
+    G.resize(m, k);
+    G.noalias() = X * direction.W1.transpose();
+    G.rowwise() += direction.b1.transpose();
+    G = (relu.array() > 0.0).select(G, 0.0);
+    // J v per sample: sum_i [w2_i G_ji + relu_ji vw2_i] + vb2.
+    const Vec Jv = G * net_.w2() + relu * direction.w2 + Vec::Constant(m, direction.b2);
+    // w2 entries: sum_j relu_ji (J v)_j, and for the Hessian the cross term sum_j r_j G_ji.
+    Vec w2_part = relu.transpose() * Jv;
+    if (hessian) w2_part.noalias() += G.transpose() * r;
+    // M_ji = 1{active_ji} (w2_i (J v)_j [+ r_j vw2_i]), in G's storage.
+    RowMatrix& M = G;
+    const auto w2 = net_.w2();
+    for (Index j = 0; j < m; ++j) {
+      const double jv = Jv[j];
+      const double rj = hessian ? r[j] : 0.0;
+      for (Index i = 0; i < k; ++i) {
+        M(j, i) = relu(j, i) > 0.0 ? w2[i] * jv + rj * direction.w2[i] : 0.0;
+      }
     }
-    // Second-order term sum_j r_j Hess f_j v (SPEC.md 1.2): per neuron only the (w2_i, W1_i) and
-    // (w2_i, b1_i) cross entries are non-zero.
-    const Vec r = net_predict_rows(begin, end, a) - data_.y.segment(begin, end - begin);
-    RowMatrix extra = a.active.array().colwise() * r.array();
-    const Vec w2_extra = extra.cwiseProduct(Z).colwise().sum().transpose();
-    extra.array().rowwise() *= direction.w2().transpose().array();
-    accumulate_transpose_jacobian(net_, X, a, Jv, &extra, &w2_extra, partial);
-  }
-
-  Vec net_predict_rows(Index begin, Index end, const Activations& a) const {
-    return a.relu * net_.w2() + Vec::Constant(end - begin, net_.b2());
+    partial.resize(net_.n_params());
+    write_parameter_vector(net_, X, M, w2_part, Jv.sum(), partial);
   }
 
   const ShallowReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
   int threads_;
+  RowMatrix relu_;  ///< n x k hidden outputs; > 0 exactly where a neuron is active
+  Vec residual_;    ///< n residuals f(x_j) - y_j
+  mutable std::mutex buffers_mutex_;
+  mutable detail::BlockBuffers buffers_;
 };
 
 /// The checks every entry point needs before indexing: matching dimension, one target per sample,
@@ -134,21 +171,32 @@ double CpuBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data,
   // Slot n_params() of the reduced vector carries the sum of squared residuals.
   const Index p = net.n_params();
   Vec total;
-  detail::block_reduce(m, p + 1, context_.threads, total, [&](Index begin, Index end, Vec& partial) {
-    const auto Xb = X->middleRows(begin, end - begin);
-    const Activations a = activations(net, Xb);
-    const Vec r = a.relu * net.w2() + Vec::Constant(end - begin, net.b2()) -
-                  y->segment(begin, end - begin);
-    partial.resize(p + 1);
-    if (grad != nullptr) {
-      Vec g;
-      accumulate_transpose_jacobian(net, Xb, a, r, nullptr, nullptr, g);
-      partial.head(p) = g;
-    } else {
-      partial.head(p).setZero();
-    }
-    partial[p] = r.squaredNorm();
-  });
+  detail::BufferLease lease(buffers_mutex_, buffers_);
+  detail::BlockBuffers& buffers = lease.get();
+  detail::block_reduce(
+      m, p + 1, context_.threads, total,
+      [&](Index begin, Index end, Vec& partial) {
+        const auto Xb = X->middleRows(begin, end - begin);
+        // The block's hidden outputs, then (for the gradient) M in the same storage.
+        RowMatrix& relu = buffers.scratch[static_cast<size_t>(begin / detail::kSamplesPerBlock)];
+        hidden_relu(net, Xb, relu);
+        const Vec r = block_residuals(net, relu, y->segment(begin, end - begin));
+        partial.resize(p + 1);
+        partial[p] = r.squaredNorm();
+        if (grad == nullptr) {
+          partial.head(p).setZero();
+          return;
+        }
+        // sum_j r_j grad f_j: w2 entries relu^T r; M_ji = 1{active_ji} w2_i r_j.
+        const Vec w2_part = relu.transpose() * r;
+        RowMatrix& M = relu;
+        const auto w2 = net.w2();
+        for (Index j = 0; j < M.rows(); ++j) {
+          for (Index i = 0; i < M.cols(); ++i) M(j, i) = M(j, i) > 0.0 ? w2[i] * r[j] : 0.0;
+        }
+        write_parameter_vector(net, Xb, M, w2_part, r.sum(), partial.head(p));
+      },
+      &buffers);
   if (grad != nullptr) *grad = total.head(p) / static_cast<double>(m);
   return total[p] / (2.0 * static_cast<double>(m));
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The CPU reference back end: plain loops over samples and neurons, float64. It is the oracle the other
-// back ends are tested against.
+// The CPU reference back end: blocks of samples, Eigen matrix products, float64. It is the oracle the
+// other back ends are tested against.
 #pragma once
 
 #include <relustab/backend/backend.h>
+
+#include "../../core/block_reduce.h"
+
+#include <mutex>
 
 namespace relustab::cpu {
 
@@ -18,6 +22,10 @@ class CpuBackend final : public Backend {
 
  private:
   RunContext context_;
+  // Block buffers reused by successive loss_and_grad calls (GD steps); a call made while another
+  // holds them allocates its own.
+  mutable std::mutex buffers_mutex_;
+  mutable detail::BlockBuffers buffers_;
 };
 
 }  // namespace relustab::cpu

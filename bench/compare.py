@@ -1,0 +1,363 @@
+# SPDX-License-Identifier: MIT
+"""Runs relustab beside its peers (BENCHMARKS.md, workloads W1, W2, W3 and batched W1) in one invocation
+on one machine, and prints a markdown table of rates and ratios (also written to bench/results/latest.md).
+
+Run it through bench/compare.sh (see --help). Steps:
+  1. builds relustab_workloads (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused loop
+     (g++ -O3 -march=native, as BENCHMARKS.md says);
+  2. runs every measurement --repeat times, interleaved round by round (the machines are shared and
+     noisy: interleaving spreads slow moments over all implementations), and keeps the median;
+  3. prints the table with the machine it ran on.
+Peers that are missing (no torch, no jax, no g++) are reported as "not available", never a crash;
+install them with scripts/bench_setup.sh. Standard library only: it runs on any python3.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "bench" / "peers"
+RATE = re.compile(r":\s*([0-9][0-9,]*(?:\.[0-9]+)?) (net-steps/s|evals/s)")
+# One thread for every peer, as BENCHMARKS.md measures them (XLA's CPU client otherwise uses all cores).
+ONE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+class Measurement:
+    """One row of the table: a command run once per round; `pattern` picks its line of output."""
+
+    def __init__(self, key, workload, implementation, precision, threads, command, pattern,
+                 unavailable=None):
+        self.key = key
+        self.workload = workload
+        self.implementation = implementation
+        self.precision = precision
+        self.threads = threads
+        self.command = command
+        self.pattern = re.compile(pattern)
+        self.unavailable = unavailable  # reason, or None
+        self.rates = []
+        self.unit = "net-steps/s" if workload != "W3" else "evals/s"
+        self.failure = None
+        self.detail = ""
+
+
+def run_command(command, timeout, env=None):
+    """(returncode, stdout, stderr); never raises for a failing or missing program."""
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+        return done.returncode, done.stdout, done.stderr
+    except FileNotFoundError as error:
+        return 127, "", str(error)
+    except subprocess.TimeoutExpired:
+        return 124, "", f"timed out after {timeout} s"
+
+
+def last_line(text):
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def python_has(python, module):
+    if not python or not (shutil.which(python) or Path(python).exists()):
+        return f"{python} not found"
+    code, _, err = run_command([python, "-c", f"import {module}"], 300)
+    return None if code == 0 else f"{module} not installed for {python} ({last_line(err)})"
+
+
+def version_of(python, module):
+    code, out, _ = run_command([python, "-c", f"import {module}; print({module}.__version__)"], 300)
+    return out.strip() if code == 0 else None
+
+
+def build(args):
+    """Configures and builds relustab_workloads and the naive loop; returns (workloads, naive, naive_why)."""
+    build_dir = Path(args.build_dir)
+    if not build_dir.is_absolute():
+        build_dir = ROOT / build_dir
+    workloads = build_dir / "bench" / "relustab_workloads"
+    naive = build_dir / "naive_fused_gd"
+    if not args.no_build:
+        configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
+                     "-DRELUSTAB_BUILD_BENCH=ON", "-DRELUSTAB_BUILD_TESTS=OFF", *args.cmake_arg]
+        if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
+            configure += ["-G", "Ninja"]
+        for command in (configure, ["cmake", "--build", str(build_dir), "--target", "relustab_workloads",
+                                    "-j", str(args.jobs)]):
+            print("compare:", " ".join(command), file=sys.stderr, flush=True)
+            # The build's own output goes to stderr only when it fails: stdout carries the table.
+            done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if done.returncode != 0:
+                print("\n".join(done.stdout.splitlines()[-80:]), file=sys.stderr)
+                sys.exit("compare: building relustab failed (its last lines are above)")
+    if not workloads.exists():
+        sys.exit(f"compare: {workloads} is missing (build it, or drop --no-build)")
+    naive_why = None
+    source = PEERS / "naive_fused_gd.cpp"
+    if not args.no_build or not naive.exists():
+        compiler = shutil.which(args.cxx)
+        if compiler is None:
+            naive_why = f"{args.cxx} not found"
+        else:
+            # Exactly the flags of BENCHMARKS.md: -O3 -march=native (no -ffast-math).
+            code, _, err = run_command([compiler, "-O3", "-march=native", "-o", str(naive), str(source)], 600)
+            if code != 0:
+                naive_why = f"compiling {source.name} failed: {last_line(err)}"
+    return workloads, naive, naive_why
+
+
+def measurements(args, workloads, naive, naive_why):
+    quick = args.quick
+    torch_py, jax_py = args.torch_python, args.jax_python
+    torch_why = python_has(torch_py, "torch")
+    jax_why = python_has(jax_py, "jax")
+    code, out, err = run_command([str(workloads), "--list-backends"], 60)
+    compiled = out.split() if code == 0 else []
+    rows = []
+
+    def relustab_rows(workload):
+        for backend in args.backends:
+            why = None if backend in compiled else f"back end '{backend}' not in this build ({', '.join(compiled)})"
+            rows.append(Measurement(
+                f"relustab-{backend}-{workload}", workload, f"relustab {backend}", "float64", 1,
+                [str(workloads), "--workload", workload, "--backend", backend, "--repeat", "1",
+                 "--min-time", str(args.min_time)],
+                rf"^relustab-{re.escape(backend)} {workload} ", why))
+
+    # W1
+    rows.append(Measurement("naive-W1", "W1", "naive fused loop (C++, -O3 -march=native)", "float64", 1,
+                            [str(naive), "30", "100", "20000" if quick else "200000"],
+                            r"^fused-loop float64 n=30 k=100:", naive_why))
+    rows.append(Measurement("naive-W1-f32", "W1", "naive fused loop (C++, -O3 -march=native)", "float32", 1,
+                            [str(naive), "30", "100", "20000" if quick else "200000"],
+                            r"^fused-loop float32 n=30 k=100:", naive_why))
+    rows.append(Measurement("torch-eager-W1", "W1", "PyTorch eager", "float64", 1,
+                            [torch_py, str(PEERS / "torch_univariate_gd.py"), "--mode", "eager", "--threads", "1",
+                             "--steps", "500" if quick else "3000"], r"^torch-eager ", torch_why))
+    rows.append(Measurement("torch-batched-W1", "W1", "PyTorch batched by hand, B=64", "float64", 1,
+                            [torch_py, str(PEERS / "torch_univariate_gd.py"), "--mode", "batched", "--B", "64",
+                             "--threads", "1", "--steps", "50" if quick else "300"], r"^torch-batched ", torch_why))
+    for dtype in ("float64", "float32"):
+        rows.append(Measurement(f"jax-W1-{dtype}", "W1", "JAX jit(vmap(scan)) CPU, B=64", dtype, 1,
+                                [jax_py, str(PEERS / "jax_univariate_gd.py"), "--B", "64", "--dtype", dtype,
+                                 "--platform", "cpu", "--steps", "200" if quick else "2000"],
+                                r"^jax-vmap-scan ", jax_why))
+    relustab_rows("W1")
+    for threads in (1, 2):
+        rows.append(Measurement(f"relustab-batched-{threads}", "W1", "relustab batched (train_batch), B=64",
+                                "float64", threads,
+                                [str(workloads), "--workload", "W1-batched", "--nets", "64", "--threads",
+                                 str(threads), "--repeat", "1", "--min-time", str(args.min_time)],
+                                r"^relustab-batched ", None))
+    # W2
+    rows.append(Measurement("naive-W2", "W2", "naive fused loop (C++, -O3 -march=native)", "float64", 1,
+                            [str(naive), "1024", "1024", "100" if quick else "1000"],
+                            r"^fused-loop float64 n=1024 k=1024:", naive_why))
+    rows.append(Measurement("torch-eager-W2", "W2", "PyTorch eager", "float64", 1,
+                            [torch_py, str(PEERS / "torch_univariate_gd.py"), "--mode", "eager", "--threads", "1",
+                             "--n", "1024", "--k", "1024", "--steps", "10" if quick else "100"],
+                            r"^torch-eager ", torch_why))
+    relustab_rows("W2")
+    # W3
+    rows.append(Measurement("torch-hessian-W3", "W3", "PyTorch autograd full Hessian + eigvalsh", "float64", 1,
+                            [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch full-hessian", torch_why))
+    rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs", "float64", 1,
+                            [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch power-iteration", torch_why))
+    relustab_rows("W3")
+    return rows
+
+
+def run_rounds(rows, repeat):
+    """Runs every available row `repeat` times, round by round; one command serves all rows that share it."""
+    for round_index in range(repeat):
+        cache = {}
+        for row in rows:
+            if row.unavailable or row.failure:
+                continue
+            key = tuple(row.command)
+            if key not in cache:
+                print(f"compare: round {round_index + 1}/{repeat}: {' '.join(row.command)}", file=sys.stderr,
+                      flush=True)
+                env = ONE_THREAD_ENV if "relustab_workloads" not in row.command[0] else None
+                cache[key] = run_command(row.command, 1800, env)
+            code, out, err = cache[key]
+            line = next((l for l in out.splitlines() if row.pattern.search(l)), None)
+            match = RATE.search(line) if line else None
+            if code == 3 and "relustab_workloads" in row.command[0]:
+                row.unavailable = last_line(err).replace("relustab_workloads: not available: ", "")
+            elif code != 0 or match is None:
+                row.failure = f"exit {code}: {last_line(err) or last_line(out) or 'no rate in the output'}"
+            else:
+                row.rates.append(float(match.group(1).replace(",", "")))
+                row.detail = line.strip()
+
+
+def median(row):
+    return statistics.median(row.rates) if row.rates and not row.unavailable and not row.failure else None
+
+
+def format_rate(value):
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+
+
+def ratios(rows, backends):
+    by_key = {row.key: row for row in rows}
+
+    def value(key):
+        row = by_key.get(key)
+        return median(row) if row else None
+
+    out = []
+
+    def add(name, numerator, denominator, target=""):
+        top, bottom = value(numerator), value(denominator)
+        text = f"{top / bottom:,.2f}x" if top is not None and bottom else "not available"
+        out.append((name, text, target))
+
+    for index, backend in enumerate(backends):
+        primary = index == 0  # the issue's targets are for the first (fast) back end
+        add(f"W1 relustab {backend} / naive float64", f"relustab-{backend}-W1", "naive-W1", ">= 2x" if primary else "")
+        add(f"W1 relustab {backend} / PyTorch eager", f"relustab-{backend}-W1", "torch-eager-W1")
+        add(f"W1 relustab {backend} (1 net) / JAX B=64 float64", f"relustab-{backend}-W1", "jax-W1-float64")
+        add(f"W2 relustab {backend} / naive float64", f"relustab-{backend}-W2", "naive-W2", ">= 50x" if primary else "")
+        add(f"W2 relustab {backend} / PyTorch eager", f"relustab-{backend}-W2", "torch-eager-W2")
+        add(f"W3 relustab {backend} / PyTorch full Hessian + eigvalsh", f"relustab-{backend}-W3", "torch-hessian-W3",
+            ">= 1000x" if primary else "")
+        add(f"W3 relustab {backend} / PyTorch power iteration", f"relustab-{backend}-W3", "torch-power-W3")
+    add("W1 relustab batched, 1 thread / naive float64", "relustab-batched-1", "naive-W1")
+    add("W1 relustab batched, 1 thread / PyTorch batched B=64", "relustab-batched-1", "torch-batched-W1")
+    add("W1 relustab batched, 1 thread / JAX B=64 float64", "relustab-batched-1", "jax-W1-float64")
+    add("W1 relustab batched, 1 thread / JAX B=64 float32", "relustab-batched-1", "jax-W1-float32")
+    add("W1 relustab batched, 2 threads / 1 thread", "relustab-batched-2", "relustab-batched-1", ">= 1.8x")
+    return out
+
+
+def machine_info(args):
+    model = "unknown"
+    code, out, _ = run_command(["lscpu"], 60)
+    for line in out.splitlines():
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": model,
+        "cores": str(os.cpu_count()),
+        "os": platform.platform(),
+    }
+    code, out, _ = run_command([shutil.which(args.cxx) or args.cxx, "--version"], 60)
+    info["compiler"] = out.splitlines()[0] if code == 0 and out else "not available"
+    code, out, _ = run_command(["git", "rev-parse", "--short", "HEAD"], 60)
+    if code == 0:
+        _, status, _ = run_command(["git", "status", "--porcelain", "--untracked-files=no"], 60)
+        info["relustab commit"] = out.strip() + (" (with uncommitted changes)" if status.strip() else "")
+    info["torch"] = version_of(args.torch_python, "torch") or "not available"
+    info["jax"] = version_of(args.jax_python, "jax") or "not available"
+    return info
+
+
+def load_average():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def render(rows, ratio_rows, info, repeat, load_before, load_after):
+    lines = ["# relustab beside its peers", ""]
+    lines.append(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores ({info['os']}); "
+                 f"{info['compiler']}; torch {info['torch']}; jax {info['jax']}; "
+                 f"relustab {info.get('relustab commit', 'unknown')}.")
+    lines.append(f"Every figure is the median of {repeat} run(s), interleaved round by round; one thread unless the "
+                 f"threads column says otherwise (XLA and torch limited to one thread). Load average before "
+                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates.")
+    busy = max(float(x) for x in (load_before + " " + load_after).split() if x.replace(".", "", 1).isdigit()) \
+        if load_before != "unknown" and load_after != "unknown" else 0.0
+    cores = int(info["cores"]) if info["cores"].isdigit() else 0
+    if cores and busy > cores:
+        lines.append("")
+        lines.append(f"**Warning:** the load average ({busy:.1f}) exceeded the {cores} cores during this run: every "
+                     f"rate got a fraction of a core, and the 2-thread / 1-thread ratio cannot show scaling.")
+    lines += ["", "| workload | implementation | precision | threads | rate (median) | unit | min - max |",
+              "|---|---|---|---:|---:|---|---|"]
+    for row in rows:
+        if row.unavailable:
+            rate, spread = f"not available ({row.unavailable})", ""
+        elif row.failure:
+            rate, spread = f"failed ({row.failure})", ""
+        else:
+            rate = format_rate(median(row))
+            spread = f"{format_rate(min(row.rates))} - {format_rate(max(row.rates))}"
+        lines.append(f"| {row.workload} | {row.implementation} | {row.precision} | {row.threads} | {rate} | "
+                     f"{row.unit} | {spread} |")
+    lines += ["", "| ratio | value | target (issue 5) |", "|---|---:|---|"]
+    for name, text, target in ratio_rows:
+        lines.append(f"| {name} | {text} | {target} |")
+    w3 = [row.detail for row in rows if row.workload == "W3" and row.key.startswith("relustab") and row.detail]
+    if w3:
+        lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
+                  "evaluation):", ""]
+        lines += [f"    {detail}" for detail in w3]
+    lines += ["", "Workloads (BENCHMARKS.md): W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
+              "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
+              "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
+              "residual <= 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="bench/compare.sh", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported (3)")
+    parser.add_argument("--backends", default="univariate,cpu",
+                        help="relustab back ends to time, comma-separated; the first gets the targets "
+                             "(default univariate,cpu; a name not compiled in is reported as not available)")
+    parser.add_argument("--build-dir", default="build/bench-release", help="CMake build directory")
+    parser.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    parser.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
+    parser.add_argument("--cmake-arg", action="append", default=[], help="extra CMake configure argument")
+    parser.add_argument("--cxx", default="g++", help="compiler of the naive loop (g++)")
+    parser.add_argument("--torch-python", default="/usr/bin/python3",
+                        help="interpreter with torch (Debian's python3-torch; default /usr/bin/python3)")
+    parser.add_argument("--jax-python", default=str(ROOT / ".venv-bench" / "bin" / "python"),
+                        help="interpreter with jax (default .venv-bench/bin/python from scripts/bench_setup.sh)")
+    parser.add_argument("--min-time", type=float, default=1.0, help="seconds per relustab timing (1.0)")
+    parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
+                        help="also write the table here (bench/results/latest.md)")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat: expected an integer >= 1")
+    args.backends = [name for name in args.backends.split(",") if name]
+    if args.quick:
+        args.min_time = min(args.min_time, 0.2)
+
+    workloads, naive, naive_why = build(args)
+    rows = measurements(args, workloads, naive, naive_why)
+    load_before = load_average()
+    run_rounds(rows, args.repeat)
+    load_after = load_average()
+    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after)
+    print(table)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table + "\n")
+    print(f"compare: table written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+// W4 of BENCHMARKS.md: a two-layer ReLU net with d = 784 inputs and width 1000 (~786k parameters) on
+// n = 1000 inputs in [0,1]^784 with labels +-1 (the shape of 1000 Fashion-MNIST images of two classes,
+// and of the PyTorch peer bench/peers/torch_w4_sharpness.py), float64. Times, for each thread count:
+// one full-batch GD step (loss_and_grad and the update), one exact Hessian-vector product, and one
+// sharpness evaluation (Lanczos on the exact HVP) with its residual and HVP count. Checks that every
+// result is bit-identical across the thread counts.
+//
+// Usage: relustab_w4 [--threads 1,2] [--repeat 3] [--tol 1e-9] [--seed 0] [--n 1000] [--d 784]
+//                    [--width 1000] [--save DIR] [--json FILE]
+//   --save DIR   writes the inputs X (n x d), y (n), W1 (k x d), w2 (k) (b1 = 0, b2 = 0) and the
+//                sharpness eigenvector v (n_params) as raw float64 files DIR/{X,y,W1,w2,v}.f64 and
+//                DIR/meta.json (sizes, sharpness, residual), for bench/w4_crosscheck.py, which
+//                checks the eigenpair with PyTorch's autograd Hessian-vector product.
+// Exit status: 0, or 1 when the results differ between thread counts or the sharpness did not
+// converge, 2 on bad arguments.
+#include <relustab/backend/backend.h>
+#include <relustab/core/error.h>
+#include <relustab/core/rng.h>
+#include <relustab/curvature/curvature.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using relustab::Dataset;
+using relustab::Index;
+using relustab::Rng;
+using relustab::ShallowReluNet;
+using relustab::Vec;
+
+struct Options {
+  std::vector<int> threads = {1, 2};
+  int repeat = 3;
+  double tol = 1e-9;
+  std::uint64_t seed = 0;
+  Index n = 1000;
+  Index d = 784;
+  Index width = 1000;
+  std::string save;
+  std::string json;
+};
+
+/// The figures of one thread count (times are medians over the repeats).
+struct Figures {
+  int threads = 1;
+  double gd_step_s = 0.0, gd_step_cpu_s = 0.0;
+  double hvp_s = 0.0, hvp_cpu_s = 0.0;
+  double sharpness_s = 0.0, sharpness_cpu_s = 0.0;
+  double loss = 0.0;
+  Vec grad;
+  relustab::EigenResult sharpness;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// CPU seconds of the whole process (all threads): on a shared machine, less noisy than wall time.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t m = values.size() / 2;
+  return values.size() % 2 == 1 ? values[m] : 0.5 * (values[m - 1] + values[m]);
+}
+
+std::vector<int> parse_int_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const int value = std::stoi(item);
+    relustab::require(value >= 1, "--threads: expected integers >= 1, got " + item);
+    out.push_back(value);
+  }
+  relustab::require(!out.empty(), "--threads: expected a list such as 1,2");
+  return out;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    auto value = [&]() -> std::string {
+      relustab::require(a + 1 < argc, arg + ": expected a value");
+      return argv[++a];
+    };
+    if (arg == "--threads") o.threads = parse_int_list(value());
+    else if (arg == "--repeat") o.repeat = std::stoi(value());
+    else if (arg == "--tol") o.tol = std::stod(value());
+    else if (arg == "--seed") o.seed = std::stoull(value());
+    else if (arg == "--n") o.n = std::stol(value());
+    else if (arg == "--d") o.d = std::stol(value());
+    else if (arg == "--width") o.width = std::stol(value());
+    else if (arg == "--save") o.save = value();
+    else if (arg == "--json") o.json = value();
+    else throw relustab::InputError("unknown argument '" + arg + "' (see the header of bench/w4.cpp)");
+  }
+  relustab::require(o.repeat >= 1 && o.n >= 1 && o.d >= 1 && o.width >= 1,
+                    "--repeat, --n, --d, --width: expected integers >= 1");
+  return o;
+}
+
+/// The peer's distributions: X ~ U[0,1), y = +-1 with probability 1/2, W1 ~ N(0, 1/d), w2 ~ N(0, 1/k),
+/// b1 = 0, b2 = 0 (PyTorch's generator differs, so the values do unless the peer loads ours).
+void make_inputs(const Options& o, ShallowReluNet& net, Dataset& data) {
+  relustab::Rng rng(o.seed);
+  data.X.resize(o.n, o.d);
+  for (Index j = 0; j < o.n; ++j)
+    for (Index c = 0; c < o.d; ++c) data.X(j, c) = rng.uniform();
+  data.y.resize(o.n);
+  for (Index j = 0; j < o.n; ++j) data.y[j] = rng.uniform() < 0.5 ? -1.0 : 1.0;
+  net = ShallowReluNet(o.d, o.width);
+  const double w1_scale = 1.0 / std::sqrt(static_cast<double>(o.d));
+  const double w2_scale = 1.0 / std::sqrt(static_cast<double>(o.width));
+  for (Index i = 0; i < o.width; ++i)
+    for (Index c = 0; c < o.d; ++c) net.W1()(i, c) = w1_scale * rng.normal();
+  for (Index i = 0; i < o.width; ++i) net.w2()[i] = w2_scale * rng.normal();
+}
+
+void write_raw(const std::string& path, const double* values, Index count) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(count * 8));
+  relustab::require(static_cast<bool>(out), path + ": cannot write");
+}
+
+Figures measure(const Options& o, const ShallowReluNet& net, const Dataset& data, int threads) {
+  const auto backend = relustab::make_backend("cpu", relustab::RunContext{threads});
+  Figures f;
+  f.threads = threads;
+  // Wall and CPU seconds of every repeat of each measurement.
+  std::vector<double> gd, gd_cpu, hvp, hvp_cpu, sharp, sharp_cpu;
+  relustab::SharpnessOptions sharpness_options;
+  sharpness_options.lanczos.tol = o.tol;
+  Rng probe_rng(7);
+  Vec probe(net.n_params());
+  for (Index p = 0; p < probe.size(); ++p) probe[p] = probe_rng.normal();
+  auto timed = [](std::vector<double>& wall, std::vector<double>& cpu, auto&& work) {
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = process_cpu_seconds();
+    work();
+    cpu.push_back(process_cpu_seconds() - cpu_start);
+    wall.push_back(seconds_since(start));
+  };
+  for (int r = 0; r < o.repeat; ++r) {
+    timed(gd, gd_cpu, [&] {
+      ShallowReluNet stepped = net;
+      f.loss = backend->loss_and_grad(stepped, data, {}, &f.grad);
+      stepped.theta() -= 0.1 * f.grad;
+    });
+    // One product, the operator built beforehand (sharpness builds it once for all its products).
+    const auto hessian = backend->curvature(net, data, relustab::CurvatureKind::Hessian);
+    timed(hvp, hvp_cpu, [&] {
+      Vec hv;
+      hessian->apply(probe, hv);
+    });
+    timed(sharp, sharp_cpu,
+          [&] { f.sharpness = relustab::sharpness(*backend, net, data, sharpness_options); });
+  }
+  f.gd_step_s = median(gd);
+  f.gd_step_cpu_s = median(gd_cpu);
+  f.hvp_s = median(hvp);
+  f.hvp_cpu_s = median(hvp_cpu);
+  f.sharpness_s = median(sharp);
+  f.sharpness_cpu_s = median(sharp_cpu);
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options o = parse(argc, argv);
+    ShallowReluNet net;
+    Dataset data;
+    make_inputs(o, net, data);
+    std::printf("relustab W4: n=%ld d=%ld width=%ld P=%ld float64, tol %.0e, median of %d\n",
+                static_cast<long>(o.n), static_cast<long>(o.d), static_cast<long>(o.width),
+                static_cast<long>(net.n_params()), o.tol, o.repeat);
+    std::vector<Figures> all;
+    for (int threads : o.threads) {
+      all.push_back(measure(o, net, data, threads));
+      const Figures& f = all.back();
+      std::printf("relustab threads=%d: GD step %.4f s (cpu %.4f), HVP %.4f s (cpu %.4f), sharpness "
+                  "%.4f s (cpu %.4f; %d HVPs, lambda=%.12g, residual %.3g, converged %s)\n",
+                  f.threads, f.gd_step_s, f.gd_step_cpu_s, f.hvp_s, f.hvp_cpu_s, f.sharpness_s,
+                  f.sharpness_cpu_s, f.sharpness.iterations,
+                  f.sharpness.value, f.sharpness.residual, f.sharpness.converged ? "yes" : "no");
+      std::fflush(stdout);
+    }
+    if (!o.save.empty()) {
+      const Figures& f = all.front();
+      write_raw(o.save + "/X.f64", data.X.data(), data.X.size());
+      write_raw(o.save + "/y.f64", data.y.data(), data.y.size());
+      write_raw(o.save + "/W1.f64", net.W1().data(), net.W1().size());
+      write_raw(o.save + "/w2.f64", net.w2().data(), net.w2().size());
+      write_raw(o.save + "/v.f64", f.sharpness.vector.data(), f.sharpness.vector.size());
+      std::ofstream meta(o.save + "/meta.json");
+      meta.precision(17);
+      meta << "{\"n\":" << o.n << ",\"d\":" << o.d << ",\"width\":" << o.width
+           << ",\"sharpness\":" << f.sharpness.value << ",\"residual\":" << f.sharpness.residual
+           << ",\"tol\":" << o.tol << "}\n";
+      relustab::require(static_cast<bool>(meta), o.save + "/meta.json: cannot write");
+    }
+    bool identical = true;
+    for (const Figures& f : all) {
+      identical = identical && f.loss == all[0].loss && f.grad == all[0].grad &&
+                  f.sharpness.value == all[0].sharpness.value &&
+                  f.sharpness.residual == all[0].sharpness.residual &&
+                  f.sharpness.vector == all[0].sharpness.vector;
+    }
+    std::printf("relustab bit-identical across thread counts: %s\n", identical ? "yes" : "NO");
+    if (!o.json.empty()) {
+      std::ofstream out(o.json);
+      out << "{\"n\":" << o.n << ",\"d\":" << o.d << ",\"width\":" << o.width
+          << ",\"params\":" << net.n_params() << ",\"tol\":" << o.tol
+          << ",\"bit_identical\":" << (identical ? "true" : "false") << ",\"runs\":[";
+      out.precision(17);
+      for (size_t i = 0; i < all.size(); ++i) {
+        const Figures& f = all[i];
+        out << (i ? "," : "") << "{\"threads\":" << f.threads << ",\"gd_step_s\":" << f.gd_step_s
+            << ",\"gd_step_cpu_s\":" << f.gd_step_cpu_s
+            << ",\"hvp_s\":" << f.hvp_s << ",\"hvp_cpu_s\":" << f.hvp_cpu_s
+            << ",\"sharpness_s\":" << f.sharpness_s << ",\"sharpness_cpu_s\":" << f.sharpness_cpu_s
+            << ",\"hvps\":" << f.sharpness.iterations << ",\"sharpness\":" << f.sharpness.value
+            << ",\"residual\":" << f.sharpness.residual
+            << ",\"converged\":" << (f.sharpness.converged ? "true" : "false") << "}";
+      }
+      out << "]}\n";
+    }
+    const bool converged = std::all_of(all.begin(), all.end(),
+                                       [](const Figures& f) { return f.sharpness.converged; });
+    return identical && converged ? 0 : 1;
+  } catch (const relustab::InputError& e) {
+    std::fprintf(stderr, "relustab_w4: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relustab_w4: %s\n", e.what());
+    return 2;
+  }
+}
