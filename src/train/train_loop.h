@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+// The training loop shared by train() (one hidden layer, any back end) and train_deep() (two hidden
+// layers): option checks, the step-size schedule, Adam's state and the seven sub-steps of a step that
+// trainer.h documents. Private to the train layer.
+#pragma once
+
+#include <relustab/core/error.h>
+#include <relustab/core/rng.h>
+#include <relustab/train/trainer.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace relustab::detail {
+
+/// Shortest decimal form that reads back to the same double ("-1", "0.1", "1e-07" style).
+inline std::string format_number(double value) {
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  return {buffer.data(), result.ptr};
+}
+
+inline void require_number(bool ok, const char* field, const char* expected, double value) {
+  require(ok, std::string(field) + ": expected " + expected + ", got " + format_number(value));
+}
+
+inline void require_integer(bool ok, const char* field, const char* expected, std::int64_t value) {
+  require(ok, std::string(field) + ": expected " + expected + ", got " + std::to_string(value));
+}
+
+/// The checks of TrainOptions every trainer shares; InputError naming the field.
+inline void validate_train_options(const TrainOptions& options) {
+  const StepSchedule& s = options.schedule;
+  const StopRule& stop = options.stop;
+  require_number(std::isfinite(s.eta) && s.eta > 0.0, "eta", "a finite number > 0", s.eta);
+  require_number(std::isfinite(s.warmup_from) && s.warmup_from >= 0.0, "warmup_from",
+                 "a finite number >= 0", s.warmup_from);
+  require_integer(s.warmup_steps >= 0, "warmup_steps", "an integer >= 0", s.warmup_steps);
+  require_number(std::isfinite(s.switch_factor) && s.switch_factor > 0.0, "switch_factor",
+                 "a finite number > 0", s.switch_factor);
+  require_number(std::isfinite(s.switch_below_loss) && s.switch_below_loss >= 0.0,
+                 "switch_below_loss", "a finite number >= 0 (0: never switch)", s.switch_below_loss);
+  require_integer(stop.max_steps >= 0, "max_steps", "an integer >= 0", stop.max_steps);
+  require_number(std::isfinite(stop.loss_tol) && stop.loss_tol >= 0.0, "loss_tol",
+                 "a finite number >= 0", stop.loss_tol);
+  require_integer(stop.patience >= 1, "patience", "an integer >= 1", stop.patience);
+  // +infinity is allowed: then only a non-finite loss counts as divergence.
+  require_number(stop.divergence_loss > 0.0, "divergence_loss", "a number > 0",
+                 stop.divergence_loss);
+  require_integer(options.batch_size >= 0, "batch_size", "an integer >= 0 (0: full batch)",
+                  options.batch_size);
+  require_integer(options.log_every >= 0, "log_every", "an integer >= 0 (0: no log)",
+                  options.log_every);
+  require(options.optimizer == Optimizer::GD || options.optimizer == Optimizer::Adam,
+          "optimizer: expected gd or adam, got value " +
+              std::to_string(static_cast<int>(options.optimizer)));
+  if (options.optimizer == Optimizer::Adam) {
+    const AdamOptions& adam = options.adam;
+    // beta = 1 would freeze a moment at 0 and make its bias correction 1 - 1^t = 0.
+    require_number(adam.beta1 >= 0.0 && adam.beta1 < 1.0, "adam.beta1", "a number in [0, 1)",
+                   adam.beta1);
+    require_number(adam.beta2 >= 0.0 && adam.beta2 < 1.0, "adam.beta2", "a number in [0, 1)",
+                   adam.beta2);
+    require_number(std::isfinite(adam.epsilon) && adam.epsilon > 0.0, "adam.epsilon",
+                   "a finite number > 0", adam.epsilon);
+  }
+}
+
+/// base(t) of StepSchedule: the geometric warm-up ramp, then the target step size.
+inline double base_step_size(const StepSchedule& schedule, std::int64_t step) {
+  if (schedule.warmup_from > 0.0 && schedule.warmup_steps > 0 && step < schedule.warmup_steps) {
+    return schedule.warmup_from *
+           std::pow(schedule.eta / schedule.warmup_from,
+                    static_cast<double>(step) / static_cast<double>(schedule.warmup_steps));
+  }
+  return schedule.eta;
+}
+
+/// Adam's moments and step count (AdamOptions documents the update, which mirrors torch.optim.Adam).
+class AdamState {
+ public:
+  AdamState(const AdamOptions& options, Index size)
+      : options_(options), m_(Vec::Zero(size)), v_(Vec::Zero(size)) {}
+
+  /// out = theta - eta * m_hat / (sqrt(v_hat) + epsilon) after folding `grad` into the moments.
+  void step(const Vec& theta, const Vec& grad, double eta, Vec& out) {
+    ++count_;
+    // m <- lerp(m, g, 1 - beta1) and v <- beta2 v + (1 - beta2) g^2, rounded as torch rounds them
+    // (torch.lerp switches formula at weight 0.5), so a PyTorch run can be matched closely.
+    const double weight = 1.0 - options_.beta1;
+    if (weight < 0.5) {
+      m_ += weight * (grad - m_);
+    } else {
+      m_ = grad - (1.0 - weight) * (grad - m_);
+    }
+    v_ = options_.beta2 * v_ + (1.0 - options_.beta2) * grad.cwiseAbs2();
+    const double t = static_cast<double>(count_);
+    // torch's order of operations: step_size = lr / bc1, denom = sqrt(v) / sqrt(bc2) + eps.
+    const double step_size = eta / (1.0 - std::pow(options_.beta1, t));
+    const double sqrt_bc2 = std::sqrt(1.0 - std::pow(options_.beta2, t));
+    out.noalias() =
+        theta - step_size * (m_.array() / (v_.array().sqrt() / sqrt_bc2 + options_.epsilon)).matrix();
+  }
+
+ private:
+  AdamOptions options_;
+  Vec m_;
+  Vec v_;
+  std::int64_t count_ = 0;
+};
+
+/// What the loop reports besides the trained parameters.
+struct LoopResult {
+  Outcome outcome = Outcome::MaxSteps;
+  std::int64_t steps = 0;
+  double final_loss = 0.0;
+  std::int64_t switch_step = -1;
+  std::vector<LogRow> log;
+};
+
+/// Runs the steps of trainer.h's contract on `net` (anything with theta() and n_params()) over n
+/// samples. `loss_and_grad(net, rows, grad)` is the loss on the rows (all when empty) with the
+/// gradient when grad is not null; `make_row(net, step, eta, loss)` measures a log row.
+template <class Net, class LossAndGrad, class MakeRow>
+LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
+                          LossAndGrad&& loss_and_grad, MakeRow&& make_row,
+                          const ProgressCallback& progress) {
+  const StepSchedule& schedule = options.schedule;
+  const StopRule& stop = options.stop;
+  const bool full_batch = options.batch_size == 0 || options.batch_size >= n;
+  // Everything the loop touches is allocated here; a step only swaps the two parameter buffers.
+  std::vector<Index> batch(full_batch ? 0 : static_cast<size_t>(options.batch_size));
+  Rng batch_rng(options.seed);
+  Vec grad = Vec::Zero(net.n_params());
+  Vec other = net.theta();  // after a step: theta_{t-1}; kept to return on a non-finite iterate
+  double previous_loss = 0.0;
+  double previous_eta = 0.0;
+  const bool adam = options.optimizer == Optimizer::Adam;
+  AdamState adam_state(options.adam, adam ? net.n_params() : 0);
+
+  LoopResult result;
+  auto emit = [&](const LogRow& row) {
+    result.log.push_back(row);
+    if (progress) progress(result.log.back());
+  };
+
+  double multiplier = 1.0;  // switch_factor once the switch has happened
+  std::int64_t streak = 0;  // consecutive steps with loss < loss_tol
+  std::int64_t step = 0;
+  double loss = 0.0;
+  double eta = 0.0;
+  for (;; ++step) {
+    loss = loss_and_grad(net, std::span<const Index>{}, full_batch ? &grad : nullptr);
+    eta = multiplier * base_step_size(schedule, step);
+
+    if (!std::isfinite(loss) || loss > stop.divergence_loss) {
+      result.outcome = Outcome::Diverged;
+      // theta_0 is finite (validated), so a step back exists whenever theta_t is not finite.
+      if (!net.theta().allFinite()) {
+        net.theta().swap(other);
+        --step;
+        loss = previous_loss;
+        eta = previous_eta;
+      }
+      break;
+    }
+
+    bool switched_now = false;
+    if (result.switch_step < 0 && schedule.switch_below_loss > 0.0 &&
+        loss < schedule.switch_below_loss) {
+      result.switch_step = step;
+      multiplier = schedule.switch_factor;
+      eta = multiplier * base_step_size(schedule, step);
+      switched_now = true;
+    }
+
+    streak = (!switched_now && loss < stop.loss_tol) ? streak + 1 : 0;
+    if (streak >= stop.patience) {
+      result.outcome = Outcome::Converged;
+      break;
+    }
+    if (step >= stop.max_steps) {
+      result.outcome = Outcome::MaxSteps;
+      break;
+    }
+    if (options.log_every > 0 && step % options.log_every == 0) {
+      emit(make_row(net, step, eta, loss));
+    }
+
+    if (!full_batch) {
+      for (Index& j : batch) j = static_cast<Index>(batch_rng.below(static_cast<std::uint64_t>(n)));
+      loss_and_grad(net, std::span<const Index>(batch), &grad);
+    }
+    if (adam) {
+      adam_state.step(net.theta(), grad, eta, other);
+    } else {
+      other.noalias() = net.theta() - eta * grad;
+    }
+    net.theta().swap(other);
+    previous_loss = loss;
+    previous_eta = eta;
+  }
+
+  if (options.log_every > 0 && (result.log.empty() || result.log.back().step != step)) {
+    emit(make_row(net, step, eta, loss));
+  }
+  result.steps = step;
+  result.final_loss = loss;
+  return result;
+}
+
+}  // namespace relustab::detail
