@@ -32,6 +32,9 @@ TARGETS = {
     "qiao2024-width": "qiao2024_width",
     "qiao2024-knots": "qiao2024_knots",
     "qiao2024-rate": "qiao2024_rate",
+    "nacson2023-tightness": "nacson2023_tightness",
+    "nacson2023-depth": "nacson2023_depth",
+    "boursier2025-threshold": "boursier2025_threshold",
 }
 GENERIC_MODULE = "overview"
 

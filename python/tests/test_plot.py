@@ -199,6 +199,36 @@ TINY_SWEEPS = {
         '[sweep]\n"data.n" = [8, 16, 32]\n"data.seed" = [0, 1]\n',
         ["measure.log_every=0"],
     ),
+    "nacson2023-tightness": (
+        '[sweep]\n"optim.eta" = [0.05, 0.2]\n',
+        [
+            "data.source=digits",
+            "data.classes=0,1",
+            "data.n=40",
+            "data.n_val=40",
+            "data.center=true",
+            "measure.save_net=false",
+        ],
+    ),
+    "nacson2023-depth": (
+        '[sweep]\n"data.target" = ["pyramid", "bump"]\n"model.depth" = [1, 2]\n'
+        '"optim.eta" = [0.1, 0.5]\n',
+        ["data.dim=2", "data.n=30", "data.n_val=30", "data.noise=0.001"],
+    ),
+    "boursier2025-threshold": (
+        '[sweep]\n"data.n" = [8, 32]\n"model.activation" = ["relu", "gelu"]\n',
+        [
+            "data.dim=2",
+            "data.inputs=gaussian",
+            "data.target=linear",
+            "data.noise=0.5",
+            "data.n_val=50",
+            "model.init=balanced",
+            "model.init_scale=0.001",
+            "measure.alignment=true",
+            "measure.final_analysis=false",
+        ],
+    ),
 }
 
 

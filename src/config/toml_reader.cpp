@@ -361,8 +361,41 @@ struct FileAxis {
   toml::source_region where;
 };
 
+/// `cases = [ { "key" = value, ... }, ... ]`: one axis whose values each set several keys (for runs
+/// that are not a Cartesian product, e.g. a depth-2 net with its own initialisation). Each case is
+/// stored as the text of detail::encode_case, checked key by key here.
+FileAxis read_cases(const SourceFile& file, const toml::source_region& key_where,
+                    const toml::node& node) {
+  FileAxis result{{std::string(kCasesAxis), {}}, std::string(kCasesAxis), node.source()};
+  const auto* array = node.as_array();
+  if (array == nullptr || array->empty()) {
+    fail_at(file, key_where, "sweep: cases expects a non-empty list of tables {\"key\" = value, ...}");
+  }
+  for (const toml::node& element : *array) {
+    const auto* table = element.as_table();
+    if (table == nullptr || table->empty()) {
+      fail_at(file, element.source(), "sweep: each case is a non-empty table {\"key\" = value, ...}");
+    }
+    std::vector<std::pair<std::string, ParamValue>> settings;
+    RunConfig scratch;
+    for (auto&& [name, value_node] : *table) {
+      const std::string key(name.str());
+      const ParamSpec* spec = find_parameter(key);
+      if (spec == nullptr) {
+        fail_at(file, name.source(), "sweep case: " + unknown_key_message(key, parameter_keys()));
+      }
+      ParamValue value = scalar_value(file, *spec, value_node);
+      set_checked(file, value_node.source(), *spec, scratch, value);
+      settings.emplace_back(key, std::move(value));
+    }
+    result.axis.values.emplace_back(detail::encode_case(settings));
+  }
+  return result;
+}
+
 FileAxis read_axis(const SourceFile& file, const std::string& written_as,
                    const toml::source_region& key_where, const toml::node& node) {
+  if (written_as == kCasesAxis) return read_cases(file, key_where, node);
   const std::string key = written_as == kSeedsShorthand ? std::string(kSeedKey) : written_as;
   const ParamSpec* spec = find_parameter(key);
   if (spec == nullptr) {

@@ -4,8 +4,11 @@
 
 #include <relustab/core/error.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace relustab {
@@ -33,24 +36,74 @@ std::string describe_run(const std::vector<SweepAxis>& axes, const std::vector<s
 
 }  // namespace
 
+namespace detail {
+
+std::string encode_case(const std::vector<std::pair<std::string, ParamValue>>& settings) {
+  std::string out;
+  for (const auto& [key, value] : settings) {
+    if (!out.empty()) out += '\n';
+    out += key + "=" + format_param_value(value);
+  }
+  return out;
+}
+
+void apply_case(const std::string& encoded, RunConfig& config) {
+  std::size_t begin = 0;
+  while (begin <= encoded.size()) {
+    const std::size_t end = std::min(encoded.find('\n', begin), encoded.size());
+    const std::string item = encoded.substr(begin, end - begin);
+    const std::size_t equals = item.find('=');
+    require(equals != std::string::npos, "sweep case: expected key=value, got '" + item + "'");
+    const std::string key = item.substr(0, equals), text = item.substr(equals + 1);
+    const ParamSpec* spec = find_parameter(key);
+    require(spec != nullptr, "sweep case: unknown key '" + key + "'");
+    // format_param_value writes doubles in shortest round-trip form, so reading back is exact.
+    try {
+      switch (spec->type) {
+        case ParamType::Int:
+        case ParamType::UInt:  // held as its int64 view, and written so by format_param_value
+          spec->set(config, ParamValue(std::int64_t{std::stoll(text)}));
+          break;
+        case ParamType::Double: spec->set(config, ParamValue(std::stod(text))); break;
+        case ParamType::Bool: spec->set(config, ParamValue(text == "true")); break;
+        case ParamType::String: spec->set(config, ParamValue(text)); break;
+      }
+    } catch (const std::logic_error&) {
+      throw InputError("sweep case: key '" + key + "': cannot read '" + text + "'");
+    }
+    begin = end + 1;
+  }
+}
+
+}  // namespace detail
+
 std::vector<RunConfig> expand_runs(const ExperimentSpec& spec) {
   std::vector<const ParamSpec*> parameters;
   std::int64_t count = 1;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const SweepAxis& axis = spec.axes[a];
-    const ParamSpec& parameter = axis_parameter(axis);
+    const bool cases = axis.key == kCasesAxis;
+    const ParamSpec* parameter = cases ? nullptr : &axis_parameter(axis);
     require(!axis.values.empty(), "sweep axis '" + axis.key + "' has no values");
     for (std::size_t b = 0; b < a; ++b) {
       require(spec.axes[b].key != axis.key, "sweep axis '" + axis.key + "' is given twice");
     }
     // Each value on its own first, so that a bad one is reported without the rest of the run.
     RunConfig scratch = spec.base;
-    for (const ParamValue& value : axis.values) parameter.set(scratch, value);
+    for (const ParamValue& value : axis.values) {
+      if (cases) {
+        const auto* text = std::get_if<std::string>(&value);
+        require(text != nullptr, "sweep axis 'cases': expected encoded cases");
+        detail::apply_case(*text, scratch);
+      } else {
+        parameter->set(scratch, value);
+      }
+    }
     const auto size = static_cast<std::int64_t>(axis.values.size());
     require(count <= kMaxRuns / size, "sweep: more than " + std::to_string(kMaxRuns) +
                                           " runs; split the experiment into several");
     count *= size;
-    parameters.push_back(&parameter);
+    parameters.push_back(parameter);  // null for the cases axis
   }
 
   std::vector<RunConfig> runs;
@@ -60,6 +113,10 @@ std::vector<RunConfig> expand_runs(const ExperimentSpec& spec) {
   for (std::int64_t r = 0; r < count; ++r) {
     RunConfig config = spec.base;
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      if (parameters[a] == nullptr) {
+        detail::apply_case(std::get<std::string>(spec.axes[a].values[at[a]]), config);
+        continue;
+      }
       parameters[a]->set(config, spec.axes[a].values[at[a]]);
     }
     try {
@@ -84,12 +141,13 @@ std::string experiment_json(const ExperimentSpec& spec) {
   out += ",\"axes\":[";
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const SweepAxis& axis = spec.axes[a];
-    const ParamSpec& parameter = axis_parameter(axis);
     if (a > 0) out += ',';
     out += "{\"key\":" + detail::json_string(axis.key) + ",\"values\":[";
     for (std::size_t v = 0; v < axis.values.size(); ++v) {
       if (v > 0) out += ',';
-      out += detail::json_value(parameter, axis.values[v]);
+      // A case is its encoded text; every other value is typed by its parameter.
+      out += axis.key == kCasesAxis ? detail::json_string(std::get<std::string>(axis.values[v]))
+                                    : detail::json_value(axis_parameter(axis), axis.values[v]);
     }
     out += "]}";
   }

@@ -175,6 +175,33 @@ TEST_F(TomlReader, UnknownKeyNamesFileLineAndKeyWithASuggestion) {
             at(far, 2) + "unknown key 'data.zzzzzzzz'");
 }
 
+TEST_F(TomlReader, CasesSetSeveralKeysPerRunAndBadCasesNameTheLine) {
+  const std::string path = write("cases.toml", R"([sweep]
+cases = [
+  { "data.target" = "pyramid" },
+  { "model.depth" = 2, "model.init" = "pyramid", "model.width" = 4, "data.dim" = 2, "data.target" = "pyramid" },
+]
+"optim.eta" = [0.5, 1.0]
+)");
+  const std::vector<RunConfig> runs = expand_runs(read_experiment(path));
+  ASSERT_EQ(runs.size(), 4u);  // cases x eta, cases slowest
+  EXPECT_EQ(runs[0].target, "pyramid");
+  EXPECT_EQ(runs[0].depth, 1);
+  EXPECT_EQ(runs[1].eta, 1.0);
+  EXPECT_EQ(runs[2].depth, 2);
+  EXPECT_EQ(runs[2].init, "pyramid");
+  EXPECT_EQ(runs[2].width, 4);
+  EXPECT_EQ(runs[3].dim, 2);
+  EXPECT_EQ(runs[3].eta, 1.0);
+  const std::string typo = write("case_typo.toml", "[sweep]\ncases = [\n  { \"model.dept\" = 2 },\n]\n");
+  const std::string message = input_error_message([&] { read_experiment(typo); });
+  EXPECT_NE(message.find(at(typo, 3)), std::string::npos) << message;
+  EXPECT_NE(message.find("model.dept"), std::string::npos) << message;
+  const std::string wrong_type = write("case_type.toml", "[sweep]\ncases = [ { \"model.depth\" = \"two\" } ]\n");
+  EXPECT_NE(input_error_message([&] { read_experiment(wrong_type); }).find(at(wrong_type, 2)),
+            std::string::npos);
+}
+
 TEST_F(TomlReader, WrongTypesNameFileLineKeyAndTypes) {
   const std::string path = write("types.toml", "[model]\n\nwidth = \"100\"\n");
   EXPECT_EQ(input_error_message([&] { read_experiment(path); }),

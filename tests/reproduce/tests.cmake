@@ -10,6 +10,10 @@ add_dependencies(test_reproduce_cli relustab)
 relustab_add_test(test_reproduce_targets reproduce/test_targets.cpp
   LIBS SQLite::SQLite3 nlohmann_json::nlohmann_json)
 add_dependencies(test_reproduce_targets relustab)
+relustab_add_test(test_reproduce_targets_papers34 reproduce/test_targets_papers34.cpp
+  LIBS SQLite::SQLite3 nlohmann_json::nlohmann_json)
+add_dependencies(test_reproduce_targets_papers34 relustab)
 # The real experiment files and figure scripts live in the source tree.
 target_compile_definitions(test_reproduce_cli PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_compile_definitions(test_reproduce_targets PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+target_compile_definitions(test_reproduce_targets_papers34 PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

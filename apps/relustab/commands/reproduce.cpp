@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 /// The reproduction targets; each has experiments/reproduce/<target>.toml and <target>-quick.toml.
 const std::vector<std::string> kTargets = {
     "mulayoff2021-fig1", "mulayoff2021-fig2", "mulayoff2021-fig3", "qiao2024-fig1",
-    "qiao2024-eta",      "qiao2024-width",    "qiao2024-knots",    "qiao2024-rate"};
+    "qiao2024-eta",      "qiao2024-width",    "qiao2024-knots",    "qiao2024-rate",
+    "nacson2023-tightness", "nacson2023-depth", "boursier2025-threshold"};
 
 /// The exit code by which the figure script says its input was bad (as relustab's own code 2).
 constexpr int kScriptBadInputCode = 2;
