@@ -108,7 +108,13 @@ def make_figures(ctx: Context) -> None:
     for run in ctx.results.runs:
         if not run.done:
             missing.add(run, f"a finished run ({run.status})")
-    cases = group_by(done, case_of)
+    # Shallow before deep, the pyramid before the other targets (the order of CASE_COLORS).
+    cases = dict(
+        sorted(
+            group_by(done, case_of).items(),
+            key=lambda item: (item[0][1], item[0][0] != "pyramid", item[0][0], item[0][2]),
+        )
+    )
     shallow_inits = {init for (_, depth, init) in cases if depth == 1}
     all_etas = np.array(sorted({float(r.config[ETA_KEY]) for r in ctx.results.runs}), dtype=float)
 

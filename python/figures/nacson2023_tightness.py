@@ -74,7 +74,9 @@ def make_figures(ctx: Context) -> None:
     by_batch = group_by(kept, lambda r: int(r.config.get(BATCH_KEY, 0)))
     all_etas = np.array(sorted({float(r.config[ETA_KEY]) for r in ctx.results.runs}), dtype=float)
 
-    fig, (ax_curv, ax_val) = plt.subplots(1, 2, figsize=(9.5, 3.8), constrained_layout=True)
+    fig, (ax_curv, ax_val) = plt.subplots(
+        1, 2, figsize=(9.5, 3.8), sharex=True, constrained_layout=True
+    )
     if all_etas.size:
         fine = np.geomspace(all_etas.min(), all_etas.max(), 200)
         ax_curv.plot(fine, 2.0 / fine, color=COLOR_TWO_OVER_ETA, label="2/η (stability limit)")
@@ -116,6 +118,22 @@ def make_figures(ctx: Context) -> None:
         "eta": [float(r.config[ETA_KEY]) for r in others],
         "val_error": [r.metric("val_error") for r in others],
     }
+    # Step sizes with no converged run at all (diverged or out of steps): a cross on 2/eta.
+    unconverged = sorted(
+        {float(r.config[ETA_KEY]) for r in ctx.results.runs}
+        - {float(r.config[ETA_KEY]) for r in kept}
+    )
+    if unconverged:
+        ax_curv.plot(
+            unconverged,
+            [2.0 / eta for eta in unconverged],
+            "x",
+            color="0.3",
+            markersize=7,
+            mew=1.5,
+            label="no run converged at this η",
+        )
+    series["step_sizes_without_convergence"] = unconverged
     for ax in (ax_curv, ax_val):
         ax.set_xscale("log")
     ax_curv.set_yscale("log")
@@ -157,7 +175,8 @@ def make_figures(ctx: Context) -> None:
     caption = (
         "GD (full batch) on a two-class image task, labels ±1, quadratic loss, with several step "
         "sizes η from one initialisation; only runs that converged (loss below the tolerance for "
-        "the patience window) are drawn. (a) The stability limit 2/η, the sharpness λmax of the "
+        "the patience window) are drawn; a cross on 2/η marks a step size where none did. (a) The "
+        "stability limit 2/η, the sharpness λmax of the "
         "Hessian at convergence and the lower bound 1 + 2 Σ_k |a_k| g(u_k, t_k) with the "
         "multivariate weight function g (SPEC.md 1.8, 4.2): a linearly stable minimum has "
         "1 + 2 Σ|a_k| g_k <= λmax <= 2/η. (b) The fraction of validation images whose sign of f "

@@ -74,6 +74,7 @@ def test_tightness_draws_only_converged_runs_with_their_metrics(tightness_dir):
     )
     np.testing.assert_allclose(gd["val_error"]["median"], [0.01 + e for e in etas], rtol=TIGHT)
     assert record["series"]["converged_runs"] == [1, 2, 3, 4]
+    assert record["series"]["step_sizes_without_convergence"] == [0.2, 0.5]
     hollow = record["series"]["val_error_not_converged"]
     assert hollow == {"run_id": [5], "eta": [0.2], "val_error": [0.3]}
     summary = record["summary"]
