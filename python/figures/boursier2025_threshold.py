@@ -193,6 +193,9 @@ def make_figures(ctx: Context) -> None:
             "val_mse": series_json(val),
             "aligned_fraction": series_json(aligned),
             "aligned_fraction_signed": series_json(aggregate(groups, "aligned_fraction_signed")),
+            "aligned_fraction_weighted": series_json(
+                aggregate(groups, "aligned_fraction_weighted")
+            ),
             "extremal_max_cos": series_json(aggregate(groups, "extremal_max_cos")),
         }
         if np.isfinite(train.median).any() and np.isfinite(noise_var):
@@ -259,6 +262,7 @@ def make_figures(ctx: Context) -> None:
                     ("OLS test MSE", "ols_test_mse"),
                     ("aligned", "aligned_fraction"),
                     ("aligned (signed)", "aligned_fraction_signed"),
+                    ("aligned (weighted by |w2|)", "aligned_fraction_weighted"),
                     ("extremal cos", "extremal_max_cos"),
                 ],
             ),
