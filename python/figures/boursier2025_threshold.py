@@ -149,9 +149,7 @@ def make_figures(ctx: Context) -> None:
     all_groups = group_by(ctx.results.runs, N_KEY)
     n_values = [int(n) for n in all_groups]
 
-    fig, (ax_train, ax_test, ax_align) = plt.subplots(
-        1, 3, figsize=(13.5, 4.0), constrained_layout=True
-    )
+    fig, (ax_train, ax_test, ax_align) = ctx.figure(3)
     noise = reference(all_groups, "noise_var")
     noise_var = float(np.nanmedian(noise)) if np.isfinite(noise).any() else float("nan")
     ols = reference(all_groups, "ols_test_mse")

@@ -52,7 +52,7 @@ def make_figures(ctx: Context) -> None:
         for r, name, color in ((run_a, "A", COLOR_A), (run_b, "B", COLOR_B))
         if r is not None
     ]
-    fig, (ax_loss, ax_f, ax_f2) = plt.subplots(1, 3, figsize=(11.5, 3.4), constrained_layout=True)
+    fig, (ax_loss, ax_f, ax_f2) = ctx.figure(3, aspect=0.95)
     series: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     data = None

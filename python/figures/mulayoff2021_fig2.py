@@ -70,13 +70,7 @@ def make_figures(ctx: Context) -> None:
     ns = sorted({int(r.config.get("data.n", 0)) for r in runs})
     convergence = len(ns) > 1
     panels = len(laws) + (1 if convergence else 0)
-    fig, axes = plt.subplots(
-        1,
-        max(panels, 1),
-        figsize=(3.2 * max(panels, 1), 3.0),
-        constrained_layout=True,
-        squeeze=False,
-    )
+    fig, axes = ctx.figure(max(panels, 1), aspect=0.9, squeeze=False)
     axes = axes[0]
     series: dict[str, Any] = {}
     summary: dict[str, Any] = {}

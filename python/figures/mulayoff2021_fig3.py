@@ -54,7 +54,7 @@ def make_figures(ctx: Context) -> None:
     missing = MissingLog()
     groups = group_by(ctx.results.runs, ETA_KEY)
     chosen = pick_three(groups)
-    fig, (ax_f, ax_f2, ax_eta) = plt.subplots(1, 3, figsize=(12, 3.5), constrained_layout=True)
+    fig, (ax_f, ax_f2, ax_eta) = ctx.figure(3, aspect=0.95)
     series: dict[str, Any] = {"interpolants": []}
     data = None
     g_curve = None

@@ -118,7 +118,7 @@ def make_figures(ctx: Context) -> None:
     shallow_inits = {init for (_, depth, init) in cases if depth == 1}
     all_etas = np.array(sorted({float(r.config[ETA_KEY]) for r in ctx.results.runs}), dtype=float)
 
-    fig, (ax_err, ax_sharp) = plt.subplots(1, 2, figsize=(10, 4.0), constrained_layout=True)
+    fig, (ax_err, ax_sharp) = ctx.figure(2, aspect=0.75)
     if all_etas.size:
         fine = np.geomspace(all_etas.min(), all_etas.max(), 200)
         ax_sharp.plot(fine, 2.0 / fine, color=COLOR_TWO_OVER_ETA, label="2/η (stability limit)")

@@ -74,9 +74,7 @@ def make_figures(ctx: Context) -> None:
     by_batch = group_by(kept, lambda r: int(r.config.get(BATCH_KEY, 0)))
     all_etas = np.array(sorted({float(r.config[ETA_KEY]) for r in ctx.results.runs}), dtype=float)
 
-    fig, (ax_curv, ax_val) = plt.subplots(
-        1, 2, figsize=(9.5, 3.8), sharex=True, constrained_layout=True
-    )
+    fig, (ax_curv, ax_val) = ctx.figure(2, aspect=0.75, sharex=True)
     if all_etas.size:
         fine = np.geomspace(all_etas.min(), all_etas.max(), 200)
         ax_curv.plot(fine, 2.0 / fine, color=COLOR_TWO_OVER_ETA, label="2/η (stability limit)")

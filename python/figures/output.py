@@ -49,25 +49,71 @@ COLOR_G = "0.45"
 COLOR_TARGET = "tab:orange"
 
 
-def setup_style() -> None:
+# Figure sizes. "paper": print size for a two-column paper (NeurIPS/ICML text width 6.75 in, one
+# column 3.25 in), every font at least MIN_FONT_PT points when printed at that size; "notebook":
+# the same layouts 1.5 times larger with larger fonts, for reading on a screen.
+STYLES: dict[str, dict[str, float]] = {
+    "paper": {"double": 6.75, "single": 3.25, "font": 8.0, "small": 7.0, "line": 1.1},
+    "notebook": {"double": 10.5, "single": 5.0, "font": 11.0, "small": 10.0, "line": 1.5},
+}
+DEFAULT_STYLE = "paper"
+MIN_FONT_PT = 7.0
+# How much wider than the style's width a saved figure may be (legends below the axes are
+# counted): more and a paper would shrink it, and its fonts with it, below MIN_FONT_PT.
+WIDTH_SLACK = 1.03
+
+
+def setup_style(style: str = DEFAULT_STYLE) -> None:
+    if style not in STYLES:
+        raise ValueError(f"style: expected one of {', '.join(STYLES)}, got {style!r}")
+    size = STYLES[style]
     plt.rcParams.update(
         {
-            "font.size": 9,
-            "axes.titlesize": 10,
-            "axes.labelsize": 9,
-            "legend.fontsize": 7.5,
+            "font.size": size["font"],
+            "axes.titlesize": size["font"],
+            "axes.labelsize": size["font"],
+            "legend.fontsize": size["small"],
             "legend.framealpha": 0.85,
-            "xtick.labelsize": 8,
-            "ytick.labelsize": 8,
+            "legend.handlelength": 1.6,
+            "xtick.labelsize": size["small"],
+            "ytick.labelsize": size["small"],
             "axes.grid": True,
             "grid.alpha": 0.25,
-            "grid.linewidth": 0.6,
-            "lines.linewidth": 1.4,
+            "grid.linewidth": 0.5,
+            "lines.linewidth": size["line"],
+            "lines.markersize": 3.0 if style == "paper" else 4.5,
             "savefig.bbox": "tight",
+            "savefig.pad_inches": 0.02,
             "pdf.fonttype": 42,  # embed TrueType: text stays text in the PDF
             "axes.formatter.limits": (-3, 4),  # 20000 is written 2.0 x 1e4, labels do not collide
         }
     )
+
+
+def figure_size(style: str, columns: str = "double", panels: int = 1, rows: int = 1,
+                aspect: float = 0.8) -> tuple[float, float]:
+    """(width, height) in inches: the style's single- or double-column width, each of the `panels`
+    panels of a row `aspect` times as high as it is wide."""
+    width = STYLES[style][columns]
+    return width, rows * aspect * width / max(panels, 1)
+
+
+def check_print_size(fig: "plt.Figure", style: str) -> None:
+    """Refuses a figure that a paper would have to shrink (wider than the style's double column)
+    or that has text smaller than MIN_FONT_PT: both are bugs of the figure module."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_tightbbox(renderer).width  # inches, legends outside the axes included
+    limit = STYLES[style]["double"] * WIDTH_SLACK
+    if width > limit:
+        raise ValueError(f"figure is {width:.2f} in wide, above {limit:.2f} in ({style} style)")
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT_PT:
+            raise ValueError(
+                f"text {text.get_text()!r} is {text.get_fontsize():.1f} pt, below {MIN_FONT_PT} pt"
+            )
 
 
 @dataclass
@@ -103,15 +149,17 @@ class FigureRecord:
 class FigureWriter:
     """Saves figures under DIR/figures/ and remembers them for the index."""
 
-    def __init__(self, directory: str | Path, target: str):
+    def __init__(self, directory: str | Path, target: str, style: str = DEFAULT_STYLE):
         self.directory = Path(directory)
         self.target = target
+        self.style = style
         self.out = self.directory / FIGURES_SUBDIR
         self.out.mkdir(parents=True, exist_ok=True)
         self.records: list[FigureRecord] = []
 
     def save(self, fig: "plt.Figure", record: FigureRecord) -> FigureRecord:
         tidy_log_axes(fig)
+        check_print_size(fig, self.style)
         fig.savefig(self.out / f"{record.name}.png", dpi=PNG_DPI)
         fig.savefig(self.out / f"{record.name}.pdf")
         plt.close(fig)
@@ -153,6 +201,19 @@ class Context:
     results: Results
     tool: Relustab
     writer: FigureWriter
+
+    def figure(
+        self,
+        panels: int = 1,
+        rows: int = 1,
+        columns: str = "double",
+        aspect: float = 0.8,
+        **kwargs: Any,
+    ) -> tuple["plt.Figure", Any]:
+        """A figure of rows x panels axes at the writer's style's print size (figure_size)."""
+        size = figure_size(self.writer.style, columns, panels, rows, aspect)
+        kwargs.setdefault("constrained_layout", True)
+        return plt.subplots(rows, panels, figsize=size, **kwargs)
 
     def data(self, run: Run) -> Dataset:
         """The run's training data (regenerated from its config by `relustab data`)."""
@@ -252,14 +313,7 @@ def add_g_axis(
     handles, labels = ax.get_legend_handles_labels()
     handles_g, labels_g = ax_g.get_legend_handles_labels()
     if legend_loc == "below":
-        ax.legend(
-            handles + handles_g,
-            labels + labels_g,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.2),
-            ncol=2,
-            frameon=False,
-        )
+        ax.legend(handles + handles_g, labels + labels_g, **below_axis(ax))
     else:
         ax.legend(handles + handles_g, labels + labels_g, loc=legend_loc)
     return ax_g
@@ -297,9 +351,24 @@ def note_missing(ax: Any, what: str) -> None:
     )
 
 
-def legend_below(ax: Any, ncol: int = 2) -> None:
+def below_axis(ax: Any, ncol: int = 1) -> dict[str, Any]:
+    """Legend placement under the panel's x-axis label, whatever the panel's size: anchored a
+    fixed distance in points below the axes (tick labels and the label take about 2.6 fonts)."""
+    from matplotlib.transforms import offset_copy
+
+    drop = 2.6 * plt.rcParams["font.size"] + 4
+    return {
+        "loc": "upper center",
+        "bbox_to_anchor": (0.5, 0.0),
+        "bbox_transform": offset_copy(ax.transAxes, fig=ax.figure, y=-drop, units="points"),
+        "ncol": ncol,
+        "frameon": False,
+    }
+
+
+def legend_below(ax: Any, ncol: int = 1) -> None:
     """The panel's legend under its x axis (for panels whose data fill the whole box)."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, frameon=False)
+    ax.legend(**below_axis(ax, ncol))
 
 
 def positive(values: np.ndarray) -> np.ndarray:

@@ -75,8 +75,8 @@ def make_figures(ctx: Context) -> None:
         panels = [(t, m) for t, m in panels if m]
         if not panels:
             continue
-        fig, axes = plt.subplots(
-            1, len(panels), figsize=(3.4 * len(panels), 3.1), constrained_layout=True, squeeze=False
+        fig, axes = ctx.figure(
+            len(panels), columns="single" if len(panels) == 1 else "double", aspect=0.9, squeeze=False
         )
         series: dict[str, Any] = {}
         values = np.array([float(x) for x in groups], dtype=float)

@@ -38,9 +38,7 @@ def make_figures(ctx: Context) -> None:
     if len(etas) > MAX_ROWS:
         etas = [etas[0], etas[len(etas) // 2], etas[-1]]
     rows = max(len(etas), 1)
-    fig, axes = plt.subplots(
-        rows, 3, figsize=(12, 3.1 * rows), constrained_layout=True, squeeze=False
-    )
+    fig, axes = ctx.figure(3, rows=rows, aspect=0.8, squeeze=False)
     series: dict[str, Any] = {"rows": []}
     summary: dict[str, Any] = {}
     chosen = []

@@ -64,7 +64,7 @@ def with_value(chosen: list[float], value: float | None) -> list[float]:
 def make_figures(ctx: Context) -> None:
     missing = MissingLog()
     groups = group_by(ctx.results.runs, ETA_KEY)
-    fig, (ax_fit, ax_sharp, ax_mse) = plt.subplots(1, 3, figsize=(12, 3.5), constrained_layout=True)
+    fig, (ax_fit, ax_sharp, ax_mse) = ctx.figure(3, aspect=0.95)
     series: dict[str, Any] = {"fits": []}
 
     # Left: fitted functions, for step sizes spread over the range and the one with the smallest

@@ -41,7 +41,7 @@ def inverse_eta(run: Run) -> float:
 def make_figures(ctx: Context) -> None:
     missing = MissingLog()
     groups = group_by(ctx.results.runs, inverse_eta)
-    fig, (ax_q, ax_sparse, ax_dist) = plt.subplots(1, 3, figsize=(12, 3.4), constrained_layout=True)
+    fig, (ax_q, ax_sparse, ax_dist) = ctx.figure(3, aspect=0.95)
     series: dict[str, Any] = {}
 
     quantiles = {name: aggregate(groups, name, missing) for name in QUANTILES}

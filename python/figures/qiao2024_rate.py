@@ -24,7 +24,7 @@ PAPER_SLOPE = -0.8  # n^(-4/5), paper 2's upper bound on the strict interior (up
 def make_figures(ctx: Context) -> None:
     missing = MissingLog()
     groups = group_by(ctx.results.runs, N_KEY)
-    fig, ax = plt.subplots(figsize=(5.2, 3.9), constrained_layout=True)
+    fig, ax = ctx.figure(1, columns="single", aspect=0.8)
     summary: dict[str, Any] = {"paper slope": PAPER_SLOPE}
     series: dict[str, Any] = {}
     for metric, label, color, marker in (
@@ -85,7 +85,7 @@ def make_figures(ctx: Context) -> None:
         title="MSE rate: strict interior vs full range",
     )
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize=7)
+        ax.legend(loc="best")
     caption = (
         "GD at a fixed step size on n noisy samples, several seeds per n. Mean squared error "
         "of the trained function against f0 on a dense grid of the strict interior (blue) and "

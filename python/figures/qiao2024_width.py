@@ -42,9 +42,7 @@ def make_figures(ctx: Context) -> None:
     panels = len(shown) + 1
     rows = math.ceil(panels / COLUMNS)
     cols = math.ceil(panels / rows)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(3.1 * cols, 2.7 * rows), constrained_layout=True, squeeze=False
-    )
+    fig, axes = ctx.figure(cols, rows=rows, aspect=0.85, squeeze=False)
     flat = list(axes.ravel())
     series: dict[str, Any] = {"fits": []}
     y_limits = None
@@ -69,11 +67,11 @@ def make_figures(ctx: Context) -> None:
         ax.set_ylim(*y_limits)
         loss = run.metric("loss")
         ax.set_title(
-            f"k = {width}" + (f", train loss {loss:.1e}" if math.isfinite(loss) else ""), fontsize=9
+            f"k = {width}" + (f", train loss {loss:.1e}" if math.isfinite(loss) else "")
         )
         ax.set(xlabel="x", ylabel="f(x)")
     if shown:
-        flat[0].legend(loc="best", fontsize=7)
+        flat[0].legend(loc="best")
     ax_sum = flat[len(shown)]
     vs_width = {}
     for metric, label, color, marker in (
@@ -90,7 +88,7 @@ def make_figures(ctx: Context) -> None:
     log_axis_ticks(ax_sum, [int(w) for w in groups])
     ax_sum.set(xlabel="width k", ylabel="loss / MSE", title="vs width")
     if ax_sum.get_legend_handles_labels()[0]:
-        ax_sum.legend(loc="best", fontsize=7)
+        ax_sum.legend(loc="best")
     for ax in flat[panels:]:
         ax.set_visible(False)
     series["vs_width"] = vs_width

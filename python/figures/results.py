@@ -50,6 +50,7 @@ class Run:
     reason: str
     config: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
+    wall_seconds: float = 0.0  # time the run took (0 when not finished)
 
     @property
     def done(self) -> bool:
@@ -122,8 +123,8 @@ class Results:
 
     def _read_runs(self) -> list[Run]:
         runs: dict[int, Run] = {}
-        for run_id, key, config, status, reason in self._db.execute(
-            "SELECT id, key, config, status, reason FROM runs ORDER BY id"
+        for run_id, key, config, status, reason, seconds in self._db.execute(
+            "SELECT id, key, config, status, reason, wall_seconds FROM runs ORDER BY id"
         ):
             runs[int(run_id)] = Run(
                 id=int(run_id),
@@ -131,6 +132,7 @@ class Results:
                 status=str(status),
                 reason=str(reason or ""),
                 config=json.loads(config) if config else {},
+                wall_seconds=float(seconds or 0.0),
             )
         for run_id, metric, value in self._db.execute("SELECT run_id, metric, value FROM metrics"):
             if int(run_id) in runs:

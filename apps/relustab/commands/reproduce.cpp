@@ -5,6 +5,10 @@
 #include "common.h"
 #include "sweep_command.h"
 
+#include <relustab/io/atomic_file.h>
+
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <spawn.h>
@@ -97,8 +102,12 @@ int run_program(const std::vector<std::string>& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/// `relustab plot DIR`: <python> <repo>/python/figures/plot.py DIR with RELUSTAB_BIN set.
-void run_plot(const std::string& dir) {
+/// Figure sizes of `plot --style` (python/figures/output.py STYLES).
+const std::vector<std::string> kStyles = {"paper", "notebook"};
+
+/// `relustab plot DIR`: <python> <repo>/python/figures/plot.py DIR --style STYLE with RELUSTAB_BIN
+/// set.
+void run_plot(const std::string& dir, const std::string& style) {
   std::error_code error;
   require(fs::is_regular_file(fs::path(dir) / "results.sqlite", error),
           dir + ": no results database (results.sqlite); run `relustab reproduce` or `relustab sweep` "
@@ -110,7 +119,7 @@ void run_plot(const std::string& dir) {
   const std::string python = python_interpreter(repo);
   // The script calls back into this very binary (curves, weight, data), not another on PATH.
   ::setenv("RELUSTAB_BIN", own_executable().c_str(), 1);
-  const int code = run_program({python, script.string(), dir});
+  const int code = run_program({python, script.string(), dir, "--style", style});
   if (code == kScriptBadInputCode) {
     throw InputError(script.string() + " " + dir + ": the figure script rejected its input (exit " +
                      std::to_string(code) + "; see its message above)");
@@ -128,7 +137,20 @@ struct ReproduceArgs {
   int jobs = 0;
   std::vector<std::string> overrides;
   bool no_plot = false;
+  std::string style = "paper";
 };
+
+/// DIR/reproduce.json: which setting of which target made DIR, and how long the sweep took. The
+/// figure script puts it into the verdict (the runtime the docs state).
+void write_run_info(const ReproduceArgs& a, const std::string& dir, double seconds, int jobs) {
+  nlohmann::ordered_json info;
+  info["target"] = a.target;
+  info["quick"] = a.quick;
+  info["seconds"] = seconds;
+  info["jobs"] = jobs;
+  info["overrides"] = a.overrides;
+  io::write_file_atomically((fs::path(dir) / "reproduce.json").string(), info.dump(1) + "\n");
+}
 
 void run_reproduce(const ReproduceArgs& a, int* argc, char*** argv) {
   const std::string stem = a.quick ? a.target + "-quick" : a.target;
@@ -144,8 +166,12 @@ void run_reproduce(const ReproduceArgs& a, int* argc, char*** argv) {
   sweep.overrides = a.overrides;
   const auto start = std::chrono::steady_clock::now();
   run_sweep_command(sweep, argc, argv);
+  const double sweep_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_run_info(a, sweep.out_dir, sweep_seconds,
+                 sweep.jobs > 0 ? sweep.jobs : static_cast<int>(std::thread::hardware_concurrency()));
   if (!a.no_plot) {
-    run_plot(sweep.out_dir);
+    run_plot(sweep.out_dir, a.style);
     std::printf("figures in %s (index.html)\n",
                 (fs::path(sweep.out_dir) / "figures").string().c_str());
   }
@@ -172,15 +198,24 @@ Command add_reproduce(CLI::App& app, int* argc, char*** argv) {
   sub->add_option("--set", a->overrides, "override a parameter: key=value (repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("--no-plot", a->no_plot, "run the experiment only (draw later with `relustab plot`)");
+  sub->add_option("--style", a->style,
+                  "figure size: paper (print size for a two-column paper, fonts >= 7 pt) or notebook")
+      ->check(CLI::IsMember(kStyles))
+      ->capture_default_str();
   return [a, argc, argv] { run_reproduce(*a, argc, argv); };
 }
 
 Command add_plot(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
+  auto style = std::make_shared<std::string>("paper");
   auto* sub = app.add_subcommand(
       "plot", "Draw a results directory's figures (DIR/figures, DIR/index.html) without re-running");
   sub->add_option("dir", *dir, "results directory of `relustab reproduce`")->required();
-  return [dir] { run_plot(*dir); };
+  sub->add_option("--style", *style,
+                  "figure size: paper (print size for a two-column paper, fonts >= 7 pt) or notebook")
+      ->check(CLI::IsMember(kStyles))
+      ->capture_default_str();
+  return [dir, style] { run_plot(*dir, *style); };
 }
 
 }  // namespace relustab::cli
