@@ -97,6 +97,7 @@ TrainOptions train_options(const RunConfig& config) {
   options.batch_size = config.batch;
   options.seed = config.seed;
   options.log_every = config.log_every;
+  options.log_growth = config.log_growth;
   options.log_sharpness = config.log_sharpness;
   options.optimizer = parse_optimizer(config.optimizer);
   return options;

@@ -241,6 +241,10 @@ std::vector<ParamSpec> build_parameter_table() {
                                &RC::divergence_loss, kPositive));
   table.push_back(int_param("measure.log_every", "log a row every this many steps (0: no log)",
                             &RC::log_every, 0));
+  table.push_back(double_param("measure.log_growth",
+                               "> 1: also log at steps 0, 1, 2, ... spaced by this factor (log step "
+                               "axis); 0: off",
+                               &RC::log_growth, kNonNegative));
   table.push_back(bool_param("measure.log_sharpness", "measure the sharpness in each log row",
                              &RC::log_sharpness));
   table.push_back(bool_param("measure.final_analysis",
@@ -452,6 +456,9 @@ void validate_run_config(const RunConfig& config) {
     if (spec.type != ParamType::UInt) spec.set(scratch, spec.get(config));
   }
   validate_model_combinations(config);
+  require(config.log_growth == 0.0 || config.log_growth >= 1.0,
+          "key 'measure.log_growth' expects 0 (off) or a number >= 1, got " +
+              format_param_value(ParamValue(config.log_growth)));
   // The remaining checks concern generated data.
   if (!config.data_file.empty() || config.source != "generated") return;
   // The dense eigenproblems of the optional measurements, refused before training rather than after.

@@ -8,6 +8,7 @@
 #include <relustab/core/rng.h>
 #include <relustab/train/trainer.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -55,6 +56,9 @@ inline void validate_train_options(const TrainOptions& options) {
                   options.batch_size);
   require_integer(options.log_every >= 0, "log_every", "an integer >= 0 (0: no log)",
                   options.log_every);
+  require(options.log_growth == 0.0 || (std::isfinite(options.log_growth) && options.log_growth >= 1.0),
+          "log_growth: expected 0 (off) or a finite number >= 1, got " +
+              std::to_string(options.log_growth));
   require(options.optimizer == Optimizer::GD || options.optimizer == Optimizer::Adam,
           "optimizer: expected gd or adam, got value " +
               std::to_string(static_cast<int>(options.optimizer)));
@@ -143,6 +147,15 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   AdamState adam_state(options.adam, adam ? net.n_params() : 0);
 
   LoopResult result;
+  const bool logging = options.log_every > 0 || options.log_growth > 1.0;
+  std::int64_t next_growth_log = 0;  // the next step of the logarithmic log spacing
+  auto log_due = [&](std::int64_t t) {
+    if (options.log_every > 0 && t % options.log_every == 0) return true;
+    if (!(options.log_growth > 1.0) || t < next_growth_log) return false;
+    std::int64_t next = static_cast<std::int64_t>(std::ceil(static_cast<double>(t) * options.log_growth));
+    next_growth_log = std::max(next, t + 1);
+    return true;
+  };
   auto emit = [&](const LogRow& row) {
     result.log.push_back(row);
     if (progress) progress(result.log.back());
@@ -187,9 +200,7 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
       result.outcome = Outcome::MaxSteps;
       break;
     }
-    if (options.log_every > 0 && step % options.log_every == 0) {
-      emit(make_row(net, step, eta, loss));
-    }
+    if (log_due(step)) emit(make_row(net, step, eta, loss));
 
     if (!full_batch) {
       for (Index& j : batch) j = static_cast<Index>(batch_rng.below(static_cast<std::uint64_t>(n)));
@@ -205,7 +216,7 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
     previous_eta = eta;
   }
 
-  if (options.log_every > 0 && (result.log.empty() || result.log.back().step != step)) {
+  if (logging && (result.log.empty() || result.log.back().step != step)) {
     emit(make_row(net, step, eta, loss));
   }
   result.steps = step;

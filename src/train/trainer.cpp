@@ -36,7 +36,8 @@ class RowMaker {
   RowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
       : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {
     // The clean targets as a data set of their own, so the back end (and so its activation) gives f.
-    if (data.has_clean() && options.log_every > 0) clean_ = Dataset{data.X, data.y_clean, Vec()};
+    const bool logging = options.log_every > 0 || options.log_growth > 1.0;
+    if (data.has_clean() && logging) clean_ = Dataset{data.X, data.y_clean, Vec()};
   }
 
   LogRow make(const ShallowReluNet& net, std::int64_t step, double eta, double loss) {

@@ -439,6 +439,25 @@ void expect_rejected(const std::function<void(TrainOptions&)>& spoil, const std:
   }
 }
 
+TEST(Trainer, LogGrowthAddsLogarithmicallySpacedRowsFromStepOne) {
+  const Dataset data = test::sine_problem(10, 1, 0.2, 131);
+  const ShallowReluNet net = test::gaussian_net(1, 6, 0.6, 132);
+  TrainOptions options = plain_options(0.05, 100);
+  options.log_growth = 1.5;
+  // Worked by hand: 0 -> 1 -> 2 -> 3 -> ceil(4.5) = 5 -> ceil(7.5) = 8 -> 12 -> 18 -> 27 ->
+  // ceil(40.5) = 41 -> ceil(61.5) = 62 -> 93 -> (140 > 100), then the final row at step 100.
+  std::vector<std::int64_t> expected{0, 1, 2, 3, 5, 8, 12, 18, 27, 41, 62, 93, 100};
+  std::vector<std::int64_t> steps;
+  for (const LogRow& row : train(*backend_under_test(), net, data, options).log) steps.push_back(row.step);
+  EXPECT_EQ(steps, expected);
+  // With log_every the two schedules are merged.
+  options.log_every = 50;
+  expected = {0, 1, 2, 3, 5, 8, 12, 18, 27, 41, 50, 62, 93, 100};
+  steps.clear();
+  for (const LogRow& row : train(*backend_under_test(), net, data, options).log) steps.push_back(row.step);
+  EXPECT_EQ(steps, expected);
+}
+
 TEST(Trainer, BadOptionsThrowInputErrorNamingTheField) {
   const Dataset data = test::sine_problem(5, 1, 0.1, 126);
   const ShallowReluNet net = test::gaussian_net(1, 3, 0.5, 127);
@@ -457,6 +476,8 @@ TEST(Trainer, BadOptionsThrowInputErrorNamingTheField) {
   expect_rejected([](TrainOptions& o) { o.stop.divergence_loss = 0.0; }, "divergence_loss", net, data);
   expect_rejected([](TrainOptions& o) { o.batch_size = -2; }, "batch_size", net, data);
   expect_rejected([](TrainOptions& o) { o.log_every = -1; }, "log_every", net, data);
+  expect_rejected([](TrainOptions& o) { o.log_growth = 0.5; }, "log_growth", net, data);
+  expect_rejected([](TrainOptions& o) { o.log_growth = NAN; }, "log_growth", net, data);
   // The message says what was expected and what came.
   try {
     TrainOptions options = plain_options(-1.0, 10);

@@ -55,6 +55,7 @@ struct RunConfig {
   double divergence_loss = 1e12;
   // [measure]
   std::int64_t log_every = 0;       ///< 0: no per-step log
+  double log_growth = 0.0;          ///< > 1: also logarithmically spaced rows (TrainOptions)
   bool log_sharpness = false;       ///< sharpness in each log row
   bool final_analysis = true;       ///< sharpness, weighted TV, knots and bounds at the end
   bool save_net = true;             ///< store the final network

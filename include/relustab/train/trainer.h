@@ -67,6 +67,10 @@ struct TrainOptions {
   Index batch_size = 0;           ///< 0 or >= n: full-batch GD; otherwise SGD with uniform batches
   std::uint64_t seed = 0;         ///< SGD batch stream
   std::int64_t log_every = 0;     ///< 0: no log; else a LogRow every this many steps (and at the end)
+  /// > 1: also rows at logarithmically spaced steps (learning curves on a log step axis): steps 0,
+  /// 1, 2, ..., each logged step s followed by the next at max(s + 1, ceil(s * log_growth)).
+  /// 0 (or 1): rows every log_every steps only.
+  double log_growth = 0.0;
   bool log_sharpness = true;      ///< measure the sharpness in each log row
   SharpnessOptions sharpness;
   Optimizer optimizer = Optimizer::GD;
@@ -108,14 +112,15 @@ using ProgressCallback = std::function<void(const LogRow&)>;
 ///     with the old step size do not count toward convergence at the new one;
 ///  4. convergence: L < stop.loss_tol at `patience` consecutive steps ends the run as Converged;
 ///  5. t == stop.max_steps ends the run as MaxSteps;
-///  6. a log row when log_every > 0 and t % log_every == 0;
+///  6. a log row when log_every > 0 and t % log_every == 0, or, with log_growth > 1, at the
+///     logarithmically spaced steps of TrainOptions::log_growth;
 ///  7. the update: theta_{t+1} = theta_t - eta_t * g_t (Optimizer::GD) or Adam's (AdamOptions) with
 ///     the same g_t. Full batch: g_t = grad L(theta_t). SGD (0 < batch_size < n): g_t is the gradient
 ///     of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn uniformly and independently,
 ///     with replacement, by Rng(seed).below(n), B draws per step in order (SPEC.md 1.1).
 /// The log's mse_clean is computed by the back end (twice its loss against y_clean), so it is that of
 /// the back end's activation (ReLU for "cpu", GeLU for "cpu-gelu").
-/// TrainResult::net is theta_steps and final_loss its loss. When log_every > 0 a last row for the
+/// TrainResult::net is theta_steps and final_loss its loss. When rows are logged a last row for the
 /// returned parameters is appended unless the log already ends with that step. The sharpness in a row
 /// is warm-started from the previous row's eigenvector (Lanczos) and skipped when the loss is not finite.
 /// Results are bit-identical for any thread count of the back end.
