@@ -2,10 +2,12 @@
 // Knot locations, their distances to the inputs, quantiles, and the MSE against a clean target.
 #include <relustab/analysis/knot_stats.h>
 
+#include <relustab/analysis/function_space.h>
 #include <relustab/core/error.h>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -46,6 +48,71 @@ KnotStatistics knot_statistics(const ShallowReluNet& net, std::span<const double
   std::sort(stats.distances.begin(), stats.distances.end());
   stats.active_neurons = static_cast<Index>(stats.locations.size());
   return stats;
+}
+
+double uniform_knot_distance_quantile(std::span<const double> inputs, double p) {
+  require(!inputs.empty(), "uniform_knot_distance_quantile: expected at least one input");
+  require(std::all_of(inputs.begin(), inputs.end(), [](double x) { return std::isfinite(x); }),
+          "uniform_knot_distance_quantile: inputs must be finite");
+  require(p >= 0.0 && p <= 1.0,
+          "uniform_knot_distance_quantile: expected 0 <= p <= 1, got " + std::to_string(p));
+  std::vector<double> sorted(inputs.begin(), inputs.end());
+  std::sort(sorted.begin(), sorted.end());
+  const double range = sorted.back() - sorted.front();
+  if (!(range > 0.0)) return 0.0;
+  std::vector<double> gaps;
+  for (std::size_t i = 1; i < sorted.size(); ++i) gaps.push_back(sorted[i] - sorted[i - 1]);
+  // The largest distance is half the largest gap; P(distance <= d) grows continuously from 0 to 1.
+  const auto below = [&](double d) {
+    double beyond = 0.0;
+    for (const double gap : gaps) beyond += std::max(gap - 2.0 * d, 0.0);
+    return 1.0 - beyond / range;
+  };
+  double lo = 0.0;
+  double hi = 0.5 * *std::max_element(gaps.begin(), gaps.end());
+  for (int iteration = 0; iteration < 200 && hi - lo > 1e-15 * hi; ++iteration) {
+    const double mid = 0.5 * (lo + hi);
+    (below(mid) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+Index fewest_carrying(std::span<const double> masses, double fraction) {
+  require(fraction > 0.0 && fraction <= 1.0,
+          "fewest_carrying: fraction: expected a number in (0, 1], got " + std::to_string(fraction));
+  require(std::all_of(masses.begin(), masses.end(),
+                      [](double m) { return std::isfinite(m) && m >= 0.0; }),
+          "fewest_carrying: masses must be finite and >= 0");
+  std::vector<double> sorted(masses.begin(), masses.end());
+  std::sort(sorted.begin(), sorted.end(), std::greater<>());
+  double total = 0.0;
+  for (const double m : sorted) total += m;
+  if (!(total > 0.0)) return 0;
+  // Summed largest first, the same order as the count, so rounding cannot make a prefix of the
+  // sorted masses exceed the total it is compared with.
+  double carried = 0.0;
+  Index count = 0;
+  for (const double m : sorted) {
+    if (carried >= fraction * total) break;
+    carried += m;
+    ++count;
+  }
+  return count;
+}
+
+EffectiveKnots effective_knots(const ShallowReluNet& net, std::span<const double> inputs,
+                               double fraction) {
+  require(net.input_dim() == 1, "effective_knots: expected a univariate net (input_dim 1), got " +
+                                    std::to_string(net.input_dim()));
+  const EmpiricalWeight g(inputs);
+  std::vector<double> curvature;
+  std::vector<double> weighted;
+  for (const Knot& knot : knots(net)) {
+    if (knot.location < g.x_min() || knot.location > g.x_max()) continue;
+    curvature.push_back(std::abs(knot.slope_jump));
+    weighted.push_back(std::abs(knot.slope_jump) * g(knot.location));
+  }
+  return {fewest_carrying(curvature, fraction), fewest_carrying(weighted, fraction)};
 }
 
 double quantile(std::span<const double> values, double p) {

@@ -4,6 +4,7 @@
 #include <relustab/analysis/bounds.h>
 #include <relustab/analysis/function_space.h>
 #include <relustab/analysis/kinks.h>
+#include <relustab/analysis/knot_stats.h>
 #include <relustab/core/error.h>
 
 #include <cmath>
@@ -19,8 +20,38 @@ Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
   return static_cast<Index>(neurons.size());
 }
 
+StabilityClass classify_stability(double edge_ratio, double tolerance) {
+  if (edge_ratio > 1.0 + tolerance) return StabilityClass::Unstable;
+  if (edge_ratio >= 1.0 - tolerance) return StabilityClass::AtEdge;
+  return StabilityClass::Stable;
+}
+
+std::string_view stability_name(StabilityClass value) {
+  switch (value) {
+    case StabilityClass::Stable: return "stable";
+    case StabilityClass::AtEdge: return "at the edge";
+    case StabilityClass::Unstable: return "unstable";
+  }
+  return "unknown";
+}
+
+Index count_dead_neurons(const ShallowReluNet& net, const RowMatrix& X) {
+  require(X.cols() == net.input_dim(), "count_dead_neurons: expected inputs of dimension " +
+                                           std::to_string(net.input_dim()));
+  Index dead = 0;
+  for (Index i = 0; i < net.width(); ++i) {
+    const Vec pre = (X * net.W1().row(i).transpose()).array() + net.b1()[i];
+    if (X.rows() == 0 || pre.maxCoeff() <= 0.0) ++dead;
+  }
+  return dead;
+}
+
 StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
-                            std::optional<double> eta, const SharpnessOptions& options) {
+                            std::optional<double> eta, const AnalysisOptions& analysis) {
+  const SharpnessOptions& options = analysis.sharpness;
+  require(analysis.edge_tolerance >= 0.0 && analysis.edge_tolerance < 1.0,
+          "edge tolerance: expected a number in [0, 1), got " +
+              std::to_string(analysis.edge_tolerance));
   validate_dataset(data, "data");
   require(data.dim() == net.input_dim(),
           "data: expected input dimension " + std::to_string(net.input_dim()) +
@@ -37,6 +68,7 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   report.weighted_norm = weighted_norm(net, data.X);
   report.per_implementation_bound = per_implementation_bound(net, data);
   report.neurons_on_data = count_neurons_on_data(net, data.X);
+  report.dead_neurons = count_dead_neurons(net, data.X);
 
   std::vector<Knot> net_knots;
   if (net.input_dim() == 1) {
@@ -45,6 +77,9 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
     report.weighted_tv = weighted_tv(net, g);
     net_knots = knots(net);
     report.knots = count_knots_in_range(net_knots, g.x_min(), g.x_max());
+    const EffectiveKnots effective = effective_knots(net, inputs);
+    report.effective_knots = effective.curvature;
+    report.effective_knots_weighted = effective.weighted_curvature;
     report.lemma4_bound = lemma4_bound(report.weighted_tv);
   } else {
     report.lemma4_bound = lemma4_bound(report.weighted_norm);
@@ -55,6 +90,9 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
     report.two_over_eta = two_over_eta(*eta);
     report.thm1_rhs = thm1_rhs(*eta);
     report.stable = report.sharpness.value <= report.two_over_eta;
+    report.edge_ratio = report.sharpness.value * *eta / 2.0;
+    report.edge_tolerance = analysis.edge_tolerance;
+    report.stability = classify_stability(report.edge_ratio, analysis.edge_tolerance);
     report.noninterpolating_bound = noninterpolating_bound(*eta, report.max_abs_x, report.loss);
     if (net.input_dim() == 1) {
       // L in Theorem 2 counts the knots of f; every knot with a non-zero jump counts, wherever it is.

@@ -153,10 +153,19 @@ void add_analysis(RunResult& result, const StabilityReport& report) {
   add_metric(result, "lemma4_bound", report.lemma4_bound);
   add_metric(result, "per_implementation_bound", report.per_implementation_bound);
   if (report.knots >= 0) add_metric(result, "knots", static_cast<double>(report.knots));
+  if (report.effective_knots >= 0) {
+    add_metric(result, "effective_knots", static_cast<double>(report.effective_knots));
+    add_metric(result, "effective_knots_weighted", static_cast<double>(report.effective_knots_weighted));
+  }
   add_metric(result, "neurons_on_data", static_cast<double>(report.neurons_on_data));
+  add_metric(result, "dead_neurons", static_cast<double>(report.dead_neurons));
   add_metric(result, "two_over_eta", report.two_over_eta);
   add_metric(result, "thm1_rhs", report.thm1_rhs);
   add_metric(result, "stable", report.stable ? 1.0 : 0.0);
+  if (report.eta) {
+    add_metric(result, "edge_ratio", report.edge_ratio);
+    add_metric(result, "stability_class", static_cast<double>(report.stability));
+  }
   add_metric(result, "noninterpolating_bound", report.noninterpolating_bound);
   add_metric(result, "thm2_delta", report.thm2_delta);
 }
@@ -210,6 +219,10 @@ void add_knot_statistics(RunResult& result, const ShallowReluNet& net, const Dat
   add_metric(result, "knot_distance_q50", quantile(stats.distances, 0.5));
   add_metric(result, "knot_distance_q90", quantile(stats.distances, 0.9));
   add_metric(result, "knot_distance_max", quantile(stats.distances, 1.0));
+  // The same quantiles for knots placed uniformly at random on the data range: knots "on the data
+  // points" are closer than these, knots placed without regard to them are not.
+  add_metric(result, "uniform_knot_distance_q50", uniform_knot_distance_quantile(inputs, 0.5));
+  add_metric(result, "uniform_knot_distance_q90", uniform_knot_distance_quantile(inputs, 0.9));
 }
 
 std::string format_loss(double loss) {
@@ -315,6 +328,9 @@ void execute_deep_run(RunResult& result, const RunConfig& config, const RunData&
     add_metric(result, "sharpness_residual", top.residual);
     add_metric(result, "two_over_eta", 2.0 / final_eta);
     add_metric(result, "stable", top.value <= 2.0 / final_eta ? 1.0 : 0.0);
+    add_metric(result, "edge_ratio", top.value * final_eta / 2.0);
+    add_metric(result, "stability_class",
+               static_cast<double>(classify_stability(top.value * final_eta / 2.0)));
   }
 }
 

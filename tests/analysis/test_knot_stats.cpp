@@ -2,6 +2,7 @@
 // Knot statistics and interval MSE against brute-force loops, numpy's quantile values and closed forms.
 #include "test_util.h"
 
+#include <relustab/analysis/function_space.h>
 #include <relustab/analysis/knot_stats.h>
 #include <relustab/core/error.h>
 #include <relustab/data/generators.h>
@@ -147,6 +148,96 @@ TEST(MseOnInterval, StrictInteriorAndBadInput) {
   const std::vector<double> inputs = {0.0, 1.0};
   EXPECT_THROW((void)knot_statistics(ShallowReluNet(2, 2), inputs), InputError);
   EXPECT_THROW((void)knot_statistics(net, std::vector<double>{}), InputError);
+}
+
+TEST(UniformKnotDistance, QuantilesMatchMonteCarlo) {
+  Rng rng(41);
+  std::vector<double> inputs(17);
+  for (double& x : inputs) x = rng.uniform(-1.0, 1.0);
+  const double lo = *std::min_element(inputs.begin(), inputs.end());
+  const double hi = *std::max_element(inputs.begin(), inputs.end());
+  // Oracle: 200 000 knots uniform on [lo, hi], distance to the nearest input by a brute-force loop.
+  std::vector<double> distances(200000);
+  Rng draws(42);
+  for (double& d : distances) {
+    const double t = draws.uniform(lo, hi);
+    d = std::numeric_limits<double>::infinity();
+    for (const double x : inputs) d = std::min(d, std::abs(t - x));
+  }
+  std::vector<double> sorted = inputs;
+  std::sort(sorted.begin(), sorted.end());
+  for (const double p : {0.1, 0.5, 0.9}) {
+    SCOPED_TRACE(p);
+    const double q = uniform_knot_distance_quantile(inputs, p);
+    // The sampling error of an empirical quantile is sqrt(p (1 - p) / N) / density(q), and the
+    // density of the distance at q is 2 #{gaps > 2q} / (hi - lo): allow five standard errors.
+    int wide_gaps = 0;
+    for (std::size_t i = 1; i < sorted.size(); ++i) wide_gaps += sorted[i] - sorted[i - 1] > 2 * q;
+    const double density = 2.0 * wide_gaps / (hi - lo);
+    const double tolerance =
+        5.0 * std::sqrt(p * (1 - p) / static_cast<double>(distances.size())) / density;
+    EXPECT_NEAR(q, quantile(distances, p), tolerance);
+  }
+  // Evenly spaced inputs with spacing h: the distance is uniform on [0, h/2], so its median is h/4.
+  const std::vector<double> grid{0.0, 0.5, 1.0, 1.5, 2.0};
+  EXPECT_NEAR(uniform_knot_distance_quantile(grid, 0.5), 0.125, 1e-14);
+  EXPECT_NEAR(uniform_knot_distance_quantile(grid, 1.0), 0.25, 1e-14);
+  EXPECT_EQ(uniform_knot_distance_quantile(std::vector<double>{3.0, 3.0}, 0.5), 0.0);
+  EXPECT_THROW(uniform_knot_distance_quantile(grid, 1.5), InputError);
+  EXPECT_THROW(uniform_knot_distance_quantile(std::vector<double>{}, 0.5), InputError);
+}
+
+TEST(FewestCarrying, MatchesBruteForceOverAllSubsets) {
+  Rng rng(43);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int m = 1 + trial % 9;
+    std::vector<double> masses(static_cast<std::size_t>(m));
+    for (double& v : masses) v = rng.uniform() < 0.2 ? 0.0 : std::pow(10.0, rng.uniform(-3.0, 1.0));
+    const double fraction = rng.uniform(0.05, 1.0);
+    double total = 0.0;
+    for (const double v : masses) total += v;
+    // Brute force: the smallest subset whose sum reaches the fraction of the total.
+    int best = total > 0.0 ? m : 0;
+    for (unsigned subset = 0; subset < (1u << m) && total > 0.0; ++subset) {
+      double sum = 0.0;
+      int size = 0;
+      for (int i = 0; i < m; ++i) {
+        if (subset & (1u << i)) {
+          sum += masses[static_cast<std::size_t>(i)];
+          ++size;
+        }
+      }
+      if (sum >= fraction * total * (1 + 1e-15)) best = std::min(best, size);
+    }
+    EXPECT_EQ(fewest_carrying(masses, fraction), best) << "trial " << trial;
+  }
+  EXPECT_EQ(fewest_carrying(std::vector<double>{0.0, 0.0}, 0.9), 0);
+  EXPECT_THROW(fewest_carrying(std::vector<double>{1.0, -1.0}, 0.9), InputError);
+  EXPECT_THROW(fewest_carrying(std::vector<double>{1.0}, 0.0), InputError);
+}
+
+TEST(EffectiveKnots, CountTheKnotsThatCarryTheCurvature) {
+  // Four knots inside [-1, 1] with slope jumps 1, 1, 1e-3, 1e-3 (two neurons merged at 0.5) and
+  // one outside: 90% of int |f''| over the range needs the two big knots.
+  ShallowReluNet net(1, 6);
+  const double knots_at[] = {-0.5, 0.0, 0.5, 0.5, 0.25, 3.0};
+  const double jumps[] = {1.0, -1.0, 0.4, 0.6, 1e-3, 5.0};
+  for (Index i = 0; i < 6; ++i) {
+    net.W1()(i, 0) = 1.0;
+    net.b1()[i] = -knots_at[i];
+    net.w2()[i] = jumps[i];
+  }
+  std::vector<double> inputs;
+  for (int j = 0; j <= 20; ++j) inputs.push_back(-1.0 + 0.1 * j);
+  const EffectiveKnots effective = effective_knots(net, inputs);
+  // Masses inside the range: |1|, |-1|, |0.4 + 0.6| = 1 (merged), 1e-3: three knots carry 90%.
+  EXPECT_EQ(effective.curvature, 3);
+  // Weighted by g, which is largest in the middle: g(0) > g(+-0.5), g(0.25); the counts follow the
+  // masses |s| g(t) computed here with the library's g (checked against closed forms elsewhere).
+  const EmpiricalWeight g(inputs);
+  const std::vector<double> weighted{g(-0.5), g(0.0), g(0.5), 1e-3 * g(0.25)};
+  EXPECT_EQ(effective.weighted_curvature, fewest_carrying(weighted, kEffectiveKnotFraction));
+  EXPECT_EQ(effective_knots(net, inputs, 0.3).curvature, 1);
 }
 
 }  // namespace

@@ -13,3 +13,4 @@ relustab_add_test(test_analysis_run_measurements analysis/test_run_measurements.
 relustab_add_test(test_analysis_analyze_flattest_cli analysis/test_analyze_flattest_cli.cpp
   LIBS relustab_io nlohmann_json::nlohmann_json)
 add_dependencies(test_analysis_analyze_flattest_cli relustab)
+relustab_add_test(test_analysis_report analysis/test_report.cpp)

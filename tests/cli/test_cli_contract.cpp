@@ -90,6 +90,15 @@ TEST(CliContract, AnalyzeJsonKeysAndValues) {
   EXPECT_DOUBLE_EQ(j["two_over_eta"].get<double>(), 2 / eta);
   EXPECT_DOUBLE_EQ(j["thm1_rhs"].get<double>(), 1 / eta - 0.5);
   EXPECT_EQ(j["stable"].get<bool>(), j["sharpness"].get<double>() <= 2 / eta);
+  EXPECT_NEAR(j["edge_ratio"].get<double>(), top * eta / 2, kFiniteDifferenceTolerance);
+  EXPECT_EQ(j["edge_tolerance"].get<double>(), 0.01);
+  const double ratio = j["edge_ratio"].get<double>();
+  EXPECT_EQ(j["stability"].get<std::string>(),
+            ratio > 1.01 ? "unstable" : (ratio >= 0.99 ? "at the edge" : "stable"));
+  // Both knots carry more than 10% of the curvature, so both are effective; no neuron is dead on
+  // the data (each is active at x = 0.9).
+  EXPECT_EQ(j["effective_knots"].get<int>(), 2);
+  EXPECT_EQ(j["dead_neurons"].get<int>(), 0);
   // Lemma 4 per implementation: the Gauss-Newton sharpness is above the bound (a theorem).
   EXPECT_GE(j["gn_sharpness"].get<double>(), j["per_implementation_bound"].get<double>());
   EXPECT_GE(j["per_implementation_bound"].get<double>(), j["lemma4_bound"].get<double>() - 1e-14);

@@ -21,6 +21,7 @@ struct AnalyzeArgs {
   std::optional<double> eta;
   bool json = false;
   bool flattest = false;
+  double edge_tolerance = kEdgeTolerance;
   int threads = 1;
   std::string backend = "auto";
 };
@@ -41,16 +42,22 @@ void print_text(const StabilityReport& r) {
               r.gn_sharpness.residual);
   if (r.input_dim == 1) {
     std::printf("weighted TV  int |f''| g       %.6g\n", r.weighted_tv);
-    std::printf("knots inside the data range    %lld\n", static_cast<long long>(r.knots));
+    std::printf("knots inside the data range    %lld (%lld carry 90%% of int |f''|, %lld of int "
+                "|f''| g)\n",
+                static_cast<long long>(r.knots), static_cast<long long>(r.effective_knots),
+                static_cast<long long>(r.effective_knots_weighted));
   }
+  std::printf("dead neurons (off on all data) %lld of %lld\n", static_cast<long long>(r.dead_neurons),
+              static_cast<long long>(r.width));
   std::printf("weighted norm (per neuron)     %.6g\n", r.weighted_norm);
   std::printf("Lemma 4 bound 1 + 2 x weighted %.6g\n", r.lemma4_bound);
   std::printf("per-implementation bound       %.6g\n", r.per_implementation_bound);
   std::printf("neurons with a knot on a point %lld\n", static_cast<long long>(r.neurons_on_data));
   if (r.eta) {
     std::printf("eta                            %g\n", *r.eta);
-    std::printf("2/eta                          %.6g -> %s\n", r.two_over_eta,
-                r.stable ? "stable (sharpness <= 2/eta)" : "UNSTABLE (sharpness > 2/eta)");
+    std::printf("2/eta                          %.6g\n", r.two_over_eta);
+    std::printf("sharpness x eta / 2            %.6g -> %s (within %g of 1: at the edge)\n",
+                r.edge_ratio, std::string(stability_name(r.stability)).c_str(), r.edge_tolerance);
     std::printf("Theorem 1: 1/eta - 1/2         %.6g\n", r.thm1_rhs);
     std::printf("non-interpolating bound        %.6g\n", r.noninterpolating_bound);
     if (r.input_dim == 1) std::printf("Theorem 2 Delta                %.6g\n", r.thm2_delta);
@@ -70,6 +77,10 @@ Command add_analyze(CLI::App& app) {
   sub->add_flag("--flattest", args->flattest,
                 "also the flattest implementation over per-neuron rescalings (Gauss-Newton "
                 "sharpness; the Hessian's at interpolating minima)");
+  sub->add_option("--edge-tol", args->edge_tolerance,
+                  "relative band around 2/eta counted as 'at the edge' of stability")
+      ->check(CLI::Range(0.0, 0.999))
+      ->capture_default_str();
   sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
   sub->add_option("--backend", args->backend,
                   "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu or univariate")
@@ -82,7 +93,9 @@ Command add_analyze(CLI::App& app) {
                 args->net_path + " expects " + std::to_string(net.input_dim()));
     const auto backend =
         make_backend(resolve_backend_name(args->backend, data.dim()), RunContext{args->threads});
-    const StabilityReport report = analyze_net(*backend, net, data, args->eta);
+    AnalysisOptions options;
+    options.edge_tolerance = args->edge_tolerance;
+    const StabilityReport report = analyze_net(*backend, net, data, args->eta, options);
     std::optional<FlattestResult> flattest;
     if (args->flattest) flattest = flattest_implementation(net, data);
     if (args->json) {

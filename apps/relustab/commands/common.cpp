@@ -32,13 +32,22 @@ nlohmann::ordered_json report_to_json(const StabilityReport& r) {
   j["lemma4_bound"] = r.lemma4_bound;
   j["per_implementation_bound"] = r.per_implementation_bound;
   j["knots"] = r.knots >= 0 ? nlohmann::ordered_json(r.knots) : nlohmann::ordered_json(nullptr);
+  j["effective_knots"] =
+      r.effective_knots >= 0 ? nlohmann::ordered_json(r.effective_knots) : nlohmann::ordered_json(nullptr);
+  j["effective_knots_weighted"] = r.effective_knots_weighted >= 0
+                                      ? nlohmann::ordered_json(r.effective_knots_weighted)
+                                      : nlohmann::ordered_json(nullptr);
   j["neurons_on_data"] = r.neurons_on_data;
+  j["dead_neurons"] = r.dead_neurons;
   j["max_abs_x"] = r.max_abs_x;
   if (r.eta) {
     j["eta"] = *r.eta;
     j["two_over_eta"] = r.two_over_eta;
     j["thm1_rhs"] = r.thm1_rhs;
     j["stable"] = r.stable;
+    j["edge_ratio"] = r.edge_ratio;
+    j["edge_tolerance"] = r.edge_tolerance;
+    j["stability"] = std::string(stability_name(r.stability));
     j["noninterpolating_bound"] = r.noninterpolating_bound;
     j["thm2_delta"] = number_or_null(r.thm2_delta);
   }

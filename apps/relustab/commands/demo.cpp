@@ -52,18 +52,24 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
   std::printf("\n  Stability (Lemma 1): GD can only stay where sharpness <= 2/eta\n");
   row("sharpness lambda_max(Hessian)", small.report.sharpness.value, large.report.sharpness.value);
   row("2/eta", small.report.two_over_eta, large.report.two_over_eta);
-  row("sharpness x eta/2 (1 = stability edge)", small.report.sharpness.value / small.report.two_over_eta,
-      large.report.sharpness.value / large.report.two_over_eta);
+  row("sharpness x eta/2 (1 = stability edge)", small.report.edge_ratio, large.report.edge_ratio);
+  std::printf("  %-40s %14s %14s\n", "verdict (edge: within 1% of 2/eta)",
+              std::string(stability_name(small.report.stability)).c_str(),
+              std::string(stability_name(large.report.stability)).c_str());
   std::printf("\n  Function space (Theorem 1): int |f''| g <= 1/eta - 1/2 (+ noise term)\n");
   row("weighted TV int |f''| g", small.report.weighted_tv, large.report.weighted_tv);
   row("1/eta - 1/2", small.report.thm1_rhs, large.report.thm1_rhs);
-  row("bound with loss term (SPEC 1.7)", small.report.noninterpolating_bound,
+  row("bound with loss term (Qiao et al. 2024)", small.report.noninterpolating_bound,
       large.report.noninterpolating_bound);
   row("Lemma 4: 1 + 2 x weighted TV <= lambda", small.report.lemma4_bound, large.report.lemma4_bound);
   row("knots inside the data range", static_cast<double>(small.report.knots),
       static_cast<double>(large.report.knots));
+  row("knots carrying 90% of int |f''| g", static_cast<double>(small.report.effective_knots_weighted),
+      static_cast<double>(large.report.effective_knots_weighted));
   row("neurons with a knot on a data point", static_cast<double>(small.report.neurons_on_data),
       static_cast<double>(large.report.neurons_on_data));
+  row("dead neurons (off on every sample)", static_cast<double>(small.report.dead_neurons),
+      static_cast<double>(large.report.dead_neurons));
   std::printf("\n  With the small step the stability constraint is slack. With the large step GD ends\n"
               "  near the edge of stability, and the bound forces a flatter fit where g is large:\n"
               "  fewer knots and a weighted TV below 1/eta - 1/2. Sharpness is the largest algebraic\n"

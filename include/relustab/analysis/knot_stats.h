@@ -30,6 +30,33 @@ struct KnotStatistics {
 KnotStatistics knot_statistics(const ShallowReluNet& net, std::span<const double> inputs,
                                double tau = kActiveCoefficientThreshold);
 
+/// The p-quantile of the distance from a knot placed uniformly at random in [x_min, x_max] to the
+/// nearest input: the reference for KnotStatistics::distances ("are the knots on the data points
+/// more than chance would put them?"). With gaps L_i between consecutive sorted inputs,
+/// P(distance > d) = sum_i max(L_i - 2 d, 0) / (x_max - x_min); solved for d by bisection to
+/// rounding. 0 when all inputs coincide. Throws InputError if inputs is empty or not finite, or p is
+/// outside [0, 1].
+double uniform_knot_distance_quantile(std::span<const double> inputs, double p);
+
+/// Fraction of the curvature that the effective knot counts keep (ours: the papers count knots
+/// without a threshold, which counts tiny ones).
+inline constexpr double kEffectiveKnotFraction = 0.9;
+
+/// The fewest of `masses` (non-negative) whose sum reaches `fraction` of their total: the largest
+/// ones first. 0 when the total is 0. Throws InputError for a negative or non-finite mass or a
+/// fraction outside (0, 1].
+Index fewest_carrying(std::span<const double> masses, double fraction);
+
+/// Effective knot counts of a univariate net on the data range [x_min, x_max] of its inputs: the
+/// fewest merged knots inside the range that carry `fraction` of int |f''| over the range (masses
+/// |slope jump|), and of the weighted curvature int |f''| g (masses |slope jump| g(t)).
+struct EffectiveKnots {
+  Index curvature = 0;
+  Index weighted_curvature = 0;
+};
+EffectiveKnots effective_knots(const ShallowReluNet& net, std::span<const double> inputs,
+                               double fraction = kEffectiveKnotFraction);
+
 /// The p-quantile (0 <= p <= 1) of `values` by linear interpolation between order statistics
 /// (numpy's default "linear" method: position p (m - 1) in the sorted values). NaN if `values` is
 /// empty. Throws InputError if p is outside [0, 1].

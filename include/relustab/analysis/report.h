@@ -6,6 +6,7 @@
 #include <relustab/curvature/curvature.h>
 
 #include <optional>
+#include <string_view>
 
 namespace relustab {
 
@@ -19,6 +20,32 @@ inline constexpr double kKinkRelativeTolerance = 1e-7;
 /// distinct neurons of kink_points (analysis/kinks.h), which lists the (neuron, sample) pairs.
 Index count_neurons_on_data(const ShallowReluNet& net, const RowMatrix& X,
                             double relative_tolerance = kKinkRelativeTolerance);
+
+/// Default relative band around 2/eta within which a sharpness counts as "at the edge of stability"
+/// (ours): GD that converged at the edge hovers within a few 1e-3 of 2/eta (rounding, the
+/// eigensolver's tolerance, the last oscillations), so 5.002 against 2/eta = 5 is at the edge, not
+/// unstable.
+inline constexpr double kEdgeTolerance = 1e-2;
+
+/// The stability verdict of a sharpness against a step size, with its relative tolerance tol on the
+/// ratio r = sharpness x eta / 2 (r = 1: at the edge of stability, Lemma 1's limit).
+enum class StabilityClass {
+  Stable,    ///< r < 1 - tol
+  AtEdge,    ///< |r - 1| <= tol
+  Unstable,  ///< r > 1 + tol: linearly unstable for GD at this step size
+};
+StabilityClass classify_stability(double edge_ratio, double tolerance = kEdgeTolerance);
+/// "stable", "at the edge", "unstable".
+std::string_view stability_name(StabilityClass value);
+
+/// Number of neurons inactive on every sample (pre-activation <= 0 at every x_j, relu'(0) = 0): they
+/// contribute nothing to f on the data nor to the loss's gradient, and GD cannot revive them.
+Index count_dead_neurons(const ShallowReluNet& net, const RowMatrix& X);
+
+struct AnalysisOptions {
+  SharpnessOptions sharpness;
+  double edge_tolerance = kEdgeTolerance;  ///< see StabilityClass
+};
 
 struct StabilityReport {
   Index n = 0;
@@ -34,20 +61,29 @@ struct StabilityReport {
   double lemma4_bound = 0.0;             ///< 1 + 2 weighted_tv (d = 1) or 1 + 2 weighted_norm
   double per_implementation_bound = 0.0;
   Index knots = -1;                      ///< d = 1: distinct knots inside the data range
+  /// d = 1: the fewest of those knots that carry kEffectiveKnotFraction of int |f''| over the data
+  /// range, and of int |f''| g (knot_stats.h, effective_knots).
+  Index effective_knots = -1;
+  Index effective_knots_weighted = -1;
   Index neurons_on_data = 0;             ///< see count_neurons_on_data
+  Index dead_neurons = 0;                ///< see count_dead_neurons
 
   // Present when a step size is given.
   std::optional<double> eta;
   double two_over_eta = 0.0;
   double thm1_rhs = 0.0;                 ///< 1/eta - 1/2
-  bool stable = false;                   ///< sharpness <= 2/eta
+  bool stable = false;                   ///< sharpness <= 2/eta (strictly, no tolerance)
+  double edge_ratio = 0.0;               ///< sharpness x eta / 2
+  double edge_tolerance = kEdgeTolerance;
+  StabilityClass stability = StabilityClass::Stable;  ///< classify_stability(edge_ratio, edge_tolerance)
   double noninterpolating_bound = 0.0;   ///< SPEC.md 1.7
   double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
 };
 
 /// Analyses `net` on `data`: loss, both sharpnesses with residuals, function-space quantities and,
-/// when `eta` is given, the bounds of Theorems 1 and 2 and the non-interpolating bound.
+/// when `eta` is given, the stability verdict, the bounds of Theorems 1 and 2 and the
+/// non-interpolating bound. Throws InputError for an edge tolerance outside [0, 1).
 StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
-                            std::optional<double> eta, const SharpnessOptions& options = {});
+                            std::optional<double> eta, const AnalysisOptions& options = {});
 
 }  // namespace relustab

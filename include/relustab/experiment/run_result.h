@@ -32,8 +32,10 @@ struct RunResult {
   /// loss, switch_step (-1: none), final_eta (the step size in effect at the end: eta, times
   /// switch_factor after the switch). With measure.final_analysis (and not diverged), the fields of
   /// analyze_net at final_eta: mse_clean, sharpness, sharpness_residual, gn_sharpness, weighted_tv,
-  /// weighted_norm, lemma4_bound, per_implementation_bound, knots, neurons_on_data, two_over_eta,
-  /// thm1_rhs, stable (0/1), noninterpolating_bound, thm2_delta. Not diverged, d = 1, generated data:
+  /// weighted_norm, lemma4_bound, per_implementation_bound, knots, effective_knots,
+  /// effective_knots_weighted, neurons_on_data, dead_neurons, two_over_eta, thm1_rhs, stable (0/1),
+  /// edge_ratio (sharpness x eta / 2), stability_class (0 stable, 1 at the edge, 2 unstable, with
+  /// kEdgeTolerance), noninterpolating_bound, thm2_delta. Not diverged, d = 1, generated data:
   /// mse_full and mse_interior (mse_on_interval over measure.grid_points points of [x_min, x_max] and
   /// of its strict interior). With measure.flattest: flattest_sharpness, flattest_iterations,
   /// flattest_converged (0/1). With measure.kinks (analyze_kinks at final_eta): kink_points (p),
@@ -41,7 +43,8 @@ struct RunResult {
   /// kink_delta, kink_max_gradient (max over modes of ||grad psi_m||: both lemmas concern points where
   /// it is 0), lemma3_stable (0/1), lemma2_unstable (0/1).
   /// With measure.knot_stats (d = 1): active_neurons, knot_q10, knot_q25, knot_q50, knot_q75,
-  /// knot_q90, knot_distance_q50, knot_distance_q90, knot_distance_max. A quantity that is not
+  /// knot_q90, knot_distance_q50, knot_distance_q90, knot_distance_max, and the reference
+  /// uniform_knot_distance_q50 and _q90 (knots uniform on the data range). A quantity that is not
   /// defined for the run (NaN: no clean target, d > 1, no active knot) is left out.
   std::vector<std::pair<std::string, double>> metrics;
   /// Every measure.log_every steps and at the end: loss, eta, mse_clean (with a clean target),
