@@ -366,8 +366,7 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     if (gelu) {
       if (config.final_analysis) {
         // analyze_net's function-space quantities are ReLU theory; the sharpness is not.
-        const EigenResult top = lanczos(*backend->curvature(trained.net, data, CurvatureKind::Hessian),
-                                        Which::LargestAlgebraic);
+        const EigenResult top = sharpness(*backend, trained.net, data);
         add_metric(result, "sharpness", top.value);
         add_metric(result, "sharpness_residual", top.residual);
         add_metric(result, "two_over_eta", 2.0 / final_eta);
