@@ -182,8 +182,7 @@ TEST_P(AllBackendsCurvature, DenseMatrixIsTheOperatorsAndMatchesFiniteDifference
       ASSERT_EQ(dense.rows(), p.net.n_params());
       ASSERT_EQ(dense.cols(), p.net.n_params());
       EXPECT_LE(max_abs(dense - oracle), kFdTol * (1.0 + max_abs(oracle)));
-      // The dense matrix is exactly the operator's (for the ReLU back ends an explicit formula, an
-      // independent route; for the others the operator's columns).
+      // The dense matrix (each back end's explicit formulas) is the operator's, to rounding.
       const Matrix columns = operator_columns(*backend_, p.net, p.data, kind);
       EXPECT_LE(max_abs(dense - columns), kRoundingTol * (1.0 + max_abs(columns)));
       EXPECT_TRUE(dense == dense.transpose());
@@ -194,6 +193,44 @@ TEST_P(AllBackendsCurvature, DenseMatrixIsTheOperatorsAndMatchesFiniteDifference
       EXPECT_NEAR(got[0], expected[0], eigenvalue_tol(oracle));
     }
   }
+}
+
+/// A back end that gives only what Backend requires (no dense_curvature of its own), forwarding to
+/// another: it gets Backend's default dense matrix, built from the operator.
+class OperatorOnly final : public Backend {
+ public:
+  explicit OperatorOnly(const Backend& inner) : inner_(inner) {}
+  std::string_view name() const override { return "operator-only"; }
+  Activation activation() const override { return inner_.activation(); }
+  double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
+                       Vec* grad) const override {
+    return inner_.loss_and_grad(net, data, rows, grad);
+  }
+  std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
+                                            CurvatureKind kind) const override {
+    return inner_.curvature(net, data, kind);
+  }
+
+ private:
+  const Backend& inner_;
+};
+
+TEST_P(AllBackendsCurvature, DefaultDenseMatrixIsTheOperatorsColumns) {
+  const Problem p = problem(kShapes[2]);
+  const OperatorOnly operator_only(*backend_);
+  for (const CurvatureKind kind : {CurvatureKind::Hessian, CurvatureKind::GaussNewton}) {
+    SCOPED_TRACE(kind == CurvatureKind::Hessian ? "Hessian" : "Gauss-Newton");
+    const Matrix columns = operator_columns(*backend_, p.net, p.data, kind);
+    const Matrix dense = operator_only.dense_curvature(p.net, p.data, kind);
+    EXPECT_TRUE(dense == dense.transpose());
+    EXPECT_TRUE(dense == 0.5 * (columns + columns.transpose()));
+    const Matrix own = backend_->dense_curvature(p.net, p.data, kind);
+    EXPECT_LE(max_abs(dense - own), kRoundingTol * (1.0 + max_abs(own)));
+  }
+  const EigenResult top = sharpness(operator_only, p.net, p.data);
+  EXPECT_EQ(top.iterations, 0);  // the dense path (the wrapper does not claim cheap products)
+  EXPECT_NEAR(top.value, sharpness(*backend_, p.net, p.data).value,
+              kLanczosTol * std::max(1.0, std::abs(top.value)));
 }
 
 TEST_P(AllBackendsCurvature, SharpnessOnEveryPathMatchesFiniteDifferences) {

@@ -23,8 +23,8 @@ namespace relustab::cpu {
 ///
 /// Only the back-end operations use GeLU: ShallowReluNet::predict, the explicit dense matrices of
 /// curvature.h and the function-space analysis are ReLU-specific. The sharpness drivers of curvature.h
-/// ask activation() and take this back end's dense_curvature() (the default: its own operator applied
-/// to unit vectors), and analyze_net leaves the ReLU theory out.
+/// ask activation() and take this back end's dense_curvature(), and analyze_net leaves the ReLU
+/// theory out.
 class GeluBackend final : public Backend {
  public:
   explicit GeluBackend(const RunContext& context) : context_(context) {}
@@ -34,6 +34,10 @@ class GeluBackend final : public Backend {
                        Vec* grad) const override;
   std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                             CurvatureKind kind) const override;
+  /// Phi Phi^T / n plus, for the Hessian, the second-order term above, by explicit formulas (an
+  /// independent route to the operator's matrix). O(P^2 n).
+  Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                         CurvatureKind kind) const override;
 
  private:
   RunContext context_;
