@@ -57,14 +57,33 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
           "data: expected input dimension " + std::to_string(net.input_dim()) +
               " (the network's), got " + std::to_string(data.dim()));
   StabilityReport report;
+  report.activation = backend.activation();
   report.n = data.n();
   report.input_dim = net.input_dim();
   report.width = net.width();
   report.loss = backend.loss_and_grad(net, data, {}, nullptr);
-  if (data.has_clean()) report.mse_clean = (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
+  if (data.has_clean() && backend.activation() == Activation::Relu) {
+    report.mse_clean =
+        (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
+  } else if (data.has_clean()) {
+    // predict() is ReLU; the back end's forward pass: 2 x its loss against the clean targets.
+    const Dataset clean{data.X, data.y_clean, Vec()};
+    report.mse_clean = 2.0 * backend.loss_and_grad(net, clean, {}, nullptr);
+  }
   report.max_abs_x = data.X.cwiseAbs().maxCoeff();
   report.sharpness = sharpness(backend, net, data, options);
   report.gn_sharpness = gn_sharpness(backend, net, data, options);
+  if (eta) {
+    report.eta = *eta;
+    report.two_over_eta = two_over_eta(*eta);
+    report.stable = report.sharpness.value <= report.two_over_eta;
+    report.edge_ratio = report.sharpness.value * *eta / 2.0;
+    report.edge_tolerance = analysis.edge_tolerance;
+    report.stability = classify_stability(report.edge_ratio, analysis.edge_tolerance);
+  }
+  // Everything below is the theory of ReLU nets (knots, the weight function g, the papers' bounds).
+  if (backend.activation() != Activation::Relu) return report;
+
   report.weighted_norm = weighted_norm(net, data.X);
   report.per_implementation_bound = per_implementation_bound(net, data);
   report.neurons_on_data = count_neurons_on_data(net, data.X);
@@ -86,13 +105,7 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   }
 
   if (eta) {
-    report.eta = *eta;
-    report.two_over_eta = two_over_eta(*eta);
     report.thm1_rhs = thm1_rhs(*eta);
-    report.stable = report.sharpness.value <= report.two_over_eta;
-    report.edge_ratio = report.sharpness.value * *eta / 2.0;
-    report.edge_tolerance = analysis.edge_tolerance;
-    report.stability = classify_stability(report.edge_ratio, analysis.edge_tolerance);
     report.noninterpolating_bound = noninterpolating_bound(*eta, report.max_abs_x, report.loss);
     if (net.input_dim() == 1) {
       // L in Theorem 2 counts the knots of f; every knot with a non-zero jump counts, wherever it is.

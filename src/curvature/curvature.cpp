@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Dense curvature matrices built from explicit formulas (SPEC.md 1.2), and the sharpness drivers.
+// Dense curvature matrices of ReLU nets built from explicit formulas (SPEC.md 1.2), and the sharpness
+// drivers, which work with any back end.
 #include <relustab/curvature/curvature.h>
 
 #include <relustab/core/error.h>
@@ -41,18 +42,27 @@ void require_dense_max(const SharpnessOptions& options) {
                                       std::to_string(options.dense_max));
 }
 
-EigenResult hessian_extreme(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
-                            const SharpnessOptions& options, Which which) {
+/// One extreme eigenpair of the back end's curvature matrix of `kind`. The dense matrix comes from
+/// the back end (Backend::dense_curvature), which knows its activation, and the dense eigenpair's
+/// residual is measured with the back end's operator, so a dense matrix that is not the operator's
+/// would show there.
+EigenResult curvature_extreme(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                              CurvatureKind kind, const SharpnessOptions& options, Which which) {
   require_dense_max(options);
   const bool small = net.n_params() <= options.dense_max;
-  if (small && !backend.cheap_curvature_products()) {
-    return dense_extreme_eigenpair(dense_hessian(net, data), which);
-  }
-  const auto op = backend.curvature(net, data, CurvatureKind::Hessian);
+  const auto op = backend.curvature(net, data, kind);
+  const auto dense = [&] {
+    EigenResult result = dense_extreme_eigenpair(backend.dense_curvature(net, data, kind), which);
+    Vec applied;
+    op->apply(result.vector, applied);
+    result.residual = (applied - result.value * result.vector).norm();
+    return result;
+  };
+  if (small && !backend.cheap_curvature_products()) return dense();
   EigenResult result = lanczos(*op, which, options.lanczos);
   // With cheap products Lanczos comes first even for small nets; the dense solver stays the
   // fallback for the rare case it does not reach the tolerance.
-  if (!result.converged && small) return dense_extreme_eigenpair(dense_hessian(net, data), which);
+  if (!result.converged && small) return dense();
   return result;
 }
 
@@ -164,17 +174,25 @@ Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data) {
 
 EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                       const SharpnessOptions& options) {
-  return hessian_extreme(backend, net, data, options, Which::LargestAlgebraic);
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::LargestAlgebraic);
 }
 
 EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
                                    const Dataset& data, const SharpnessOptions& options) {
-  return hessian_extreme(backend, net, data, options, Which::SmallestAlgebraic);
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::SmallestAlgebraic);
 }
 
 EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                          const SharpnessOptions& options) {
   require_dense_max(options);
+  // The Gram form is assembled from the ReLU closed forms (gram_matrix, tangent_features); other
+  // activations take the back end's own P x P matrix or its operator.
+  if (backend.activation() != Activation::Relu) {
+    return curvature_extreme(backend, net, data, CurvatureKind::GaussNewton, options,
+                             Which::LargestAlgebraic);
+  }
   const auto op = backend.curvature(net, data, CurvatureKind::GaussNewton);
   if (data.n() > options.dense_max) return lanczos(*op, Which::LargestAlgebraic, options.lanczos);
 

@@ -157,8 +157,10 @@ void add_analysis(RunResult& result, const StabilityReport& report) {
     add_metric(result, "effective_knots", static_cast<double>(report.effective_knots));
     add_metric(result, "effective_knots_weighted", static_cast<double>(report.effective_knots_weighted));
   }
-  add_metric(result, "neurons_on_data", static_cast<double>(report.neurons_on_data));
-  add_metric(result, "dead_neurons", static_cast<double>(report.dead_neurons));
+  if (report.neurons_on_data >= 0) {
+    add_metric(result, "neurons_on_data", static_cast<double>(report.neurons_on_data));
+  }
+  if (report.dead_neurons >= 0) add_metric(result, "dead_neurons", static_cast<double>(report.dead_neurons));
   add_metric(result, "two_over_eta", report.two_over_eta);
   add_metric(result, "thm1_rhs", report.thm1_rhs);
   add_metric(result, "stable", report.stable ? 1.0 : 0.0);
@@ -383,8 +385,7 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     if (gelu) {
       if (config.final_analysis) {
         // analyze_net's function-space quantities are ReLU theory; the sharpness is not.
-        const EigenResult top = lanczos(*backend->curvature(trained.net, data, CurvatureKind::Hessian),
-                                        Which::LargestAlgebraic);
+        const EigenResult top = sharpness(*backend, trained.net, data);
         add_metric(result, "sharpness", top.value);
         add_metric(result, "sharpness_residual", top.residual);
         add_metric(result, "two_over_eta", 2.0 / final_eta);

@@ -431,6 +431,15 @@ void validate_model_combinations(const RunConfig& config) {
     require(config.init != "pyramid", "key 'model.init': 'pyramid' is the exact depth 2 "
                                       "representation; set model.depth = 2");
   }
+  if (config.depth == 1 && config.backend != "auto") {
+    // A back end computes with its own activation, so it decides what the net is: it must be the
+    // model's (model.activation = gelu with run.backend = auto runs on cpu-gelu).
+    const std::string backend_activation(
+        activation_name(make_backend(config.backend)->activation()));
+    require(backend_activation == config.activation,
+            "keys 'run.backend' and 'model.activation': back end '" + config.backend + "' computes " +
+                backend_activation + " nets, but model.activation = " + config.activation);
+  }
   if (config.activation == "gelu") {
     require(!relu_only_measures, "keys 'measure.flattest/kinks/knot_stats' analyse ReLU nets, not "
                                  "model.activation = gelu");

@@ -62,16 +62,10 @@ inline std::string relustab_bin() {
 inline CommandResult run_relustab(const std::string& args) {
   TempDir tmp;
   const std::string out = tmp.file("stdout"), err = tmp.file("stderr");
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "literal" + string&&.
+  // Appended piece by piece: "'" + std::string makes GCC 12 warn falsely (-Wrestrict).
   std::string cmd = "'";
   cmd += relustab_bin();
-  cmd += "' ";
-  cmd += args;
-  cmd += " </dev/null >'";
-  cmd += out;
-  cmd += "' 2>'";
-  cmd += err;
-  cmd += "'";
+  cmd += "' " + args + " </dev/null >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -421,6 +421,21 @@ TEST(ValidateRunConfig, CombinationsOfTheNewerKeysNameTheKeys) {
             std::string::npos);
   EXPECT_NE(message([](RunConfig& c) { c.backend = "gpu"; }).find("key 'run.backend'"),
             std::string::npos);
+  // The back end's activation is the net's: a ReLU back end for a GeLU model, or the reverse, is
+  // refused rather than run with the other activation.
+  EXPECT_NE(message([](RunConfig& c) { c.backend = "cpu-gelu"; }).find("model.activation = relu"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.backend = "univariate";
+              c.activation = "gelu";
+            }).find("keys 'run.backend' and 'model.activation'"),
+            std::string::npos);
+  RunConfig gelu;
+  gelu.activation = "gelu";
+  gelu.backend = "cpu-gelu";
+  EXPECT_NO_THROW(validate_run_config(gelu));
+  gelu.backend = "auto";
+  EXPECT_NO_THROW(validate_run_config(gelu));
   RunConfig deep;
   deep.depth = 2;
   deep.init = "pyramid";

@@ -6,6 +6,8 @@ relustab_add_test(test_lanczos curvature/test_lanczos.cpp)
 relustab_add_test(test_sharpness curvature/test_sharpness.cpp)
 relustab_test_other_backends(test_sharpness)
 relustab_add_test(test_gelu_backend curvature/test_gelu_backend.cpp)
+# Every back end in backend_names() (any activation): dense, Lanczos and finite-difference curvature.
+relustab_add_test(test_all_backends_curvature curvature/test_all_backends_curvature.cpp)
 
 # Spectra (header-only) is a second, independent Lanczos used only as an oracle here; machines
 # without its headers skip this one test.

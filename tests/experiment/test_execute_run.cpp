@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include <Eigen/Eigenvalues>
+
 #include <cmath>
 #include <map>
 #include <optional>
@@ -368,6 +370,59 @@ TEST(ExecuteRun, TheExactDeepPyramidIsAStableZeroLossMinimum) {
   const EigenResult top = deep_sharpness(DeepReluNet::pyramid(2, layout), data);
   EXPECT_NEAR(metrics.at("sharpness"), top.value, 1e-9 * top.value);
   EXPECT_EQ(metrics.at("stable"), top.value <= 2.0 / 0.5 ? 1.0 : 0.0);
+}
+
+TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
+  RunConfig c = teacher_config();
+  c.activation = "gelu";
+  c.init = "torch";  // weights of order 1, where the GeLU and ReLU curvatures differ clearly
+  c.final_analysis = true;
+  const RunResult result = execute_run(c, {});
+  const auto metrics = metric_map(result);
+  std::string json = result.net_json;
+  const std::string gelu = "\"activation\": \"gelu\"";
+  ASSERT_NE(json.find(gelu), std::string::npos);
+  json.replace(json.find(gelu), gelu.size(), "\"activation\": \"relu\"");
+  const ShallowReluNet net = io::parse_net_json(json, "net_json");
+  const Dataset data = data_by_hand(c);
+  auto gelu_loss = [&](const Vec& theta) {
+    const ShallowReluNet at(net.input_dim(), net.width(), theta);
+    double sum = 0.0;
+    for (Index j = 0; j < data.n(); ++j) {
+      double f = at.b2();
+      for (Index i = 0; i < at.width(); ++i) {
+        const double z = at.W1().row(i).dot(data.X.row(j)) + at.b1()[i];
+        f += at.w2()[i] * 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0)));
+      }
+      sum += (f - data.y[j]) * (f - data.y[j]);
+    }
+    return sum / (2.0 * static_cast<double>(data.n()));
+  };
+  // Central second differences of the brute-force GeLU loss (step 1e-4: ~1e-8 per entry); Weyl
+  // bounds the eigenvalue error by P times the entry error.
+  const Index P = net.n_params();
+  const double h = 1e-4;
+  Matrix H(P, P);
+  for (Index a = 0; a < P; ++a) {
+    for (Index b = 0; b < P; ++b) {
+      Vec pp = net.theta(), pm = pp, mp = pp, mm = pp;
+      pp[a] += h, pp[b] += h;
+      pm[a] += h, pm[b] -= h;
+      mp[a] -= h, mp[b] += h;
+      mm[a] -= h, mm[b] -= h;
+      H(a, b) = (gelu_loss(pp) - gelu_loss(pm) - gelu_loss(mp) + gelu_loss(mm)) / (4.0 * h * h);
+    }
+  }
+  const double top =
+      Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (H + H.transpose())).eigenvalues().maxCoeff();
+  EXPECT_NEAR(metrics.at("sharpness"), top, static_cast<double>(P) * 1e-6 * (1.0 + top));
+  EXPECT_LT(metrics.at("sharpness_residual"), 1e-10 * std::max(1.0, top));
+  EXPECT_GT(std::abs(metrics.at("sharpness") - sharpness(*make_backend("cpu"), net, data).value),
+            1e-2 * top);
+  // The ReLU theory is left out of GeLU runs.
+  for (const char* relu_only : {"weighted_norm", "lemma4_bound", "thm1_rhs", "knots"}) {
+    EXPECT_EQ(metrics.count(relu_only), 0u) << relu_only;
+  }
 }
 
 }  // namespace

@@ -31,36 +31,53 @@ void print_flattest(const FlattestResult& f) {
               f.sharpness, f.lower_bound, f.iterations, f.converged ? "" : ", NOT converged");
 }
 
+/// One line of a ReLU-theory quantity: its value, or why there is none.
+void print_relu_theory(const StabilityReport& r, const char* label, const char* format,
+                       double value) {
+  std::printf("%-31s", label);
+  if (r.activation == Activation::Relu) {
+    std::printf(format, value);
+  } else {
+    std::printf("n/a (ReLU theory)");
+  }
+  std::printf("\n");
+}
+
 void print_text(const StabilityReport& r) {
   std::printf("samples n                      %lld (input dimension %lld, width %lld)\n",
               static_cast<long long>(r.n), static_cast<long long>(r.input_dim),
               static_cast<long long>(r.width));
+  if (r.activation != Activation::Relu) {
+    std::printf("activation                     %s\n",
+                std::string(activation_name(r.activation)).c_str());
+  }
   std::printf("loss 1/(2n) sum r^2            %.6g\n", r.loss);
   std::printf("sharpness (Hessian lambda_max) %.10g  (residual %.2e%s)\n", r.sharpness.value,
               r.sharpness.residual, r.sharpness.converged ? "" : ", NOT converged");
   std::printf("Gauss-Newton lambda_max        %.10g  (residual %.2e)\n", r.gn_sharpness.value,
               r.gn_sharpness.residual);
   if (r.input_dim == 1) {
-    std::printf("weighted TV  int |f''| g       %.6g\n", r.weighted_tv);
-    std::printf("knots inside the data range    %lld (%lld carry 90%% of int |f''|, %lld of int "
-                "|f''| g)\n",
-                static_cast<long long>(r.knots), static_cast<long long>(r.effective_knots),
-                static_cast<long long>(r.effective_knots_weighted));
+    print_relu_theory(r, "weighted TV  int |f''| g", "%.6g", r.weighted_tv);
+    print_relu_theory(r, "knots inside the data range", "%.0f", static_cast<double>(r.knots));
+    print_relu_theory(r, "knots carrying 90% of int|f''|", "%.0f",
+                      static_cast<double>(r.effective_knots));
+    print_relu_theory(r, "... and 90% of int |f''| g", "%.0f",
+                      static_cast<double>(r.effective_knots_weighted));
   }
-  std::printf("dead neurons (off on all data) %lld of %lld\n", static_cast<long long>(r.dead_neurons),
-              static_cast<long long>(r.width));
-  std::printf("weighted norm (per neuron)     %.6g\n", r.weighted_norm);
-  std::printf("Lemma 4 bound 1 + 2 x weighted %.6g\n", r.lemma4_bound);
-  std::printf("per-implementation bound       %.6g\n", r.per_implementation_bound);
-  std::printf("neurons with a knot on a point %lld\n", static_cast<long long>(r.neurons_on_data));
+  print_relu_theory(r, "dead neurons (off on all data)", "%.0f", static_cast<double>(r.dead_neurons));
+  print_relu_theory(r, "weighted norm (per neuron)", "%.6g", r.weighted_norm);
+  print_relu_theory(r, "Lemma 4 bound 1 + 2 x weighted", "%.6g", r.lemma4_bound);
+  print_relu_theory(r, "per-implementation bound", "%.6g", r.per_implementation_bound);
+  print_relu_theory(r, "neurons with a knot on a point", "%.0f",
+                    static_cast<double>(r.neurons_on_data));
   if (r.eta) {
     std::printf("eta                            %g\n", *r.eta);
     std::printf("2/eta                          %.6g\n", r.two_over_eta);
-    std::printf("sharpness x eta / 2            %.6g -> %s (within %g of 1: at the edge)\n",
+    std::printf("sharpness x eta / 2            %.6g -> %s (at the edge: within %g of 1)\n",
                 r.edge_ratio, std::string(stability_name(r.stability)).c_str(), r.edge_tolerance);
-    std::printf("Theorem 1: 1/eta - 1/2         %.6g\n", r.thm1_rhs);
-    std::printf("non-interpolating bound        %.6g\n", r.noninterpolating_bound);
-    if (r.input_dim == 1) std::printf("Theorem 2 Delta                %.6g\n", r.thm2_delta);
+    print_relu_theory(r, "Theorem 1: 1/eta - 1/2", "%.6g", r.thm1_rhs);
+    print_relu_theory(r, "non-interpolating bound", "%.6g", r.noninterpolating_bound);
+    if (r.input_dim == 1) print_relu_theory(r, "Theorem 2 Delta", "%.6g", r.thm2_delta);
   }
 }
 
@@ -82,9 +99,7 @@ Command add_analyze(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.999))
       ->capture_default_str();
   sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
-  sub->add_option("--backend", args->backend,
-                  "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu or univariate")
-      ->capture_default_str();
+  sub->add_option("--backend", args->backend, kBackendHelp)->capture_default_str();
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
     const Dataset data = io::read_csv(args->data_path);
@@ -93,6 +108,11 @@ Command add_analyze(CLI::App& app) {
                 args->net_path + " expects " + std::to_string(net.input_dim()));
     const auto backend =
         make_backend(resolve_backend_name(args->backend, data.dim()), RunContext{args->threads});
+    // Per-neuron rescalings leave a ReLU net's function unchanged, not a GeLU net's.
+    require(!args->flattest || backend->activation() == Activation::Relu,
+            "--flattest: the flattest implementation over per-neuron rescalings is ReLU theory; "
+            "expected a ReLU back end, got --backend " + std::string(backend->name()) + " (" +
+                std::string(activation_name(backend->activation())) + ")");
     AnalysisOptions options;
     options.edge_tolerance = args->edge_tolerance;
     const StabilityReport report = analyze_net(*backend, net, data, args->eta, options);

@@ -12,6 +12,16 @@ nlohmann::ordered_json number_or_null(double value) {
   return nullptr;
 }
 
+namespace {
+
+/// A count, or null where it is left out (< 0).
+nlohmann::ordered_json count_or_null(Index count) {
+  if (count >= 0) return count;
+  return nullptr;
+}
+
+}  // namespace
+
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 nlohmann::ordered_json report_to_json(const StabilityReport& r) {
@@ -19,6 +29,7 @@ nlohmann::ordered_json report_to_json(const StabilityReport& r) {
   j["n"] = r.n;
   j["input_dim"] = r.input_dim;
   j["width"] = r.width;
+  j["activation"] = std::string(activation_name(r.activation));
   j["loss"] = r.loss;
   j["mse_clean"] = number_or_null(r.mse_clean);
   j["sharpness"] = r.sharpness.value;
@@ -28,27 +39,25 @@ nlohmann::ordered_json report_to_json(const StabilityReport& r) {
   j["gn_sharpness_residual"] = r.gn_sharpness.residual;
   j["gn_sharpness_converged"] = r.gn_sharpness.converged;
   j["weighted_tv"] = number_or_null(r.weighted_tv);
-  j["weighted_norm"] = r.weighted_norm;
-  j["lemma4_bound"] = r.lemma4_bound;
-  j["per_implementation_bound"] = r.per_implementation_bound;
-  j["knots"] = r.knots >= 0 ? nlohmann::ordered_json(r.knots) : nlohmann::ordered_json(nullptr);
-  j["effective_knots"] =
-      r.effective_knots >= 0 ? nlohmann::ordered_json(r.effective_knots) : nlohmann::ordered_json(nullptr);
-  j["effective_knots_weighted"] = r.effective_knots_weighted >= 0
-                                      ? nlohmann::ordered_json(r.effective_knots_weighted)
-                                      : nlohmann::ordered_json(nullptr);
-  j["neurons_on_data"] = r.neurons_on_data;
-  j["dead_neurons"] = r.dead_neurons;
+  // The ReLU-theory quantities are null for other activations (StabilityReport).
+  j["weighted_norm"] = number_or_null(r.weighted_norm);
+  j["lemma4_bound"] = number_or_null(r.lemma4_bound);
+  j["per_implementation_bound"] = number_or_null(r.per_implementation_bound);
+  j["knots"] = count_or_null(r.knots);
+  j["effective_knots"] = count_or_null(r.effective_knots);
+  j["effective_knots_weighted"] = count_or_null(r.effective_knots_weighted);
+  j["neurons_on_data"] = count_or_null(r.neurons_on_data);
+  j["dead_neurons"] = count_or_null(r.dead_neurons);
   j["max_abs_x"] = r.max_abs_x;
   if (r.eta) {
     j["eta"] = *r.eta;
     j["two_over_eta"] = r.two_over_eta;
-    j["thm1_rhs"] = r.thm1_rhs;
+    j["thm1_rhs"] = number_or_null(r.thm1_rhs);
     j["stable"] = r.stable;
     j["edge_ratio"] = r.edge_ratio;
     j["edge_tolerance"] = r.edge_tolerance;
     j["stability"] = std::string(stability_name(r.stability));
-    j["noninterpolating_bound"] = r.noninterpolating_bound;
+    j["noninterpolating_bound"] = number_or_null(r.noninterpolating_bound);
     j["thm2_delta"] = number_or_null(r.thm2_delta);
   }
   return j;

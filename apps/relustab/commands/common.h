@@ -13,6 +13,11 @@
 
 namespace relustab::cli {
 
+/// The help text of --backend (train, analyze).
+inline constexpr const char* kBackendHelp =
+    "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu, univariate (ReLU), or "
+    "cpu-gelu (the same net with the GeLU activation)";
+
 /// The JSON object of `relustab analyze --json` (key names are the contract of DESIGN.md).
 nlohmann::ordered_json report_to_json(const StabilityReport& report);
 

@@ -87,9 +87,7 @@ Command add_train(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_flag("!--no-log-sharpness", a->options.log_sharpness, "do not measure sharpness in logs");
   sub->add_option("--threads", a->threads, "threads")->check(CLI::PositiveNumber);
-  sub->add_option("--backend", a->backend,
-                  "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu or univariate")
-      ->capture_default_str();
+  sub->add_option("--backend", a->backend, kBackendHelp)->capture_default_str();
   sub->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
     const Dataset data = io::read_csv(a->data_path);

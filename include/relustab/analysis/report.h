@@ -47,7 +47,12 @@ struct AnalysisOptions {
   double edge_tolerance = kEdgeTolerance;  ///< see StabilityClass
 };
 
+/// The quantities marked "ReLU theory" (the function-space quantities, knots and the papers' bounds)
+/// hold for ReLU nets only: for a back end of another activation they are left out (NaN, or -1 for
+/// the counts). The loss, mse_clean, both sharpnesses and the verdict sharpness <= 2/eta are the
+/// back end's, whatever its activation.
 struct StabilityReport {
+  Activation activation = Activation::Relu;  ///< the back end's
   Index n = 0;
   Index input_dim = 0;
   Index width = 0;
@@ -56,33 +61,38 @@ struct StabilityReport {
   double max_abs_x = 0.0;     ///< R = max_j ||x_j||_inf (d = 1: max |x_j|)
   EigenResult sharpness;      ///< largest algebraic eigenvalue of the exact Hessian
   EigenResult gn_sharpness;   ///< largest eigenvalue of the Gauss-Newton matrix
+  // ReLU theory.
   double weighted_tv = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only
-  double weighted_norm = 0.0;
-  double lemma4_bound = 0.0;             ///< 1 + 2 weighted_tv (d = 1) or 1 + 2 weighted_norm
-  double per_implementation_bound = 0.0;
+  double weighted_norm = std::numeric_limits<double>::quiet_NaN();
+  /// 1 + 2 weighted_tv (d = 1) or 1 + 2 weighted_norm
+  double lemma4_bound = std::numeric_limits<double>::quiet_NaN();
+  double per_implementation_bound = std::numeric_limits<double>::quiet_NaN();
   Index knots = -1;                      ///< d = 1: distinct knots inside the data range
   /// d = 1: the fewest of those knots that carry kEffectiveKnotFraction of int |f''| over the data
   /// range, and of int |f''| g (knot_stats.h, effective_knots).
   Index effective_knots = -1;
   Index effective_knots_weighted = -1;
-  Index neurons_on_data = 0;             ///< see count_neurons_on_data
-  Index dead_neurons = 0;                ///< see count_dead_neurons
+  Index neurons_on_data = -1;            ///< see count_neurons_on_data
+  Index dead_neurons = -1;               ///< see count_dead_neurons
 
   // Present when a step size is given.
   std::optional<double> eta;
   double two_over_eta = 0.0;
-  double thm1_rhs = 0.0;                 ///< 1/eta - 1/2
   bool stable = false;                   ///< sharpness <= 2/eta (strictly, no tolerance)
   double edge_ratio = 0.0;               ///< sharpness x eta / 2
   double edge_tolerance = kEdgeTolerance;
   StabilityClass stability = StabilityClass::Stable;  ///< classify_stability(edge_ratio, edge_tolerance)
-  double noninterpolating_bound = 0.0;   ///< SPEC.md 1.7
+  // ReLU theory.
+  double thm1_rhs = std::numeric_limits<double>::quiet_NaN();  ///< 1/eta - 1/2
+  double noninterpolating_bound = std::numeric_limits<double>::quiet_NaN();  ///< SPEC.md 1.7
   double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
 };
 
-/// Analyses `net` on `data`: loss, both sharpnesses with residuals, function-space quantities and,
-/// when `eta` is given, the stability verdict, the bounds of Theorems 1 and 2 and the
-/// non-interpolating bound. Throws InputError for an edge tolerance outside [0, 1).
+/// Analyses `net` on `data` with the back end's activation: loss, both sharpnesses with residuals
+/// and, for ReLU back ends, the function-space quantities and, when `eta` is given, the bounds of
+/// Theorems 1 and 2 and the non-interpolating bound. The stability verdict (sharpness x eta / 2
+/// against 1 with options.edge_tolerance) is given for every activation. Throws InputError for an
+/// edge tolerance outside [0, 1).
 StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                             std::optional<double> eta, const AnalysisOptions& options = {});
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The engine interface every back end implements: the CPU reference and the sorted-knot univariate one.
+// The engine interface every back end implements: the CPU reference, the sorted-knot univariate one and
+// the CPU GeLU variant.
 #pragma once
 
 #include <relustab/core/types.h>
@@ -36,14 +37,29 @@ enum class CurvatureKind {
   GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
 };
 
-/// One engine: loss, gradient and curvature-vector products for a two-layer ReLU net on a data set.
-/// Every back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0 at a
-/// sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons are
-/// off (DESIGN.md; SPEC.md 2.3 analyses all modes).
+/// The hidden units' nonlinearity a back end computes with. The parameters (ShallowReluNet) do not
+/// say which: the back end decides, so code with closed forms of one activation (the ReLU formulas of
+/// curvature.h, the function-space analysis) must ask the back end first.
+enum class Activation {
+  Relu,  ///< relu(z) = max(z, 0), relu'(0) = 0
+  Gelu,  ///< gelu(z) = z Phi(z), the exact erf form
+};
+
+/// "relu", "gelu".
+std::string_view activation_name(Activation activation);
+
+/// One engine: loss, gradient and curvature-vector products for a two-layer net on a data set.
+/// Every ReLU back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0
+/// at a sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons
+/// are off (DESIGN.md; SPEC.md 2.3 analyses all modes).
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
+
+  /// The activation of the hidden units in everything this back end computes. No default: a new back
+  /// end must say, so that no ReLU-only formula is applied to it by mistake.
+  virtual Activation activation() const = 0;
 
   /// Loss (1/(2|S|)) sum_{j in S} r_j^2 over the sample indices `rows` (all samples when `rows` is
   /// empty); when `grad` is not null it receives the gradient with respect to theta (resized).
@@ -55,6 +71,13 @@ class Backend {
   /// refers to `net` and `data`, which must outlive it.
   virtual std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                                     CurvatureKind kind) const = 0;
+
+  /// The dense P x P matrix of `kind` at the current parameters: the matrix whose products
+  /// curvature() computes, so eigenpairs of one are eigenpairs of the other. The default applies this
+  /// back end's own operator to the P unit vectors (P products) and symmetrises the result; back ends
+  /// with an explicit formula for their activation override it.
+  virtual Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                                 CurvatureKind kind) const;
 
   /// True when a curvature-vector product costs far less than forming the dense matrix (O(n + k) for
   /// the sorted-knot back end), so eigensolvers should use the operator even for small nets.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Exact curvature of the loss of a two-layer ReLU net: dense matrices for small nets and sharpness.
+// Exact curvature of the loss of a two-layer net: the dense matrices of a ReLU net by explicit
+// formulas, and the sharpness drivers, which take every matrix from the back end (any activation).
 #pragma once
 
 #include <relustab/backend/backend.h>
@@ -40,22 +41,29 @@ Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data,
 /// Its n x n Gram form K = Phi^T Phi / n: same non-zero spectrum, cheaper when n < P.
 Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data);
 
+// The functions above are closed forms of the ReLU activation: they ignore any back end. The
+// drivers below never use them for a back end of another activation (Backend::activation()).
+
 struct SharpnessOptions {
   /// Problems with at most this many parameters (or, for the Gram form, samples) use the dense solver.
   Index dense_max = 400;
   LanczosOptions lanczos;
 };
 
-/// Sharpness: largest algebraic eigenvalue of the exact loss Hessian, with residual. Dense below
-/// options.dense_max parameters, otherwise Lanczos on the back end's exact Hessian-vector product.
+/// Sharpness: largest algebraic eigenvalue of the exact loss Hessian of the back end's net (its own
+/// activation), with residual. Up to options.dense_max parameters the dense solver on
+/// backend.dense_curvature() (back ends with cheap products try Lanczos first), otherwise Lanczos on
+/// the back end's exact Hessian-vector product. The residual is always ||H v - lambda v|| with the
+/// back end's operator H.
 EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                       const SharpnessOptions& options = {});
 /// Smallest algebraic eigenvalue of the exact loss Hessian, with residual.
 EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
                                    const Dataset& data, const SharpnessOptions& options = {});
-/// Largest eigenvalue of the Gauss-Newton matrix (1/n) sum grad f grad f^T. Uses the Gram form when
-/// n <= options.dense_max (the eigenvector returned is then in parameter space: Phi u / ||Phi u||),
-/// else Lanczos on the Gauss-Newton operator.
+/// Largest eigenvalue of the Gauss-Newton matrix (1/n) sum grad f grad f^T, residual from the back
+/// end's operator. ReLU back ends use the Gram form when n <= options.dense_max (the eigenvector
+/// returned is then in parameter space: Phi u / ||Phi u||), else Lanczos on the Gauss-Newton
+/// operator. Other activations: as sharpness(), on the Gauss-Newton matrix.
 EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                          const SharpnessOptions& options = {});
 

@@ -4,6 +4,7 @@
 #include "../../core/block_reduce.h"
 
 #include <relustab/core/error.h>
+#include <relustab/curvature/curvature.h>
 
 namespace relustab::cpu {
 namespace {
@@ -206,6 +207,13 @@ std::unique_ptr<LinearOperator> CpuBackend::curvature(const ShallowReluNet& net,
                                                       CurvatureKind kind) const {
   require_compatible(net, data);
   return std::make_unique<CurvatureOperator>(net, data, kind, context_.threads);
+}
+
+Matrix CpuBackend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                                  CurvatureKind kind) const {
+  require_compatible(net, data);
+  // The explicit ReLU formulas (relu'(0) = 0 like the operator): an independent route to its matrix.
+  return kind == CurvatureKind::Hessian ? dense_hessian(net, data) : gauss_newton_matrix(net, data);
 }
 
 }  // namespace relustab::cpu

@@ -15,10 +15,13 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const RunContext& context) : context_(context) {}
   std::string_view name() const override { return "cpu"; }
+  Activation activation() const override { return Activation::Relu; }
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override;
   std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                             CurvatureKind kind) const override;
+  Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                         CurvatureKind kind) const override;
 
  private:
   RunContext context_;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 namespace relustab::cpu {
 namespace {
@@ -64,8 +65,24 @@ void accumulate_transpose_jacobian(const ShallowReluNet& net, const Eigen::Ref<c
 
 class CurvatureOperator final : public LinearOperator {
  public:
+  /// Computes the activations (and, for the Hessian, the residuals) of every block once, on the
+  /// blocks block_reduce will use, so a product costs matrix products only: the GeLU values need
+  /// erfc and exp, which would otherwise dominate every product.
   CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind, int threads)
-      : net_(net), data_(data), kind_(kind), threads_(threads) {}
+      : net_(net), data_(data), kind_(kind), threads_(threads) {
+    const bool hessian = kind_ == CurvatureKind::Hessian;
+    const Index n = data_.n();
+    blocks_.resize(static_cast<size_t>(detail::block_count(n)));
+    residuals_.resize(blocks_.size());
+    detail::for_each_block(n, threads_, [&](Index begin, Index end) {
+      const size_t b = static_cast<size_t>(begin / detail::kSamplesPerBlock);
+      blocks_[b] = activations(net_, data_.X.middleRows(begin, end - begin), hessian);
+      if (hessian) {
+        residuals_[b] = blocks_[b].value * net_.w2() + Vec::Constant(end - begin, net_.b2()) -
+                        data_.y.segment(begin, end - begin);
+      }
+    });
+  }
 
   Index size() const override { return net_.n_params(); }
 
@@ -84,7 +101,8 @@ class CurvatureOperator final : public LinearOperator {
   void apply_block(const ShallowReluNet& direction, Index begin, Index end, Vec& partial) const {
     const auto X = data_.X.middleRows(begin, end - begin);
     const bool hessian = kind_ == CurvatureKind::Hessian;
-    const Activations a = activations(net_, X, hessian);
+    const size_t block = static_cast<size_t>(begin / detail::kSamplesPerBlock);
+    const Activations& a = blocks_[block];
     // Z_ji = VW1_i . x_j + vb1_i: the directional derivative of neuron i's pre-activation.
     RowMatrix Z = X * direction.W1().transpose();
     Z.rowwise() += direction.b1().transpose();
@@ -97,8 +115,7 @@ class CurvatureOperator final : public LinearOperator {
     }
     // Second-order term sum_j r_j Hess f_j v (see GeluBackend): the (W1_i, b1_i) entries get
     // r_j [w2_i gelu''_ji Z_ji + vw2_i gelu'_ji], the w2_i entry r_j gelu'_ji Z_ji.
-    const Vec r = a.value * net_.w2() + Vec::Constant(end - begin, net_.b2()) -
-                  data_.y.segment(begin, end - begin);
+    const Vec& r = residuals_[block];
     const RowMatrix slope_z = a.slope.cwiseProduct(Z);
     const Vec w2_extra = slope_z.transpose() * r;
     RowMatrix extra = a.curve.cwiseProduct(Z);
@@ -112,6 +129,8 @@ class CurvatureOperator final : public LinearOperator {
   const Dataset& data_;
   CurvatureKind kind_;
   int threads_;
+  std::vector<Activations> blocks_;  ///< per block of detail::kSamplesPerBlock samples
+  std::vector<Vec> residuals_;       ///< per block; Hessian only
 };
 
 /// The checks every entry point needs before indexing: matching dimension, one target per sample,
@@ -177,6 +196,64 @@ std::unique_ptr<LinearOperator> GeluBackend::curvature(const ShallowReluNet& net
                                                        CurvatureKind kind) const {
   require_compatible(net, data);
   return std::make_unique<CurvatureOperator>(net, data, kind, context_.threads);
+}
+
+Matrix GeluBackend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                                   CurvatureKind kind) const {
+  require_compatible(net, data);
+  const Index n = data.n();
+  const Index d = net.input_dim();
+  const Index k = net.width();
+  const bool hessian = kind == CurvatureKind::Hessian;
+  const Activations a = activations(net, data.X, hessian);
+  // Tangent features Phi (P x n), column j = grad f(x_j): W1_ic -> w2_i gelu'_ji x_jc,
+  // b1_i -> w2_i gelu'_ji, w2_i -> gelu_ji, b2 -> 1.
+  const RowMatrix gated_w2 = a.slope.array().rowwise() * net.w2().transpose().array();
+  Matrix Phi(net.n_params(), n);
+  for (Index i = 0; i < k; ++i) {
+    for (Index c = 0; c < d; ++c) {
+      Phi.row(i * d + c) = gated_w2.col(i).cwiseProduct(data.X.col(c)).transpose();
+    }
+  }
+  Phi.middleRows(net.offset_b1(), k) = gated_w2.transpose();
+  Phi.middleRows(net.offset_w2(), k) = a.value.transpose();
+  Phi.row(net.offset_b2()).setOnes();
+  const double inv_n = 1.0 / static_cast<double>(n);
+  Matrix M = Matrix::Zero(net.n_params(), net.n_params());
+  M.selfadjointView<Eigen::Lower>().rankUpdate(Phi, inv_n);
+  M.triangularView<Eigen::StrictlyUpper>() = M.transpose();
+  if (!hessian) return M;
+
+  // The second-order term (1/n) sum_j r_j Hess f(x_j), neuron by neuron (see GeluBackend), with
+  // x~_j = (x_j, 1) for the parameters (W1_i, b1_i): the (W1_i, b1_i) block
+  // w2_i sum_j r_j gelu''_ji x~_j x~_j^T and the (w2_i, (W1_i, b1_i)) entries sum_j r_j gelu'_ji x~_j.
+  const Vec r = a.value * net.w2() + Vec::Constant(n, net.b2()) - data.y;
+  Matrix inputs(n, d + 1);
+  inputs.leftCols(d) = data.X;
+  inputs.col(d).setOnes();
+  std::vector<Index> rows(static_cast<size_t>(d + 1));
+  for (Index i = 0; i < k; ++i) {
+    for (Index c = 0; c < d; ++c) rows[static_cast<size_t>(c)] = i * d + c;
+    rows[static_cast<size_t>(d)] = net.offset_b1() + i;
+    const Vec weight = net.w2()[i] * r.cwiseProduct(a.curve.col(i));
+    const Matrix block = inputs.transpose() * (weight.asDiagonal() * inputs);
+    const Vec cross = inputs.transpose() * r.cwiseProduct(a.slope.col(i));
+    const Index w2_row = net.offset_w2() + i;
+    // The same number into both mirror entries (the block's lower triangle), so M stays exactly
+    // symmetric.
+    for (Index p = 0; p <= d; ++p) {
+      const Index row = rows[static_cast<size_t>(p)];
+      for (Index q = 0; q < p; ++q) {
+        const Index col = rows[static_cast<size_t>(q)];
+        M(row, col) += inv_n * block(p, q);
+        M(col, row) += inv_n * block(p, q);
+      }
+      M(row, row) += inv_n * block(p, p);
+      M(row, w2_row) += inv_n * cross[p];
+      M(w2_row, row) += inv_n * cross[p];
+    }
+  }
+  return M;
 }
 
 }  // namespace relustab::cpu

@@ -21,18 +21,23 @@ namespace relustab::cpu {
 ///              w2_i entry:  gelu'(z_ji) Z_ji,      b2 entry: 0,
 /// where z_ji = W1_i . x_j + b1_i and Z_ji = vW1_i . x_j + vb1_i.
 ///
-/// Only the back-end operations use GeLU. ShallowReluNet::predict, the dense curvature matrices of
-/// curvature.h (used by sharpness() below SharpnessOptions::dense_max parameters) and the
-/// function-space analysis are ReLU-specific; with this back end use dense_max = 0 so the sharpness
-/// comes from Lanczos on this back end's Hessian-vector product.
+/// Only the back-end operations use GeLU: ShallowReluNet::predict, the explicit dense matrices of
+/// curvature.h and the function-space analysis are ReLU-specific. The sharpness drivers of curvature.h
+/// ask activation() and take this back end's dense_curvature(), and analyze_net leaves the ReLU
+/// theory out.
 class GeluBackend final : public Backend {
  public:
   explicit GeluBackend(const RunContext& context) : context_(context) {}
   std::string_view name() const override { return "cpu-gelu"; }
+  Activation activation() const override { return Activation::Gelu; }
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override;
   std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                             CurvatureKind kind) const override;
+  /// Phi Phi^T / n plus, for the Hessian, the second-order term above, by explicit formulas (an
+  /// independent route to the operator's matrix). O(P^2 n).
+  Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                         CurvatureKind kind) const override;
 
  private:
   RunContext context_;

@@ -2,6 +2,7 @@
 #include "univariate_backend.h"
 
 #include <relustab/core/error.h>
+#include <relustab/curvature/curvature.h>
 
 #include <algorithm>
 #include <string>
@@ -168,6 +169,13 @@ std::unique_ptr<LinearOperator> UnivariateBackend::curvature(const ShallowReluNe
     samples = sorted(data);
   }
   return std::make_unique<SortedCurvature>(net, std::move(samples), kind);
+}
+
+Matrix UnivariateBackend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                                         CurvatureKind kind) const {
+  require_univariate(net, data);
+  // The explicit ReLU formulas (relu'(0) = 0 like the operator): an independent route to its matrix.
+  return kind == CurvatureKind::Hessian ? dense_hessian(net, data) : gauss_newton_matrix(net, data);
 }
 
 }  // namespace relustab::univariate

@@ -21,10 +21,13 @@ class UnivariateBackend final : public Backend {
  public:
   explicit UnivariateBackend(const RunContext& context) : context_(context) {}
   std::string_view name() const override { return "univariate"; }
+  Activation activation() const override { return Activation::Relu; }
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override;
   std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
                                             CurvatureKind kind) const override;
+  Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                         CurvatureKind kind) const override;
   bool cheap_curvature_products() const override { return true; }
 
  private:
