@@ -193,7 +193,16 @@ TINY_SWEEPS = {
     ),
     "qiao2024-fig1": ('[sweep]\n"optim.eta" = [0.01, 0.05, 0.2]\nseeds = [0, 1]\n', []),
     "qiao2024-eta": ('[sweep]\n"optim.eta" = [0.4, 0.01]\n', []),
-    "qiao2024-width": ('[sweep]\n"model.width" = [3, 10, 30]\n', ["data.n=30"]),
+    "qiao2024-width": (
+        '[sweep]\n"model.width" = [5, 9, 10, 100]\n',
+        [
+            "data.n=10",
+            "data.inputs=grid",
+            "model.init=data_knots",
+            "optim.fit_output=min_norm",
+            "optim.max_steps=0",
+        ],
+    ),
     "qiao2024-knots": ('[sweep]\n"optim.eta" = [0.02, 0.1, 0.4]\n', ["measure.knot_stats=true"]),
     "qiao2024-rate": (
         '[sweep]\n"data.n" = [8, 16, 32]\n"data.seed" = [0, 1]\n',

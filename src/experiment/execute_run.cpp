@@ -16,6 +16,7 @@
 #include <relustab/io/idx.h>
 #include <relustab/model/deep_relu.h>
 #include <relustab/model/init.h>
+#include <relustab/train/output_fit.h>
 #include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>
 
@@ -355,8 +356,22 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
   }
   // The initialisation of `relustab train --seed`: Rng(seed) itself, not a split stream.
   Rng init_rng(config.seed);
-  const ShallowReluNet initial = initialize(data.dim(), config.width, parse_init_kind(config.init),
-                                            config.init_scale, init_rng);
+  ShallowReluNet initial;
+  if (config.init == "data_knots") {
+    require(data.dim() == 1, "key 'model.init': data_knots needs one-dimensional inputs, the data have "
+                             "dimension " + std::to_string(data.dim()));
+    initial = initialize_data_knots(Vec(data.X.col(0)), config.width, config.init_scale, init_rng);
+  } else {
+    initial = initialize(data.dim(), config.width, parse_init_kind(config.init), config.init_scale,
+                         init_rng);
+  }
+  if (config.fit_output == "min_norm") {
+    // The output layer GD would reach from zero with the first layer frozen (fit_output_min_norm);
+    // GD steps, if any, start from there.
+    const OutputFit fit = fit_output_min_norm(initial, data);
+    add_metric(result, "output_rank", static_cast<double>(fit.rank));
+    add_metric(result, "output_norm", fit.norm);
+  }
   const bool gelu = config.activation == "gelu";
   // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
   const auto backend = make_backend(gelu ? "cpu-gelu" : resolve_backend_name(config.backend, data.dim()),

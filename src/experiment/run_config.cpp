@@ -146,7 +146,10 @@ std::vector<ParamSpec> build_parameter_table() {
   const auto any_name = [](const std::string&) {};
   const auto input_law = [](const std::string& name) { parse_input_law(name); };
   const auto init_kind = [](const std::string& name) {
-    if (name != "pyramid") parse_init_kind(name);
+    if (name != "pyramid" && name != "data_knots") parse_init_kind(name);
+  };
+  const auto output_fit = [](const std::string& name) {
+    require(name == "none" || name == "min_norm", "expected none or min_norm, got '" + name + "'");
   };
   const auto any_string = [](const std::string&) {};
   const auto data_source = [](const std::string& name) {
@@ -207,9 +210,13 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(bool_param("data.center", "image sources: subtract the training mean image",
                              &RC::center));
   table.push_back(int_param("model.width", "number of hidden ReLU neurons k", &RC::width, 1));
-  table.push_back(string_param("model.init", "initialisation: torch, kaiming, scaled or balanced",
+  table.push_back(string_param("model.init",
+                               "initialisation: torch, kaiming, scaled, balanced, or data_knots (d = 1: "
+                               "knots spread over the gaps between the training inputs, |w1| = "
+                               "init_scale, output layer 0)",
                                &RC::init, init_kind));
-  table.push_back(double_param("model.init_scale", "scale of the scaled and balanced initialisations",
+  table.push_back(double_param("model.init_scale",
+                               "scale of the scaled and balanced initialisations; |w1| of data_knots",
                                &RC::init_scale, kPositive));
   table.push_back(int_param("model.depth", "hidden layers: 1, or 2 (f = w3 relu(W2 relu(W1 x + b1) + b2) + b3)",
                             &RC::depth, 1));
@@ -220,6 +227,11 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(string_param("optim.optimizer",
                                "gd (SGD when optim.batch > 0) or adam (torch.optim.Adam defaults)",
                                &RC::optimizer, optimizer_name_check));
+  table.push_back(string_param("optim.fit_output",
+                               "none, or min_norm: before the steps, replace the output layer (w2, b2) "
+                               "by the minimum-norm least-squares solution for the fixed first layer "
+                               "(interpolating when the features have rank n)",
+                               &RC::fit_output, output_fit));
   table.push_back(int_param("optim.batch", "SGD batch size; 0 (or >= n): full-batch GD", &RC::batch, 0));
   table.push_back(double_param("optim.eta", "step size", &RC::eta, kPositive));
   table.push_back(double_param("optim.warmup_from",
@@ -425,8 +437,9 @@ void validate_model_combinations(const RunConfig& config) {
     require(config.optimizer == "gd", "key 'optim.optimizer': depth 2 nets train with gd only");
     require(!relu_only_measures && !config.alignment,
             "keys 'measure.flattest/kinks/knot_stats/alignment' are for depth 1 nets");
-    require(config.init != "balanced", "key 'model.init': depth 2 nets take torch, kaiming, scaled "
-                                       "or pyramid");
+    require(config.init != "balanced" && config.init != "data_knots",
+            "key 'model.init': depth 2 nets take torch, kaiming, scaled or pyramid");
+    require(config.fit_output == "none", "key 'optim.fit_output': for depth 1 nets");
   } else {
     require(config.init != "pyramid", "key 'model.init': 'pyramid' is the exact depth 2 "
                                       "representation; set model.depth = 2");
@@ -443,7 +456,12 @@ void validate_model_combinations(const RunConfig& config) {
   if (config.activation == "gelu") {
     require(!relu_only_measures, "keys 'measure.flattest/kinks/knot_stats' analyse ReLU nets, not "
                                  "model.activation = gelu");
+    require(config.fit_output == "none", "key 'optim.fit_output': min_norm fits ReLU features, not "
+                                         "model.activation = gelu");
   }
+  require(config.init != "data_knots" || config.source == "generated",
+          "key 'model.init': data_knots places knots between scalar inputs (data.dim = 1), not "
+          "between images");
   if (config.alignment) {
     require(config.source == "generated" && config.target == "linear",
             "key 'measure.alignment': needs the linear teacher (data.target = \"linear\")");
@@ -491,6 +509,9 @@ void validate_run_config(const RunConfig& config) {
                                        format_param_value(ParamValue(config.lo)) +
                                        ", hi = " + format_param_value(ParamValue(config.hi)));
   }
+  require(config.init != "data_knots" || config.dim == 1,
+          "key 'model.init': data_knots needs data.dim = 1 (knots between scalar inputs), got dim = " +
+              std::to_string(config.dim));
   if (law == InputLaw::Grid) {
     require(config.dim == 1, "key 'data.dim': inputs 'grid' need dim = 1, got " +
                                  std::to_string(config.dim));

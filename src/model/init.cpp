@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Seeded initialisations of two-layer ReLU nets (PyTorch default, Kaiming, scaled Gaussian, small balanced).
+// Seeded initialisations of two-layer ReLU nets (PyTorch default, Kaiming, scaled Gaussian, small
+// balanced, and knots spread over the data).
 #include <relustab/model/init.h>
 
 #include <relustab/core/error.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace relustab {
 namespace {
@@ -106,6 +111,36 @@ ShallowReluNet initialize(Index input_dim, Index width, InitKind kind, double sc
       }
       break;
     }
+  }
+  return net;
+}
+
+ShallowReluNet initialize_data_knots(const Vec& inputs, Index width, double scale, Rng& rng) {
+  require(width >= 1, "init 'data_knots': expected a width >= 1, got " + std::to_string(width));
+  require(std::isfinite(scale) && scale > 0.0,
+          "init_scale: expected a finite number > 0 for init 'data_knots', got " + format_number(scale));
+  require(inputs.allFinite(), "init 'data_knots': the inputs must be finite");
+  std::vector<double> points(inputs.data(), inputs.data() + inputs.size());
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  require(points.size() >= 2, "init 'data_knots': the inputs need at least two distinct values to "
+                              "place knots between them, got " + std::to_string(points.size()));
+  const std::size_t gaps = points.size() - 1;
+  std::vector<std::size_t> order(gaps);
+  ShallowReluNet net(1, width);  // all zero: w2 = 0 and b2 = 0 stay so
+  auto W1 = net.W1();
+  auto b1 = net.b1();
+  for (Index i = 0; i < width; ++i) {
+    const std::size_t slot = static_cast<std::size_t>(i) % gaps;
+    if (slot == 0) {
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      for (std::size_t j = gaps - 1; j >= 1; --j) std::swap(order[j], order[rng.below(j + 1)]);
+    }
+    const std::size_t gap = order[slot];
+    const double knot = rng.uniform(points[gap], points[gap + 1]);
+    const double w1 = rng.below(2) == 0 ? scale : -scale;
+    W1(i, 0) = w1;
+    b1[i] = -w1 * knot;
   }
   return net;
 }

@@ -5,7 +5,9 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace relustab::test {
 namespace {
@@ -136,6 +138,36 @@ TEST(CliContract, TrainingIsBitIdenticalAcrossThreadCounts) {
     EXPECT_FALSE(nets[0].empty());
     EXPECT_EQ(nets[0], nets[1]) << "batch " << batch;
   }
+}
+
+TEST(CliContract, DataKnotsWithTheMinimumNormOutputLayerInterpolate) {
+  if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set";
+  TempDir dir;
+  const auto data = dir.file("data.csv");
+  ASSERT_EQ(run_relustab("data --n 12 --inputs grid --target tent --noise 0.3 --seed 1 --out " + data)
+                .exit_code,
+            0);
+  // Width n - 1 = 11: one knot in each of the 11 gaps between the grid points, and the unique
+  // interpolating output layer; no GD steps.
+  const auto out = dir.file("fit");
+  const CommandResult r = run_relustab("train --quiet --data " + data +
+                                       " --width 11 --lr 0.01 --steps 0 --seed 2 --init data_knots "
+                                       "--fit-output min_norm --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(summary["fit_output"], "min_norm");
+  EXPECT_EQ(summary["steps"], 0);
+  EXPECT_LT(summary["final_loss"].get<double>(), 1e-20);
+  const auto net = nlohmann::json::parse(slurp(out + "/net.json"));
+  std::vector<int> per_gap(11, 0);
+  for (std::size_t i = 0; i < 11; ++i) {
+    const double knot = -net["b1"][i].get<double>() / net["W1"][i][0].get<double>();
+    const double position = (knot + 1.0) / 2.0 * 11.0;  // grid points at -1 + 2 j / 11
+    ASSERT_GE(position, -1e-9);
+    ASSERT_LT(position, 11.0);
+    ++per_gap[static_cast<std::size_t>(std::max(0.0, position))];
+  }
+  EXPECT_EQ(per_gap, std::vector<int>(11, 1));
 }
 
 }  // namespace

@@ -117,6 +117,16 @@ TEST_F(CliErrors, UnknownInitAndDistribution) {
   expect_bad_input("weight --dist uniform --at 0,abc", {"--at"});
 }
 
+TEST_F(CliErrors, DataKnotsNeedOneDimensionalInputsAndFitOutputANameItKnows) {
+  const auto planar = dir_.write("planar.csv", "x1,x2,y\n0,1,0.5\n1,0,0.2\n0.5,0.5,0.1\n");
+  expect_bad_input("train --data " + planar + " --width 3 --lr 0.1 --init data_knots --out " +
+                       dir_.file("o"),
+                   {"--init data_knots", "planar.csv"});
+  expect_bad_input("train --data " + data_ + " --width 3 --lr 0.1 --fit-output qr --out " +
+                       dir_.file("o"),
+                   {"--fit-output", "qr"});
+}
+
 TEST_F(CliErrors, UnwritableOutputLeavesNothingBehind) {
   // --out names a path below a regular file: the directory cannot be created.
   const auto blocker = dir_.write("blocker", "x");

@@ -23,10 +23,10 @@ inline constexpr std::string_view kDefaultCanonicalJson =
     R"("data.idx_images":"","data.idx_labels":"","data.classes":"0,1","data.n_val":0,)"
     R"("data.center":false,"model.width":100,"model.init":"torch",)"
     R"("model.init_scale":1,"model.depth":1,"model.width2":0,"model.activation":"relu",)"
-    R"("optim.optimizer":"gd","optim.batch":0,"optim.eta":0.1,"optim.warmup_from":0,)"
+    R"("optim.optimizer":"gd","optim.fit_output":"none","optim.batch":0,"optim.eta":0.1,"optim.warmup_from":0,)"
     R"("optim.warmup_steps":0,"optim.switch_factor":1,"optim.switch_below":0,"optim.max_steps":10000,)"
     R"("optim.loss_tol":1e-06,"optim.patience":200,"optim.divergence_loss":1e+12,)"
-    R"("measure.log_every":0,"measure.log_sharpness":false,"measure.final_analysis":true,)"
+    R"("measure.log_every":0,"measure.log_growth":0,"measure.log_sharpness":false,"measure.final_analysis":true,)"
     R"("measure.save_net":true,"measure.flattest":false,"measure.alignment":false,"measure.kinks":false,)"
     R"("measure.knot_stats":false,"measure.interior_margin":0.1,"measure.grid_points":2001,)"
     R"("run.seed":0,"run.backend":"auto"})";

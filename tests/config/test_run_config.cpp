@@ -36,12 +36,13 @@ const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
     {"model.init", ParamType::String},         {"model.init_scale", ParamType::Double},
     {"model.depth", ParamType::Int},           {"model.width2", ParamType::Int},
     {"model.activation", ParamType::String},   {"optim.optimizer", ParamType::String},
-    {"optim.batch", ParamType::Int},           {"optim.eta", ParamType::Double},
+    {"optim.fit_output", ParamType::String},   {"optim.batch", ParamType::Int},           {"optim.eta", ParamType::Double},
     {"optim.warmup_from", ParamType::Double},   {"optim.warmup_steps", ParamType::Int},
     {"optim.switch_factor", ParamType::Double}, {"optim.switch_below", ParamType::Double},
     {"optim.max_steps", ParamType::Int},       {"optim.loss_tol", ParamType::Double},
     {"optim.patience", ParamType::Int},        {"optim.divergence_loss", ParamType::Double},
-    {"measure.log_every", ParamType::Int},     {"measure.log_sharpness", ParamType::Bool},
+    {"measure.log_every", ParamType::Int},     {"measure.log_growth", ParamType::Double},
+    {"measure.log_sharpness", ParamType::Bool},
     {"measure.final_analysis", ParamType::Bool}, {"measure.save_net", ParamType::Bool},
     {"measure.flattest", ParamType::Bool},     {"measure.alignment", ParamType::Bool},
     {"measure.kinks", ParamType::Bool},
@@ -96,6 +97,7 @@ std::vector<FieldCase> field_cases() {
       {"model.width2", V(I{5}), [](const RunConfig& c) { return V(c.width2); }},
       {"model.activation", V(std::string("gelu")), [](const RunConfig& c) { return V(c.activation); }},
       {"optim.optimizer", V(std::string("adam")), [](const RunConfig& c) { return V(c.optimizer); }},
+      {"optim.fit_output", V(std::string("min_norm")), [](const RunConfig& c) { return V(c.fit_output); }},
       {"optim.batch", V(I{8}), [](const RunConfig& c) { return V(c.batch); }},
       {"optim.eta", V(0.375), [](const RunConfig& c) { return V(c.eta); }},
       {"optim.warmup_from", V(0.001), [](const RunConfig& c) { return V(c.warmup_from); }},
@@ -107,6 +109,7 @@ std::vector<FieldCase> field_cases() {
       {"optim.patience", V(I{5}), [](const RunConfig& c) { return V(c.patience); }},
       {"optim.divergence_loss", V(1e6), [](const RunConfig& c) { return V(c.divergence_loss); }},
       {"measure.log_every", V(I{10}), [](const RunConfig& c) { return V(c.log_every); }},
+      {"measure.log_growth", V(1.5), [](const RunConfig& c) { return V(c.log_growth); }},
       {"measure.log_sharpness", V(true), [](const RunConfig& c) { return V(c.log_sharpness); }},
       {"measure.final_analysis", V(false), [](const RunConfig& c) { return V(c.final_analysis); }},
       {"measure.save_net", V(false), [](const RunConfig& c) { return V(c.save_net); }},
@@ -443,6 +446,47 @@ TEST(ValidateRunConfig, CombinationsOfTheNewerKeysNameTheKeys) {
   deep.target = "pyramid";
   EXPECT_NO_THROW(validate_run_config(deep));
   EXPECT_EQ(parse_class_pair("7,2"), (std::pair<int, int>{7, 2}));
+}
+
+TEST(ValidateRunConfig, DataKnotsAndTheMinimumNormOutputFitNameTheirKeys) {
+  auto message = [](auto&& change) {
+    RunConfig config;
+    change(config);
+    return input_error_message([&] { validate_run_config(config); });
+  };
+  EXPECT_NE(message([](RunConfig& c) { c.fit_output = "qr"; }).find("key 'optim.fit_output'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.init = "data_knots";
+              c.dim = 2;
+              c.target = "linear";
+            }).find("key 'model.init'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.init = "data_knots";
+              c.source = "digits";
+            }).find("key 'model.init'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.depth = 2;
+              c.init = "data_knots";
+            }).find("key 'model.init'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.depth = 2;
+              c.fit_output = "min_norm";
+            }).find("key 'optim.fit_output'"),
+            std::string::npos);
+  EXPECT_NE(message([](RunConfig& c) {
+              c.activation = "gelu";
+              c.fit_output = "min_norm";
+            }).find("key 'optim.fit_output'"),
+            std::string::npos);
+  RunConfig interpolation;
+  interpolation.init = "data_knots";
+  interpolation.fit_output = "min_norm";
+  interpolation.max_steps = 0;
+  EXPECT_NO_THROW(validate_run_config(interpolation));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <relustab/experiment/run_result.h>
 #include <relustab/io/formats.h>
 #include <relustab/model/init.h>
+#include <relustab/train/output_fit.h>
 #include <relustab/train/trainer.h>
 
 #include "test_util.h"
@@ -248,6 +249,46 @@ TEST(ExecuteRun, SwitchedStepSizeIsTheOneTheAnalysisUses) {
   EXPECT_EQ(metrics.at("final_eta"), 2.0 * config.eta);
   EXPECT_DOUBLE_EQ(metrics.at("two_over_eta"), 2.0 / (2.0 * config.eta));
   EXPECT_DOUBLE_EQ(metrics.at("thm1_rhs"), 1.0 / (2.0 * config.eta) - 0.5);
+}
+
+TEST(ExecuteRun, DataKnotsAndTheMinimumNormOutputLayerAreTheLibraryFunctionsInOrder) {
+  RunConfig config = small_config();
+  config.inputs = "grid";
+  config.init = "data_knots";
+  config.init_scale = 1.5;
+  config.fit_output = "min_norm";
+  config.log_every = 0;
+  for (const std::int64_t width : {config.n - 1, std::int64_t{50}}) {
+    SCOPED_TRACE("width " + std::to_string(width));
+    config.width = width;
+    config.max_steps = 0;
+    const Dataset data = data_by_hand(config);
+    Rng init_rng(config.seed);
+    ShallowReluNet expected = initialize_data_knots(Vec(data.X.col(0)), width, 1.5, init_rng);
+    const OutputFit fit = fit_output_min_norm(expected, data);
+    const RunResult result = execute_run(config, {});
+    ASSERT_EQ(result.status, RunStatus::Done) << result.reason;
+    const ShallowReluNet net = io::parse_net_json(result.net_json, "execute_run net");
+    ASSERT_EQ(net.n_params(), expected.n_params());
+    for (Index p = 0; p < net.n_params(); ++p) {
+      EXPECT_EQ(net.theta()[p], expected.theta()[p]) << "parameter " << p;
+    }
+    const auto metrics = metric_map(result);
+    EXPECT_EQ(metrics.at("steps"), 0.0);
+    EXPECT_EQ(metrics.at("output_rank"), static_cast<double>(config.n));
+    EXPECT_EQ(metrics.at("output_norm"), fit.norm);
+    // Knots in every gap and k + 1 >= n: the labels are interpolated (to rounding).
+    EXPECT_LT(test::brute_force_loss(net, data), 1e-20 * data.y.squaredNorm());
+    EXPECT_LT(metrics.at("loss"), 1e-20 * data.y.squaredNorm());
+    // GD steps start from the fitted output layer; at an interpolant they have nothing to do (with a
+    // step size small enough for its sharpness: an interpolant is a fixed point of GD, but a sharp
+    // one is an unstable fixed point for larger steps).
+    RunConfig polish = config;
+    polish.max_steps = 50;
+    polish.eta = 1e-6;
+    const ShallowReluNet polished = io::parse_net_json(execute_run(polish, {}).net_json, "polished");
+    EXPECT_LT((polished.theta() - expected.theta()).norm(), 1e-8 * expected.theta().norm());
+  }
 }
 
 TEST(ExecuteRun, BadConfigurationThrowsInputErrorNamingTheKey) {

@@ -3,13 +3,17 @@
 // (`relustab reproduce TARGET --quick`), its figures are valid files listed in index.html, and the
 // papers' claims hold on the stored results: edge of stability and the flattest implementation
 // (Mulayoff et al. 2021, Fig. 3), convergence of the empirical g (Fig. 2), and the large-versus-small
-// step-size contrast of Qiao et al. 2024.
+// step-size contrast of Qiao et al. 2024, and its interpolation versus width (catastrophic overfitting
+// near k = n, tempered for k >> n).
 #include "reproduce/reproduce_util.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace relustab::test {
 namespace {
@@ -199,10 +203,69 @@ TEST(ReproduceTarget, QiaoEtaLargeStepIsSparseAndDoesNotInterpolate) {
   EXPECT_LT(small->metric("loss") * kMuchCloserFactor, large->metric("loss"));
 }
 
-TEST(ReproduceTarget, QiaoWidth) {
+/// The median of some values (the mean of the two middle ones for an even count).
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t m = values.size() / 2;
+  return values.size() % 2 == 1 ? values[m] : 0.5 * (values[m - 1] + values[m]);
+}
+
+TEST(ReproduceTarget, QiaoWidthCatastrophicNearNTemperedForLargeWidths) {
   if (relustab_bin().empty() || source_dir().empty()) GTEST_SKIP() << "RELUSTAB_BIN/SOURCE_DIR not set";
   const QuickTarget run("qiao2024-width");
-  check_target(run, "qiao2024-width");
+  const StoredExperiment results = check_target(run, "qiao2024-width");
+  ASSERT_FALSE(results.runs.empty());
+  const double n = config_double(results.runs.front(), "data.n");
+  const double noise = config_double(results.runs.front(), "data.noise");
+  const double variance = noise * noise;
+  // Per width: the error against f0 on the data range (mse_full) of every seed, in units of sigma^2.
+  std::map<std::int64_t, std::vector<double>> error_by_width;
+  for (const StoredRun& r : results.runs) {
+    const std::int64_t width = r.config.at("model.width").get<std::int64_t>();
+    SCOPED_TRACE("width " + std::to_string(width) + ", run " + std::to_string(r.id));
+    ASSERT_EQ(r.status, "done") << r.reason;
+    ASSERT_EQ(config_double(r, "data.n"), n);
+    ASSERT_EQ(config_double(r, "data.noise"), noise);
+    const double train_mse = 2.0 * r.metric("loss");  // loss = (1/2n) sum r_j^2
+    if (static_cast<double>(width) + 1.0 >= n) {
+      // Interpolation: the features have rank n and the training MSE is rounding, far below sigma^2.
+      EXPECT_EQ(r.metric("output_rank"), n);
+      EXPECT_LT(train_mse, 1e-10 * variance);
+    } else {
+      // Fewer unknowns (k + 1) than labels: a least-squares fit, which cannot interpolate noise.
+      EXPECT_EQ(r.metric("output_rank"), static_cast<double>(width) + 1.0);
+      EXPECT_GT(train_mse, 1e-3 * variance);
+    }
+    error_by_width[width].push_back(r.metric("mse_full") / variance);
+  }
+  // The quick setting has widths at the threshold (k = n - 1, n), and k >= 10 n.
+  ASSERT_TRUE(error_by_width.count(static_cast<std::int64_t>(n) - 1) == 1 &&
+              error_by_width.count(static_cast<std::int64_t>(n)) == 1);
+  const double at_threshold = std::max(median(error_by_width.at(static_cast<std::int64_t>(n) - 1)),
+                                       median(error_by_width.at(static_cast<std::int64_t>(n))));
+  std::vector<std::pair<std::int64_t, double>> large;  // (k, median error / sigma^2) for k >= 10 n
+  for (const auto& [width, errors] : error_by_width) {
+    if (static_cast<double>(width) >= 10.0 * n) large.emplace_back(width, median(errors));
+  }
+  ASSERT_GE(large.size(), 2u);
+  // Catastrophic near k = n: the median error over seeds is many times the noise variance and many
+  // times the error of the widest nets. Tempered for k >> n: of the order of sigma^2, not growing.
+  constexpr double kCatastrophic = 10.0;       // in units of sigma^2 ...
+  constexpr double kCatastrophicFactor = 10.0;  // ... and relative to the largest width
+  constexpr double kTemperedLow = 0.1, kTemperedHigh = 3.0;
+  constexpr double kGrowthAllowed = 1.25;
+  EXPECT_GE(at_threshold, kCatastrophic);
+  EXPECT_GE(at_threshold, kCatastrophicFactor * large.back().second);
+  for (const auto& [width, error] : large) {
+    EXPECT_GE(error, kTemperedLow) << "k = " << width;
+    EXPECT_LE(error, kTemperedHigh) << "k = " << width;
+  }
+  EXPECT_LE(large.back().second, kGrowthAllowed * large.front().second);
+  if (run.plotted()) {
+    const nlohmann::json verdict =
+        nlohmann::json::parse(slurp(run.out() + "/figures/verdict.json"));
+    EXPECT_EQ(verdict.at("outcome"), "reproduced") << verdict.dump(1);
+  }
 }
 
 TEST(ReproduceTarget, QiaoKnots) {

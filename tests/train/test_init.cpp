@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
-// Initialisations: sample moments against the documented laws, exact balance, reproducible seeds.
+// Initialisations: sample moments against the documented laws, exact balance, reproducible seeds,
+// and the data-dependent knots (counted per gap between the inputs, against the documented draws).
 #include <relustab/core/error.h>
 #include <relustab/model/init.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace relustab {
 namespace {
@@ -182,6 +187,110 @@ TEST(Init, BadArgumentsThrowInputError) {
   }
   // The scale is ignored where the law has none.
   EXPECT_NO_THROW(initialize(1, 3, InitKind::TorchUniform, 0.0, rng));
+}
+
+/// The knot of neuron i, -b1_i / w1_i (d = 1).
+double knot_of(const ShallowReluNet& net, Index i) { return -net.b1()[i] / net.W1()(i, 0); }
+
+/// How many knots fall in each gap [points[g], points[g+1]) of the sorted distinct points.
+std::vector<int> knots_per_gap(const ShallowReluNet& net, const std::vector<double>& points) {
+  std::vector<int> counts(points.size() - 1, 0);
+  for (Index i = 0; i < net.width(); ++i) {
+    const double t = knot_of(net, i);
+    for (std::size_t g = 0; g + 1 < points.size(); ++g) {
+      // The knot is recovered from (w1, b1) up to rounding: allow an ulp-sized slack at the ends.
+      const double slack = 1e-14 * (1.0 + std::abs(t));
+      if (t >= points[g] - slack && t < points[g + 1] - slack) ++counts[g];
+    }
+  }
+  return counts;
+}
+
+TEST(InitDataKnots, EveryGapGetsItsShareOfKnotsAndTheOutputLayerIsZero) {
+  // Unsorted inputs with a repeated value: the gaps are those of the sorted distinct values.
+  const Vec inputs = (Vec(8) << 0.4, -1.0, 0.1, 0.4, 2.0, -0.3, 1.2, 0.1).finished();
+  const std::vector<double> points = {-1.0, -0.3, 0.1, 0.4, 1.2, 2.0};  // 5 gaps
+  const double scale = 0.75;
+  for (const Index k : {1, 3, 5, 6, 12, 23}) {
+    SCOPED_TRACE("k = " + std::to_string(k));
+    Rng rng(31 + static_cast<std::uint64_t>(k));
+    const ShallowReluNet net = initialize_data_knots(inputs, k, scale, rng);
+    ASSERT_EQ(net.input_dim(), 1);
+    ASSERT_EQ(net.width(), k);
+    const std::vector<int> counts = knots_per_gap(net, points);
+    EXPECT_EQ(std::accumulate(counts.begin(), counts.end(), 0), k) << "every knot lies in a gap";
+    const int gaps = 5;
+    for (const int c : counts) {
+      EXPECT_GE(c, static_cast<int>(k) / gaps);
+      EXPECT_LE(c, (static_cast<int>(k) + gaps - 1) / gaps);
+    }
+    for (Index i = 0; i < k; ++i) EXPECT_EQ(std::abs(net.W1()(i, 0)), scale);
+    EXPECT_TRUE(net.w2().isZero(0.0));
+    EXPECT_EQ(net.b2(), 0.0);
+  }
+}
+
+TEST(InitDataKnots, KnotsAreUniformInTheirGapAndSignsAreFair) {
+  // Two distinct inputs: one gap [a, b), every knot uniform on it; U(a, b) has mean (a + b) / 2,
+  // variance (b - a)^2 / 12 and kurtosis 1.8.
+  const double a = -0.5, b = 1.5;
+  const Vec inputs = (Vec(3) << b, a, a).finished();
+  const Index k = 4000;
+  Rng rng(41);
+  const ShallowReluNet net = initialize_data_knots(inputs, k, 1.0, rng);
+  Vec centred_knots(k);
+  Index positive = 0;
+  for (Index i = 0; i < k; ++i) {
+    centred_knots[i] = knot_of(net, i) - 0.5 * (a + b);
+    if (net.W1()(i, 0) > 0.0) ++positive;
+  }
+  expect_centred_law(centred_knots, (b - a) * (b - a) / 12.0, kUniformKurtosis, "knots");
+  EXPECT_LT(std::abs(static_cast<double>(positive) - k / 2.0), kSigmas * std::sqrt(k) / 2.0);
+}
+
+TEST(InitDataKnots, DrawOrderIsTheDocumentedOne) {
+  const Vec inputs = (Vec(4) << 0.0, 1.0, 3.0, 7.0).finished();  // gaps [0,1), [1,3), [3,7)
+  const double scale = 2.0;
+  const Index k = 7;  // two full rounds of 3 gaps and one neuron of a third round
+  Rng rng(51);
+  const ShallowReluNet net = initialize_data_knots(inputs, k, scale, rng);
+  Rng replay(51);
+  const std::vector<double> points = {0.0, 1.0, 3.0, 7.0};
+  std::vector<std::size_t> order(3);
+  for (Index i = 0; i < k; ++i) {
+    if (i % 3 == 0) {
+      order = {0, 1, 2};
+      for (std::size_t j = 2; j >= 1; --j) std::swap(order[j], order[replay.below(j + 1)]);
+    }
+    const std::size_t gap = order[static_cast<std::size_t>(i % 3)];
+    const double knot = replay.uniform(points[gap], points[gap + 1]);
+    const double w1 = replay.below(2) == 0 ? scale : -scale;
+    EXPECT_EQ(net.W1()(i, 0), w1) << "neuron " << i;
+    EXPECT_EQ(net.b1()[i], -w1 * knot) << "neuron " << i;
+  }
+  EXPECT_EQ(rng.next_u64(), replay.next_u64()) << "nothing else was drawn";
+}
+
+TEST(InitDataKnots, BadArgumentsThrowInputError) {
+  Rng rng(1);
+  const Vec two = (Vec(2) << 0.0, 1.0).finished();
+  const auto message = [&](const Vec& inputs, Index k, double scale) {
+    try {
+      initialize_data_knots(inputs, k, scale, rng);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(two, 0, 1.0).find("width"), std::string::npos);
+  EXPECT_NE(message(two, 3, 0.0).find("init_scale"), std::string::npos);
+  EXPECT_NE(message(two, 3, std::nan("")).find("init_scale"), std::string::npos);
+  EXPECT_NE(message((Vec(3) << 0.5, 0.5, 0.5).finished(), 3, 1.0).find("two distinct"),
+            std::string::npos);
+  EXPECT_NE(message(Vec(), 3, 1.0).find("two distinct"), std::string::npos);
+  EXPECT_NE(message((Vec(2) << 0.0, std::numeric_limits<double>::infinity()).finished(), 3, 1.0)
+                .find("finite"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <relustab/io/atomic_file.h>
 #include <relustab/io/formats.h>
 #include <relustab/model/init.h>
+#include <relustab/train/output_fit.h>
 #include <relustab/train/trainer.h>
 
 #include <cstdio>
@@ -24,6 +25,7 @@ struct TrainArgs {
   Index width = 0;
   std::string init = "torch";
   double init_scale = 1.0;
+  std::string fit_output = "none";
   std::uint64_t seed = 0;
   int threads = 1;
   std::string backend = "auto";
@@ -66,9 +68,16 @@ Command add_train(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--batch", a->options.batch_size, "SGD batch size (0: full-batch GD)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--init", a->init, "torch | kaiming | scaled | balanced")->capture_default_str();
-  sub->add_option("--init-scale", a->init_scale, "scale for --init scaled / balanced")
+  sub->add_option("--init", a->init,
+                  "torch | kaiming | scaled | balanced | data_knots (1-d inputs: knots spread over "
+                  "the gaps between the inputs, output layer 0)")
+      ->capture_default_str();
+  sub->add_option("--init-scale", a->init_scale, "scale for --init scaled / balanced; |w1| of data_knots")
       ->check(kPositiveFinite)->capture_default_str();
+  sub->add_option("--fit-output", a->fit_output,
+                  "none | min_norm: before the steps, the minimum-norm least-squares output layer for "
+                  "the fixed first layer")
+      ->check(CLI::IsMember({"none", "min_norm"}))->capture_default_str();
   sub->add_option("--tol", a->options.stop.loss_tol, "converged when loss < tol ...")
       ->check(kNonNegativeFinite)->capture_default_str();
   sub->add_option("--patience", a->options.stop.patience, "... for this many consecutive steps")
@@ -100,8 +109,15 @@ Command add_train(CLI::App& app) {
                   a->init_net_path + " expects " + std::to_string(net.input_dim()));
     } else {
       require(a->width >= 1, "--width: expected an integer >= 1 (or --init-net)");
-      net = initialize(data.dim(), a->width, parse_init_kind(a->init), a->init_scale, rng);
+      if (a->init == "data_knots") {
+        require(data.dim() == 1, "--init data_knots: needs one-dimensional inputs, " + a->data_path +
+                                     " has dimension " + std::to_string(data.dim()));
+        net = initialize_data_knots(Vec(data.X.col(0)), a->width, a->init_scale, rng);
+      } else {
+        net = initialize(data.dim(), a->width, parse_init_kind(a->init), a->init_scale, rng);
+      }
     }
+    if (a->fit_output == "min_norm") fit_output_min_norm(net, data);
     TrainOptions options = a->options;
     options.seed = a->seed;
     if (options.log_every == 0) options.log_every = std::max<std::int64_t>(options.stop.max_steps, 1);
@@ -127,6 +143,7 @@ Command add_train(CLI::App& app) {
     summary["switch_step"] = result.switch_step;
     summary["batch"] = options.batch_size;
     summary["init"] = a->init_net_path.empty() ? a->init : a->init_net_path;
+    summary["fit_output"] = a->fit_output;
     summary["width"] = net.width();
     summary["n"] = data.n();
     summary["data"] = a->data_path;

@@ -36,13 +36,14 @@ struct RunConfig {
   bool center = false;              ///< image sources: subtract the training mean image
   // [model]
   std::int64_t width = 100;
-  std::string init = "torch";       ///< torch | kaiming | scaled | balanced | pyramid (depth 2)
+  std::string init = "torch";       ///< torch | kaiming | scaled | balanced | data_knots (d = 1) | pyramid (depth 2)
   double init_scale = 1.0;
   std::int64_t depth = 1;           ///< hidden layers: 1 or 2
   std::int64_t width2 = 0;          ///< second hidden width (depth 2; 0: same as width)
   std::string activation = "relu";  ///< relu | gelu (depth 1)
   // [optim]
   std::string optimizer = "gd";     ///< gd (SGD when batch > 0) | adam
+  std::string fit_output = "none";  ///< none | min_norm: output layer fitted before the steps (fit_output_min_norm)
   std::int64_t batch = 0;           ///< 0: full-batch GD; else SGD batch size
   double eta = 0.1;
   double warmup_from = 0.0;
