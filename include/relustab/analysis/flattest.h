@@ -74,7 +74,8 @@ struct FlattestAllOptions {
   FlattestOptions rescaling;
   /// Certified when the value found is within tol (relative) of the certified lower bound.
   double tol = 1e-3;
-  /// Limit on quasi-Newton iterations of the joint search over slope shares and scales.
+  /// Limit on quasi-Newton iterations of the joint search over slope shares and scales, all rounds
+  /// together (ours: the L1-like kinks at zero slopes make the search slow in its last digits).
   int max_iter = 20000;
 };
 
@@ -110,13 +111,13 @@ struct FlattestAllResult {
   Index extra_neurons = 0;
   /// Knots implemented by a neuron on each side.
   Index split_knots = 0;
-  /// Knot and slope of the compensating pair c (x - t0)_+ - c (t0 - x)_+ = c (x - t0) placed just
-  /// outside the data (NaN and 0 when the implementation has none).
+  /// Knot and slope of a compensating pair c (x - t0)_+ - c (t0 - x)_+ = c (x - t0) in the
+  /// implementation (the last one when there are several; NaN and 0 when it has none).
   double compensation_knot = std::numeric_limits<double>::quiet_NaN();
   double compensation_slope = 0.0;
-  /// Per knot of f, in increasing order, how `net` implements it.
+  /// Per knot of f, in increasing order, how `net` implements it (compensating pairs not included).
   std::vector<KnotShare> knots;
-  int iterations = 0;  ///< quasi-Newton iterations of the joint search
+  int iterations = 0;  ///< quasi-Newton iterations of the joint search, all rounds together
   ShallowReluNet net;  ///< the implementation found: the same function as the given net
 };
 
@@ -144,7 +145,11 @@ struct FlattestAllResult {
 /// candidates = two neurons per knot of f (one per side; for a knot outside the data the side
 /// facing away is dead and free) and two compensating pairs at x_min - 1e-9 L and x_max + 1e-9 L
 /// (L = x_max - x_min; ours), in variables (slopes on the constraint set, log-scales), by the
-/// smoothed lambda_max + L-BFGS method of flattest_implementation. The optimum is almost a side
+/// smoothed lambda_max + L-BFGS method of flattest_implementation. Column generation (ours): after
+/// each round the pair at the tau attaining Lambda(Z) (below) at the last dual matrix joins the
+/// candidates, up to 5 more rounds, until the gap closes or that tau is already a candidate. So
+/// splitting a knot between both sides is searched (it is what the optimum uses to balance the
+/// linear term), but the primal only uses cancelling pairs at those taus. The optimum is almost a side
 /// assignment (each knot on one side, a few knots split to balance the linear term); the slopes
 /// found are rounded (a share below rho |s_t| moved to the other side, rho in {0.2, 0.05, 0.01,
 /// 1e-3, 0}, the linear term rebalanced on the most split knot or a compensating pair; ours), each
