@@ -3,6 +3,8 @@
 // a duality-gap certificate (SPEC.md 2.5).
 #include <relustab/analysis/flattest.h>
 
+#include "lbfgs.h"
+
 #include <relustab/core/error.h>
 #include <relustab/curvature/curvature.h>
 
@@ -185,26 +187,6 @@ DualView dual_view(const Spectrum& s) {
   return v;
 }
 
-/// Two-loop recursion: -H g for the L-BFGS inverse-Hessian estimate H.
-Vec lbfgs_direction(const Vec& gradient, const std::deque<std::pair<Vec, Vec>>& memory) {
-  Vec q = gradient;
-  std::vector<double> alpha(memory.size());
-  for (std::size_t m = memory.size(); m-- > 0;) {
-    const auto& [s, y] = memory[m];
-    alpha[m] = s.dot(q) / y.dot(s);
-    q -= alpha[m] * y;
-  }
-  if (!memory.empty()) {
-    const auto& [s, y] = memory.back();
-    q *= s.dot(y) / y.squaredNorm();
-  }
-  for (std::size_t m = 0; m < memory.size(); ++m) {
-    const auto& [s, y] = memory[m];
-    q += s * (alpha[m] - y.dot(q) / y.dot(s));
-  }
-  return -q;
-}
-
 }  // namespace
 
 ShallowReluNet rescale_neurons(const ShallowReluNet& net, const Vec& scales) {
@@ -327,7 +309,7 @@ FlattestResult flattest_implementation(const ShallowReluNet& net, const Dataset&
     }
     ++iterations;
     const Vec gradient = restrict_to_free(view.gradient);
-    Vec direction = lbfgs_direction(gradient, memory);
+    Vec direction = detail::lbfgs_direction(gradient, memory);
     if (direction.dot(gradient) >= 0.0) {
       memory.clear();
       direction = -gradient;

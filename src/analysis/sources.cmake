@@ -7,6 +7,7 @@ target_sources(relustab_core PRIVATE
   src/analysis/bounds.cpp
   src/analysis/report.cpp
   src/analysis/flattest.cpp
+  src/analysis/flattest_all.cpp
   src/analysis/kinks.cpp
   src/analysis/knot_stats.cpp
   src/analysis/alignment.cpp)

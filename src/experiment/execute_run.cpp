@@ -193,6 +193,14 @@ void add_flattest(RunResult& result, const ShallowReluNet& net, const Dataset& d
   add_metric(result, "flattest_sharpness", flat.sharpness);
   add_metric(result, "flattest_iterations", static_cast<double>(flat.iterations));
   add_metric(result, "flattest_converged", flat.converged ? 1.0 : 0.0);
+  if (net.input_dim() != 1) return;  // moving neurons across sides is implemented for d = 1
+  const FlattestAllResult all = flattest_over_implementations(net, data);
+  add_metric(result, "flattest_all_sharpness", all.sharpness);
+  add_metric(result, "flattest_all_lower_bound", all.lower_bound);
+  add_metric(result, "flattest_all_certified", all.certified ? 1.0 : 0.0);
+  add_metric(result, "flattest_all_neurons", static_cast<double>(all.neurons));
+  add_metric(result, "flattest_all_extra_neurons", static_cast<double>(all.extra_neurons));
+  add_metric(result, "flattest_all_split_knots", static_cast<double>(all.split_knots));
 }
 
 void add_kinks(RunResult& result, const ShallowReluNet& net, const Dataset& data, double eta) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `relustab analyze --flattest`: the JSON keys and text line against flattest_implementation by hand.
+// `relustab analyze --flattest`: the JSON keys and text lines against flattest_implementation and
+// flattest_over_implementations called directly.
 #include "cli/cli_runner.h"
 #include "test_util.h"
 
@@ -48,6 +49,15 @@ TEST(AnalyzeFlattestCli, JsonHasTheFlattestKeysOnlyWhenAsked) {
   EXPECT_EQ(json.at("flattest_converged").get<bool>(), expected.converged);
   EXPECT_LE(json.at("flattest_sharpness").get<double>(),
             json.at("gn_sharpness").get<double>() * (1.0 + 1e-12));
+  // d = 1: the search over all implementations too, the same numbers as the library's.
+  const FlattestAllResult all = flattest_over_implementations(f.net, read_back);
+  EXPECT_EQ(json.at("flattest_all_sharpness").get<double>(), all.sharpness);
+  EXPECT_EQ(json.at("flattest_all_lower_bound").get<double>(), all.lower_bound);
+  EXPECT_EQ(json.at("flattest_all_certified").get<bool>(), all.certified);
+  EXPECT_EQ(json.at("flattest_all_neurons").get<Index>(), all.neurons);
+  EXPECT_EQ(json.at("flattest_all_extra_neurons").get<Index>(), all.extra_neurons);
+  EXPECT_EQ(json.at("flattest_all_split_knots").get<Index>(), all.split_knots);
+  EXPECT_LE(all.sharpness, expected.sharpness * (1.0 + 1e-12));
 
   const test::CommandResult without = test::run_relustab(f.args + " --json");
   ASSERT_EQ(without.exit_code, 0) << without.err;
@@ -56,6 +66,7 @@ TEST(AnalyzeFlattestCli, JsonHasTheFlattestKeysOnlyWhenAsked) {
   const test::CommandResult text = test::run_relustab(f.args + " --flattest");
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("flattest implementation"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("flattest over all implementations"), std::string::npos) << text.out;
 }
 
 }  // namespace

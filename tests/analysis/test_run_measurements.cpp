@@ -92,6 +92,14 @@ TEST(RunMeasurements, EveryRequestedMetricEqualsTheLibraryByHand) {
   EXPECT_EQ(metrics.at("flattest_converged"), flat.converged ? 1.0 : 0.0);
   EXPECT_EQ(metrics.at("flattest_converged"), 1.0);
   EXPECT_LE(metrics.at("flattest_sharpness"), metrics.at("gn_sharpness") * (1.0 + kRoundingTol));
+  const FlattestAllResult all = flattest_over_implementations(net, data);
+  EXPECT_EQ(metrics.at("flattest_all_sharpness"), all.sharpness);
+  EXPECT_EQ(metrics.at("flattest_all_lower_bound"), all.lower_bound);
+  EXPECT_EQ(metrics.at("flattest_all_certified"), all.certified ? 1.0 : 0.0);
+  EXPECT_EQ(metrics.at("flattest_all_neurons"), static_cast<double>(all.neurons));
+  EXPECT_EQ(metrics.at("flattest_all_extra_neurons"), static_cast<double>(all.extra_neurons));
+  EXPECT_EQ(metrics.at("flattest_all_split_knots"), static_cast<double>(all.split_knots));
+  EXPECT_LE(metrics.at("flattest_all_sharpness"), metrics.at("flattest_sharpness") * (1.0 + kRoundingTol));
 
   const KinkAnalysis kinks = analyze_kinks(net, data, eta);
   ASSERT_EQ(kinks.kinks.size(), 3u);
@@ -170,6 +178,7 @@ TEST(RunMeasurements, NoCleanTargetErrorsWithoutAKnownTargetOrInSeveralDimension
   EXPECT_EQ(metrics.count("mse_full"), 0u);
   EXPECT_EQ(metrics.count("knot_q50"), 0u);     // knot statistics are univariate
   EXPECT_EQ(metrics.count("flattest_sharpness"), 1u);  // the rescaling works in any dimension
+  EXPECT_EQ(metrics.count("flattest_all_sharpness"), 0u);  // moving neurons across sides: d = 1
   EXPECT_EQ(metrics.count("lambda_upper"), 1u);
 }
 

@@ -76,10 +76,18 @@ TEST(ReproduceCommand, RunsTheQuickFileIntoOutThenCallsTheFigureScript) {
   ASSERT_EQ(results.runs.size(), 3u);
   for (const StoredRun& run : results.runs) EXPECT_EQ(run.status, "done") << run.reason;
   const auto call = tree.recorded_call();
-  ASSERT_EQ(call.size(), 3u) << slurp(tree.calls);
+  ASSERT_EQ(call.size(), 5u) << slurp(tree.calls);
   EXPECT_EQ(canonical(call[0]), canonical(relustab_bin()));  // RELUSTAB_BIN: this very binary
   EXPECT_EQ(canonical(call[1]), canonical(tree.root + "/python/figures/plot.py"));
   EXPECT_EQ(call[2], out);
+  EXPECT_EQ(call[3], "--style");
+  EXPECT_EQ(call[4], "paper");
+  // The run's setting and sweep time, for the verdict the figure script writes.
+  const auto info = nlohmann::json::parse(slurp(out + "/reproduce.json"));
+  EXPECT_EQ(info["target"], "qiao2024-rate");
+  EXPECT_EQ(info["quick"], true);
+  EXPECT_EQ(info["jobs"], 2);
+  EXPECT_GE(info["seconds"].get<double>(), 0.0);
 }
 
 TEST(ReproduceCommand, NoPlotSkipsTheFigureScript) {
@@ -131,12 +139,14 @@ TEST(PlotCommand, CallsTheScriptAndMapsItsExitCode) {
   const std::string out = tree.dir.file("out");
   ASSERT_EQ(run_relustab("reproduce qiao2024-rate --quick --no-plot --out " + out).exit_code, 0);
 
-  CommandResult r = run_relustab("plot " + out);
+  CommandResult r = run_relustab("plot " + out + " --style notebook");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto call = tree.recorded_call();
-  ASSERT_EQ(call.size(), 3u);
+  ASSERT_EQ(call.size(), 5u);
   EXPECT_EQ(canonical(call[0]), canonical(relustab_bin()));
   EXPECT_EQ(call[2], out);
+  EXPECT_EQ(call[4], "notebook");
+  EXPECT_EQ(run_relustab("plot " + out + " --style poster").exit_code, 2);
 
   tree.dir.write("exit_code.txt", "2\n");  // the script's "bad input"
   r = run_relustab("plot " + out);

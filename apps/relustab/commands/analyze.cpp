@@ -43,6 +43,14 @@ void print_relu_theory(const StabilityReport& r, const char* label, const char* 
   std::printf("\n");
 }
 
+void print_flattest_all(const FlattestAllResult& f, Index width) {
+  std::printf("flattest over all implementations %.10g  (certified >= %.10g%s)\n", f.sharpness,
+              f.lower_bound, f.certified ? "" : ", gap above tolerance");
+  std::printf("  its neurons                  %lld (%lld more than the net's %lld; %lld split knots)\n",
+              static_cast<long long>(f.neurons), static_cast<long long>(f.extra_neurons),
+              static_cast<long long>(width), static_cast<long long>(f.split_knots));
+}
+
 void print_text(const StabilityReport& r) {
   std::printf("samples n                      %lld (input dimension %lld, width %lld)\n",
               static_cast<long long>(r.n), static_cast<long long>(r.input_dim),
@@ -92,8 +100,9 @@ Command add_analyze(CLI::App& app) {
       ->check(kPositiveFinite);
   sub->add_flag("--json", args->json, "print one JSON object");
   sub->add_flag("--flattest", args->flattest,
-                "also the flattest implementation over per-neuron rescalings (Gauss-Newton "
-                "sharpness; the Hessian's at interpolating minima)");
+                "also the flattest implementation over per-neuron rescalings and, for 1-d inputs, "
+                "over all implementations of the same function (Gauss-Newton sharpness; the "
+                "Hessian's at interpolating minima)");
   sub->add_option("--edge-tol", args->edge_tolerance,
                   "relative band around 2/eta counted as 'at the edge' of stability")
       ->check(CLI::Range(0.0, 0.999))
@@ -117,14 +126,18 @@ Command add_analyze(CLI::App& app) {
     options.edge_tolerance = args->edge_tolerance;
     const StabilityReport report = analyze_net(*backend, net, data, args->eta, options);
     std::optional<FlattestResult> flattest;
+    std::optional<FlattestAllResult> flattest_all;
     if (args->flattest) flattest = flattest_implementation(net, data);
+    if (args->flattest && net.input_dim() == 1) flattest_all = flattest_over_implementations(net, data);
     if (args->json) {
       nlohmann::ordered_json json = report_to_json(report);
       if (flattest) add_flattest_json(json, *flattest);
+      if (flattest_all) add_flattest_all_json(json, *flattest_all);
       std::cout << json.dump() << "\n";
     } else {
       print_text(report);
       if (flattest) print_flattest(*flattest);
+      if (flattest_all) print_flattest_all(*flattest_all, net.width());
     }
   };
 }

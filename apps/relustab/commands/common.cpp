@@ -70,4 +70,13 @@ void add_flattest_json(nlohmann::ordered_json& json, const FlattestResult& flatt
   json["flattest_converged"] = flattest.converged;
 }
 
+void add_flattest_all_json(nlohmann::ordered_json& json, const FlattestAllResult& flattest) {
+  json["flattest_all_sharpness"] = flattest.sharpness;
+  json["flattest_all_lower_bound"] = flattest.lower_bound;
+  json["flattest_all_certified"] = flattest.certified;
+  json["flattest_all_neurons"] = flattest.neurons;
+  json["flattest_all_extra_neurons"] = flattest.extra_neurons;
+  json["flattest_all_split_knots"] = flattest.split_knots;
+}
+
 }  // namespace relustab::cli

@@ -25,6 +25,11 @@ nlohmann::ordered_json report_to_json(const StabilityReport& report);
 /// (`relustab analyze --flattest`).
 void add_flattest_json(nlohmann::ordered_json& json, const FlattestResult& flattest);
 
+/// Adds flattest_all_sharpness, flattest_all_lower_bound, flattest_all_certified,
+/// flattest_all_neurons, flattest_all_extra_neurons and flattest_all_split_knots (`relustab analyze
+/// --flattest`, d = 1).
+void add_flattest_all_json(nlohmann::ordered_json& json, const FlattestAllResult& flattest);
+
 /// A finite double as JSON number, NaN as null (JSON has no NaN).
 nlohmann::ordered_json number_or_null(double value);
 

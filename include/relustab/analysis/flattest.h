@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The flattest implementation of a net's function over per-neuron rescalings (SPEC.md 2.5).
+// The flattest implementation of a net's function: over per-neuron rescalings (any input dimension)
+// and over all implementations of the same function (d = 1).
 #pragma once
 
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
 #include <relustab/model/shallow_relu.h>
 
+#include <limits>
 #include <vector>
 
 namespace relustab {
@@ -66,6 +68,109 @@ struct FlattestResult {
 /// data do not match the net or min(n, P) > options.dense_max.
 FlattestResult flattest_implementation(const ShallowReluNet& net, const Dataset& data,
                                        const FlattestOptions& options = {});
+
+struct FlattestAllOptions {
+  /// Settings of the rescaling step (flattest_implementation), run on every candidate implementation.
+  FlattestOptions rescaling;
+  /// Certified when the value found is within tol (relative) of the certified lower bound.
+  double tol = 1e-3;
+  /// Limit on quasi-Newton iterations of the joint search over slope shares and scales, all rounds
+  /// together (ours: the L1-like kinks at zero slopes make the search slow in its last digits).
+  int max_iter = 20000;
+};
+
+/// How one knot t of f (slope jump s) is implemented: s (x - t)_+ split into a right-facing neuron
+/// right (x - t)_+ and a left-facing one left (t - x)_+, right + left = s (the left-facing part adds
+/// the linear term left (x - t), balanced elsewhere). A share of 0 means no neuron on that side.
+struct KnotShare {
+  double knot = 0.0;
+  double jump = 0.0;
+  double right = 0.0;
+  double left = 0.0;
+};
+
+struct FlattestAllResult {
+  /// Gauss-Newton sharpness of `net`, the flattest implementation found (after its own rescaling
+  /// step); never above `rescaling_sharpness` (the given net, rescaled, is one of the candidates).
+  double sharpness = 0.0;
+  /// Certified lower bound on the Gauss-Newton sharpness of every implementation of f, of any width
+  /// (the dual bound below); never below Lemma 4's bound 1 + 2 int |f''| g.
+  double lower_bound = 0.0;
+  /// The flattest over per-neuron rescalings of the given net (flattest_implementation) and its
+  /// certified lower bound.
+  double rescaling_sharpness = 0.0;
+  double rescaling_lower_bound = 0.0;
+  /// The rescaling step's certified lower bound for `net` (its own duality gap).
+  double net_lower_bound = 0.0;
+  /// sharpness - lower_bound <= tol * sharpness: the value is the flattest over all implementations
+  /// to within tol.
+  bool certified = false;
+  /// Neurons of `net` (dead ones included: they shape f outside the data) and how many more than
+  /// the given net's width that is (0 when fewer). The paper's Omega(f) keeps the width fixed.
+  Index neurons = 0;
+  Index extra_neurons = 0;
+  /// Knots implemented by a neuron on each side.
+  Index split_knots = 0;
+  /// Knot and slope of a compensating pair c (x - t0)_+ - c (t0 - x)_+ = c (x - t0) in the
+  /// implementation (the last one when there are several; NaN and 0 when it has none).
+  double compensation_knot = std::numeric_limits<double>::quiet_NaN();
+  double compensation_slope = 0.0;
+  /// Per knot of f, in increasing order, how `net` implements it (compensating pairs not included).
+  std::vector<KnotShare> knots;
+  int iterations = 0;  ///< quasi-Newton iterations of the joint search, all rounds together
+  ShallowReluNet net;  ///< the implementation found: the same function as the given net
+};
+
+/// The flattest implementation over all implementations of the net's function f (Mulayoff et al.
+/// 2021, eq. (29): min lambda_max over every theta implementing f), for input dimension 1: our
+/// method. Throws InputError for d != 1 (moving a neuron to its other side leaves a linear term that
+/// a ReLU net without a skip connection must rebuild; in d > 1 that takes d-dimensional
+/// compensation, not implemented), for data that do not match the net, or with fewer than two
+/// distinct inputs.
+///
+/// Canonical form: f(x) = a + b x + sum_t s_t (x - t)_+ over the distinct knots t of f on the whole
+/// line (neurons with the same knot merged; w1 = 0 neurons are constants). Every implementation is
+/// a set of neurons c (x - tau)_+ (right-facing) and c (tau - x)_+ (left-facing) plus b2 whose
+/// slopes c add up to s_t at each knot and to 0 elsewhere, and whose left-facing slopes add up to
+/// -b (the slope of f at -infinity). Its Gauss-Newton matrix (= Hessian at an interpolating
+/// minimum) in the n x n Gram form is K = (1/n)[1 1^T + sum_i (c_i^2/b_i A_i + b_i B_i)], b_i > 0
+/// the neuron's scale, A_i = (a_i a_i^T) o (x x^T + 1 1^T), B_i = r_i r_i^T, with a_i, r_i the
+/// activations and ReLU values of the unit-slope neuron at the data; neurons dead on every sample
+/// contribute nothing. Same-knot same-side neurons are best merged (Cauchy-Schwarz), so what is
+/// searched per knot is the split of s_t between the two sides, per compensating pair its slope,
+/// and per neuron its scale.
+///
+/// Convexity: K is jointly PSD-convex in (c, b) (c^2/b is), so lambda_max(K) is a convex function
+/// of the slopes on the affine set of valid splits, minimised over the scales. We minimise it over
+/// candidates = two neurons per knot of f (one per side; for a knot outside the data the side
+/// facing away is dead and free) and two compensating pairs at x_min - 1e-9 L and x_max + 1e-9 L
+/// (L = x_max - x_min; ours), in variables (slopes on the constraint set, log-scales), by the
+/// smoothed lambda_max + L-BFGS method of flattest_implementation. Column generation (ours): after
+/// each round the pair at the tau attaining Lambda(Z) (below) at the last dual matrix joins the
+/// candidates, up to 5 more rounds, until the gap closes or that tau is already a candidate. So
+/// splitting a knot between both sides is searched (it is what the optimum uses to balance the
+/// linear term), but the primal only uses cancelling pairs at those taus. The optimum is almost a side
+/// assignment (each knot on one side, a few knots split to balance the linear term); the slopes
+/// found are rounded (a share below rho |s_t| moved to the other side, rho in {0.2, 0.05, 0.01,
+/// 1e-3, 0}, the linear term rebalanced on the most split knot or a compensating pair; ours), each
+/// rounded implementation is built as a net and rescaled by flattest_implementation, and the best
+/// of these and of the rescaled given net is returned (among values within 1e-6 relative, the one
+/// with fewest neurons).
+///
+/// Certificate: for any PSD Z with trace 1, lambda_max(K) >= <K, Z>, and minimising <K, Z> over the
+/// scales gives (1/n)[1^T Z 1 + 2 sum_i |c_i| w_i(Z)], w_i = sqrt(<A_i, Z><B_i, Z>). The minimum of
+/// sum |c_i| w_i over every valid set of neurons (any knots, any width) is, by weak LP duality, at
+/// least max over |lambda| <= Lambda(Z) of -lambda b + sum_t min(|s_t| w_R(t), |s_t| w_L(t) -
+/// lambda s_t), Lambda(Z) = inf over all tau of w_R(tau) + w_L(tau) (a convex 1-d minimum per gap
+/// between data points). That bound, at the Z of every smoothing level and candidate, is
+/// lower_bound: valid for all implementations, not only the candidates searched. At Z = 1 1^T / n
+/// it is at least Lemma 4's bound.
+///
+/// Valid as the flattest Hessian sharpness only at interpolating minima (elsewhere it is the
+/// flattest Gauss-Newton sharpness). Knots are the float64 values -b1_i / w1_i; the net returned
+/// reproduces f up to rounding (~1e-15 relative to sum_t |s_t| |x - t|) on the whole line.
+FlattestAllResult flattest_over_implementations(const ShallowReluNet& net, const Dataset& data,
+                                                const FlattestAllOptions& options = {});
 
 /// The net with neuron i rescaled by alpha_i = scales[i] > 0: (alpha W1_i, alpha b1_i, w2_i / alpha).
 /// scales[i] = 0 is allowed only where w2_i = 0 and zeroes W1_i and b1_i. Throws InputError if

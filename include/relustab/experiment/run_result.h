@@ -38,7 +38,9 @@ struct RunResult {
   /// kEdgeTolerance), noninterpolating_bound, thm2_delta. Not diverged, d = 1, generated data:
   /// mse_full and mse_interior (mse_on_interval over measure.grid_points points of [x_min, x_max] and
   /// of its strict interior). With measure.flattest: flattest_sharpness, flattest_iterations,
-  /// flattest_converged (0/1). With measure.kinks (analyze_kinks at final_eta): kink_points (p),
+  /// flattest_converged (0/1), and for d = 1 (flattest_over_implementations) flattest_all_sharpness,
+  /// flattest_all_lower_bound, flattest_all_certified (0/1), flattest_all_neurons,
+  /// flattest_all_extra_neurons, flattest_all_split_knots. With measure.kinks (analyze_kinks at final_eta): kink_points (p),
   /// kink_neurons, kink_modes (2^p, or the number sampled when p > 12), lambda_upper, lambda_lower,
   /// kink_delta, kink_max_gradient (max over modes of ||grad psi_m||: both lemmas concern points where
   /// it is 0), lemma3_stable (0/1), lemma2_unstable (0/1).
