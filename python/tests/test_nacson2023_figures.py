@@ -80,7 +80,7 @@ def test_tightness_draws_only_converged_runs_with_their_metrics(tightness_dir):
     summary = record["summary"]
     assert summary["runs done"] == 5 and summary["runs converged"] == 4
     assert summary["step sizes"] == 6
-    assert summary["converged runs with 1 + 2 wn <= sharpness <= 2/eta (1 + 0.001)"] == "3 of 4"
+    assert summary["converged runs with 1 + 2 wn <= sharpness <= 2/eta (1 + 0.01)"] == "3 of 4"
     assert abs(summary["max sharpness / (2/eta)"] - 0.95) < TIGHT
     assert abs(summary["(1 + 2 wn) / sharpness, max"] - 50.0 / 38.0) < TIGHT
     assert abs(summary["(1 + 2 wn) / sharpness, min"] - 0.5 / 1.9) < TIGHT

@@ -28,6 +28,8 @@ struct StoredRun {
   std::string reason;
   std::map<std::string, double> metrics;
 
+  bool has(const std::string& name) const { return metrics.count(name) > 0; }
+
   double metric(const std::string& name) const {
     const auto it = metrics.find(name);
     if (it == metrics.end()) {
@@ -177,6 +179,14 @@ inline std::string source_dir() {
 #else
   return {};
 #endif
+}
+
+/// The outcome DIR/figures/verdict.json states ("reproduced", "partly reproduced", ...); empty when
+/// there is no verdict.
+inline std::string verdict_outcome(const std::string& dir) {
+  const std::string text = slurp(dir + "/figures/verdict.json");
+  if (text.empty()) return {};
+  return nlohmann::json::parse(text).at("outcome").get<std::string>();
 }
 
 /// The eight reproduction targets of issue 4.
