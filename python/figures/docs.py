@@ -42,8 +42,10 @@ def record_name(record: dict[str, Any]) -> str:
     return f"{record['target']}{suffix}.json"
 
 
-def record(directories: list[str], into: Path = RESULTS_DIR) -> list[Path]:
-    """Copies each DIR/figures/verdict.json into `into` under its target and setting."""
+def record(directories: list[str], into: Path | None = None) -> list[Path]:
+    """Copies each DIR/figures/verdict.json into `into` (docs/results) under its target and
+    setting."""
+    into = into or RESULTS_DIR
     into.mkdir(parents=True, exist_ok=True)
     written = []
     for directory in directories:
@@ -60,8 +62,9 @@ def record(directories: list[str], into: Path = RESULTS_DIR) -> list[Path]:
     return written
 
 
-def load(results: Path = RESULTS_DIR) -> dict[str, dict[str, dict[str, Any]]]:
+def load(results: Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """{target: {"full": record, "quick": record}} of the recorded verdicts."""
+    results = results or RESULTS_DIR
     by_target: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(results.glob("*.json")):
         data = verdicts.read(path)
@@ -73,8 +76,9 @@ def anchor(target: str) -> str:
     return target.replace(".", "")
 
 
-def render(results: Path = RESULTS_DIR, intro: Path = INTRO_FILE) -> str:
+def render(results: Path | None = None, intro: Path | None = None) -> str:
     by_target = load(results)
+    intro = intro or INTRO_FILE
     lines = [GENERATED_NOTE, "", intro.read_text().rstrip(), "", "## Summary", ""]
     lines += ["| target | paper | full setting | quick setting |", "|---|---|---|---|"]
     order = [t for t in TARGETS if t in by_target] + sorted(set(by_target) - set(TARGETS))

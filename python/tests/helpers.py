@@ -30,7 +30,7 @@ CREATE TABLE nets(run_id INTEGER PRIMARY KEY, net TEXT NOT NULL);
 def write_results_db(
     directory: Path, name: str, runs: Sequence[dict[str, Any]], schema_version: int = 1
 ) -> Path:
-    """Creates DIR/results.sqlite. Each run: config (dict), status ('done'), reason, metrics (dict;
+    """Creates DIR/results.sqlite. Each run: config (dict), status ('done'), reason, wall_seconds, metrics (dict;
     NaN is stored as NULL like the store does), logs [(step, metric, value)], net (dict or None)."""
     directory.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(directory / "results.sqlite")
@@ -40,13 +40,14 @@ def write_results_db(
     db.execute("INSERT INTO meta VALUES ('experiment', ?)", (json.dumps({"name": name}),))
     for run_id, run in enumerate(runs, start=1):
         db.execute(
-            "INSERT INTO runs(id, key, config, status, reason) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO runs(id, key, config, status, reason, wall_seconds) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 f"{run_id:016x}",
                 json.dumps(run["config"]),
                 run.get("status", "done"),
                 run.get("reason", ""),
+                run.get("wall_seconds"),
             ),
         )
         for key, value in run["config"].items():
