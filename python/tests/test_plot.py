@@ -279,7 +279,8 @@ def test_every_target_has_a_tiny_sweep():
 def test_tiny_real_sweep_plots_every_figure(plotted, target):
     directory = plotted(target)
     names = assert_index_lists_every_figure(directory)
-    assert names == [TARGETS[target]]
+    # The target's figure, and any further ones named after it (boursier2025_threshold_dynamics).
+    assert names[0] == TARGETS[target] and all(n.startswith(TARGETS[target]) for n in names)
 
 
 def test_regenerated_training_data_reproduce_the_stored_loss(relustab_bin, plotted):

@@ -20,6 +20,8 @@
 #include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>
 
+#include <Eigen/QR>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -95,6 +97,7 @@ TrainOptions train_options(const RunConfig& config) {
   options.stop.loss_tol = config.loss_tol;
   options.stop.patience = config.patience;
   options.stop.divergence_loss = config.divergence_loss;
+  options.stop.grad_tol = config.grad_tol;
   options.batch_size = config.batch;
   options.seed = config.seed;
   options.log_every = config.log_every;
@@ -135,10 +138,14 @@ void add_log_rows(RunResult& result, const std::vector<LogRow>& rows) {
   for (const LogRow& row : rows) {
     const std::pair<const char*, double> values[] = {{"loss", row.loss},
                                                      {"eta", row.eta},
+                                                     {"grad_norm", row.grad_norm},
                                                      {"mse_clean", row.mse_clean},
                                                      {"sharpness", row.sharpness},
                                                      {"sharpness_residual", row.sharpness_residual}};
     for (const auto& [metric, value] : values) {
+      if (std::isfinite(value)) result.log.push_back(LogEntry{row.step, metric, value});
+    }
+    for (const auto& [metric, value] : row.extra) {
       if (std::isfinite(value)) result.log.push_back(LogEntry{row.step, metric, value});
     }
   }
@@ -242,8 +249,26 @@ std::string format_loss(double loss) {
   return text;
 }
 
+/// The least-squares affine fit x -> <c, x> + c_0 of a data set, as (c, c_0); none unless n > d + 1.
+std::optional<Vec> least_squares_affine(const Dataset& data) {
+  const Index d = data.dim();
+  if (data.n() <= d + 1) return std::nullopt;
+  Matrix A(data.n(), d + 1);
+  A.leftCols(d) = data.X;
+  A.col(d).setOnes();
+  return Vec(A.colPivHouseholderQr().solve(data.y));
+}
+
+Vec affine_predict(const Vec& coefficients, const RowMatrix& X) {
+  const Index d = X.cols();
+  return (X * coefficients.head(d)).array() + coefficients[d];
+}
+
 /// Validation metrics from the net's predictions on the validation set, and the references of the
-/// generated data (noise level, least-squares test error).
+/// generated data (noise level, least-squares test error). For a linear teacher, the least-squares
+/// affine fit of the training data gives ols_train_mse, ols_val_mse (its errors) and ols_gap, the
+/// mean squared difference between the net and that fit on the validation inputs (paper 4: above
+/// the optimization threshold the net approximates the least-squares fit).
 void add_generalisation(RunResult& result, const RunConfig& config, const RunData& run_data,
                         double final_loss, const std::function<Vec(const RowMatrix&)>& predict) {
   add_metric(result, "train_mse", 2.0 * final_loss);
@@ -254,6 +279,14 @@ void add_generalisation(RunResult& result, const RunConfig& config, const RunDat
     if (val.has_clean()) {
       add_metric(result, "val_mse_clean",
                  (f - val.y_clean).squaredNorm() / static_cast<double>(val.n()));
+    }
+    const std::optional<Vec> ols =
+        config.target == "linear" ? least_squares_affine(run_data.data) : std::nullopt;
+    if (ols) {
+      const Vec g = affine_predict(*ols, val.X);
+      const auto m = static_cast<double>(val.n());
+      add_metric(result, "ols_val_mse", (g - val.y).squaredNorm() / m);
+      add_metric(result, "ols_gap", (f - g).squaredNorm() / m);
     }
     if (run_data.classification) {
       Index wrong = 0;
@@ -268,6 +301,9 @@ void add_generalisation(RunResult& result, const RunConfig& config, const RunDat
     // E over a fresh noisy sample of the least-squares fit's squared error (Gaussian design).
     if (config.target == "linear" && n > d + 1.0) {
       add_metric(result, "ols_test_mse", variance * (1.0 + d / (n - d - 1.0)));
+      const Dataset& data = run_data.data;
+      const Vec residual = affine_predict(*least_squares_affine(data), data.X) - data.y;
+      add_metric(result, "ols_train_mse", residual.squaredNorm() / n);
     }
   }
 }
@@ -289,11 +325,23 @@ void add_alignment(RunResult& result, const ShallowReluNet& net, const Dataset& 
   add_metric(result, "extremal_maximizers", static_cast<double>(extremal.maximizers.size()));
 }
 
+/// Paper 4's early alignment as it happens: the fractions of aligned neurons in each log row.
+LogMeasure alignment_log(const Vec& beta) {
+  return [beta](const ShallowReluNet& net, LogRow& row) {
+    const NeuronAlignment aligned = neuron_alignment(net, beta);
+    row.extra.emplace_back("aligned_fraction", aligned.fraction_aligned);
+    row.extra.emplace_back("aligned_fraction_signed", aligned.fraction_sign_consistent);
+    row.extra.emplace_back("aligned_fraction_weighted", aligned.weighted_fraction_aligned);
+  };
+}
+
 void add_training(RunResult& result, Outcome outcome, std::int64_t steps, double loss,
-                  std::int64_t switch_step, double final_eta, const std::vector<LogRow>& log) {
+                  double grad_norm, std::int64_t switch_step, double final_eta,
+                  const std::vector<LogRow>& log) {
   result.metrics.emplace_back("outcome", outcome_code(outcome));
   result.metrics.emplace_back("steps", static_cast<double>(steps));
   add_metric(result, "loss", loss);
+  add_metric(result, "grad_norm", grad_norm);
   result.metrics.emplace_back("switch_step", static_cast<double>(switch_step));
   result.metrics.emplace_back("final_eta", final_eta);
   add_log_rows(result, log);
@@ -324,8 +372,8 @@ void execute_deep_run(RunResult& result, const RunConfig& config, const RunData&
   result.backend = "cpu-deep";
   const DeepTrainResult trained = train_deep(initial, data, options);
   const double final_eta = step_size_at(options.schedule, trained.steps, trained.switch_step);
-  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.switch_step,
-               final_eta, trained.log);
+  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.final_grad_norm,
+               trained.switch_step, final_eta, trained.log);
   if (trained.outcome == Outcome::Diverged) return;
   add_generalisation(result, config, run_data, trained.final_loss,
                      [&](const RowMatrix& X) { return trained.net.predict(X); });
@@ -355,7 +403,7 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
 
   const RunData run_data = build_data(config, load_data);
   const Dataset& data = run_data.data;
-  const TrainOptions options = train_options(config);
+  TrainOptions options = train_options(config);
   if (config.depth == 2) {
     execute_deep_run(result, config, run_data, options);
     result.wall_seconds =
@@ -381,14 +429,15 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     add_metric(result, "output_norm", fit.norm);
   }
   const bool gelu = config.activation == "gelu";
+  if (config.alignment && run_data.target) options.log_measure = alignment_log(run_data.target->beta);
   // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
   const auto backend = make_backend(gelu ? "cpu-gelu" : resolve_backend_name(config.backend, data.dim()),
                                     RunContext{1});
   result.backend = std::string(backend->name());
   const TrainResult trained = train(*backend, initial, data, options);
   const double final_eta = step_size_at(options.schedule, trained.steps, trained.switch_step);
-  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.switch_step,
-               final_eta, trained.log);
+  add_training(result, trained.outcome, trained.steps, trained.final_loss, trained.final_grad_norm,
+               trained.switch_step, final_eta, trained.log);
 
   if (trained.outcome != Outcome::Diverged) {
     // Validation errors through the back end's own forward pass (ReLU or GeLU).

@@ -251,6 +251,10 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(double_param("optim.divergence_loss",
                                "a loss above this (or not finite) ends the run as diverged",
                                &RC::divergence_loss, kPositive));
+  table.push_back(double_param("optim.grad_tol",
+                               "> 0: also converged once the full-batch gradient norm stays below "
+                               "this (for optim.patience steps); 0: off",
+                               &RC::grad_tol, kNonNegative));
   table.push_back(int_param("measure.log_every", "log a row every this many steps (0: no log)",
                             &RC::log_every, 0));
   table.push_back(double_param("measure.log_growth",

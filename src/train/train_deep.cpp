@@ -20,6 +20,9 @@ namespace {
 
 void validate(const DeepReluNet& net, const Dataset& data, const TrainOptions& options) {
   detail::validate_train_options(options);
+  require(!options.log_measure,
+          "log_measure: train_deep does not call a per-row measurement (it takes a DeepReluNet); "
+          "expected none");
   require(options.optimizer == Optimizer::GD,
           "optimizer: train_deep supports 'gd' (with batch_size for SGD) only, got '" +
               std::string(optimizer_name(options.optimizer)) + "'");
@@ -38,11 +41,13 @@ class RowMaker {
   RowMaker(const Dataset& data, const TrainOptions& options, const RunContext& context)
       : data_(data), options_(options), context_(context), sharpness_options_(options.sharpness) {}
 
-  LogRow make(const DeepReluNet& net, std::int64_t step, double eta, double loss) {
+  LogRow make(const DeepReluNet& net, std::int64_t step, double eta, double loss,
+                double grad_norm) {
     LogRow row;
     row.step = step;
     row.eta = eta;
     row.loss = loss;
+    row.grad_norm = grad_norm;
     if (data_.has_clean()) {
       row.mse_clean =
           (net.predict(data_.X) - data_.y_clean).squaredNorm() / static_cast<double>(data_.n());
@@ -77,8 +82,8 @@ DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOpti
       [&](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {
         return deep_loss_and_grad(at, data, batch, grad, context);
       },
-      [&](const DeepReluNet& at, std::int64_t step, double eta, double loss) {
-        return rows.make(at, step, eta, loss);
+      [&](const DeepReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
+        return rows.make(at, step, eta, loss, grad_norm);
       },
       progress);
   DeepTrainResult result;
@@ -86,6 +91,7 @@ DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOpti
   result.outcome = loop.outcome;
   result.steps = loop.steps;
   result.final_loss = loop.final_loss;
+  result.final_grad_norm = loop.final_grad_norm;
   result.switch_step = loop.switch_step;
   result.log = std::move(loop.log);
   return result;

@@ -12,6 +12,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +50,8 @@ inline void validate_train_options(const TrainOptions& options) {
   require_number(std::isfinite(stop.loss_tol) && stop.loss_tol >= 0.0, "loss_tol",
                  "a finite number >= 0", stop.loss_tol);
   require_integer(stop.patience >= 1, "patience", "an integer >= 1", stop.patience);
+  require_number(std::isfinite(stop.grad_tol) && stop.grad_tol >= 0.0, "grad_tol",
+                 "a finite number >= 0 (0: off)", stop.grad_tol);
   // +infinity is allowed: then only a non-finite loss counts as divergence.
   require_number(stop.divergence_loss > 0.0, "divergence_loss", "a number > 0",
                  stop.divergence_loss);
@@ -122,13 +125,14 @@ struct LoopResult {
   Outcome outcome = Outcome::MaxSteps;
   std::int64_t steps = 0;
   double final_loss = 0.0;
+  double final_grad_norm = 0.0;
   std::int64_t switch_step = -1;
   std::vector<LogRow> log;
 };
 
 /// Runs the steps of trainer.h's contract on `net` (anything with theta() and n_params()) over n
 /// samples. `loss_and_grad(net, rows, grad)` is the loss on the rows (all when empty) with the
-/// gradient when grad is not null; `make_row(net, step, eta, loss)` measures a log row.
+/// gradient when grad is not null; `make_row(net, step, eta, loss, grad_norm)` measures a log row.
 template <class Net, class LossAndGrad, class MakeRow>
 LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
                           LossAndGrad&& loss_and_grad, MakeRow&& make_row,
@@ -140,6 +144,10 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   std::vector<Index> batch(full_batch ? 0 : static_cast<size_t>(options.batch_size));
   Rng batch_rng(options.seed);
   Vec grad = Vec::Zero(net.n_params());
+  // SGD's full-batch gradient, only for the gradient-norm stop rule, log rows and the end.
+  const bool full_gradient_each_step = full_batch || stop.grad_tol > 0.0;
+  Vec full_grad = full_batch ? Vec() : Vec::Zero(net.n_params());
+  const Vec& step_full_grad = full_batch ? grad : full_grad;
   Vec other = net.theta();  // after a step: theta_{t-1}; kept to return on a non-finite iterate
   double previous_loss = 0.0;
   double previous_eta = 0.0;
@@ -156,18 +164,30 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
     next_growth_log = std::max(next, t + 1);
     return true;
   };
-  auto emit = [&](const LogRow& row) {
-    result.log.push_back(row);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // ||grad L(theta)|| of the full batch at the current parameters: the step's own when it has one.
+  auto full_grad_norm = [&](bool have_grad) {
+    if (!have_grad) loss_and_grad(net, std::span<const Index>{}, full_batch ? &grad : &full_grad);
+    const double norm = step_full_grad.norm();
+    return std::isfinite(norm) ? norm : nan;
+  };
+  auto emit = [&](std::int64_t t, double row_eta, double row_loss, bool have_grad) {
+    const double grad_norm = full_grad_norm(have_grad);
+    result.log.push_back(make_row(net, t, row_eta, row_loss, grad_norm));
     if (progress) progress(result.log.back());
   };
 
   double multiplier = 1.0;  // switch_factor once the switch has happened
   std::int64_t streak = 0;  // consecutive steps with loss < loss_tol
+  std::int64_t grad_streak = 0;  // consecutive steps with ||grad|| < grad_tol
+  bool grad_current = false;  // the full gradient in step_full_grad is that of theta_step
   std::int64_t step = 0;
   double loss = 0.0;
   double eta = 0.0;
   for (;; ++step) {
-    loss = loss_and_grad(net, std::span<const Index>{}, full_batch ? &grad : nullptr);
+    loss = loss_and_grad(net, std::span<const Index>{},
+                         full_gradient_each_step ? (full_batch ? &grad : &full_grad) : nullptr);
+    grad_current = full_gradient_each_step;
     eta = multiplier * base_step_size(schedule, step);
 
     if (!std::isfinite(loss) || loss > stop.divergence_loss) {
@@ -178,6 +198,7 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
         --step;
         loss = previous_loss;
         eta = previous_eta;
+        grad_current = false;
       }
       break;
     }
@@ -192,7 +213,10 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
     }
 
     streak = (!switched_now && loss < stop.loss_tol) ? streak + 1 : 0;
-    if (streak >= stop.patience) {
+    grad_streak = (!switched_now && stop.grad_tol > 0.0 && step_full_grad.norm() < stop.grad_tol)
+                      ? grad_streak + 1
+                      : 0;
+    if (streak >= stop.patience || grad_streak >= stop.patience) {
       result.outcome = Outcome::Converged;
       break;
     }
@@ -200,11 +224,14 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
       result.outcome = Outcome::MaxSteps;
       break;
     }
-    if (log_due(step)) emit(make_row(net, step, eta, loss));
+    if (log_due(step)) {
+      emit(step, eta, loss, grad_current);
+      grad_current = true;  // emit computed it if the step had not
+    }
 
     if (!full_batch) {
       for (Index& j : batch) j = static_cast<Index>(batch_rng.below(static_cast<std::uint64_t>(n)));
-      loss_and_grad(net, std::span<const Index>(batch), &grad);
+      loss_and_grad(net, std::span<const Index>(batch), &grad);  // the step's mini-batch gradient
     }
     if (adam) {
       adam_state.step(net.theta(), grad, eta, other);
@@ -217,10 +244,12 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   }
 
   if (logging && (result.log.empty() || result.log.back().step != step)) {
-    emit(make_row(net, step, eta, loss));
+    emit(step, eta, loss, grad_current);
+    grad_current = true;
   }
   result.steps = step;
   result.final_loss = loss;
+  result.final_grad_norm = full_grad_norm(grad_current);
   return result;
 }
 

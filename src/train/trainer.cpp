@@ -40,11 +40,13 @@ class RowMaker {
     if (data.has_clean() && logging) clean_ = Dataset{data.X, data.y_clean, Vec()};
   }
 
-  LogRow make(const ShallowReluNet& net, std::int64_t step, double eta, double loss) {
+  LogRow make(const ShallowReluNet& net, std::int64_t step, double eta, double loss,
+                double grad_norm) {
     LogRow row;
     row.step = step;
     row.eta = eta;
     row.loss = loss;
+    row.grad_norm = grad_norm;
     if (data_.has_clean()) {
       // The back end's loss is 1/(2n) sum (f - y_clean)^2 on clean_.
       row.mse_clean = 2.0 * backend_.loss_and_grad(net, clean_, {}, nullptr);
@@ -58,6 +60,7 @@ class RowMaker {
         sharpness_options_.lanczos.start = top.vector;
       }
     }
+    if (options_.log_measure) options_.log_measure(net, row);
     return row;
   }
 
@@ -105,8 +108,8 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
       [&](const ShallowReluNet& at, std::span<const Index> batch, Vec* grad) {
         return backend.loss_and_grad(at, data, batch, grad);
       },
-      [&](const ShallowReluNet& at, std::int64_t step, double eta, double loss) {
-        return rows.make(at, step, eta, loss);
+      [&](const ShallowReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
+        return rows.make(at, step, eta, loss, grad_norm);
       },
       progress);
   TrainResult result;
@@ -114,6 +117,7 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
   result.outcome = loop.outcome;
   result.steps = loop.steps;
   result.final_loss = loop.final_loss;
+  result.final_grad_norm = loop.final_grad_norm;
   result.switch_step = loop.switch_step;
   result.log = std::move(loop.log);
   return result;

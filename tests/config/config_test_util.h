@@ -26,7 +26,8 @@ inline constexpr std::string_view kDefaultCanonicalJson =
     R"("optim.optimizer":"gd","optim.fit_output":"none","optim.batch":0,"optim.eta":0.1,"optim.warmup_from":0,)"
     R"("optim.warmup_steps":0,"optim.switch_factor":1,"optim.switch_below":0,"optim.max_steps":10000,)"
     R"("optim.loss_tol":1e-06,"optim.patience":200,"optim.divergence_loss":1e+12,)"
-    R"("measure.log_every":0,"measure.log_growth":0,"measure.log_sharpness":false,"measure.final_analysis":true,)"
+    R"("optim.grad_tol":0,"measure.log_every":0,"measure.log_growth":0,)"
+    R"("measure.log_sharpness":false,"measure.final_analysis":true,)"
     R"("measure.save_net":true,"measure.flattest":false,"measure.alignment":false,"measure.kinks":false,)"
     R"("measure.knot_stats":false,"measure.interior_margin":0.1,"measure.grid_points":2001,)"
     R"("run.seed":0,"run.backend":"auto"})";
@@ -75,6 +76,8 @@ inline void expect_same_config(const RunConfig& actual, const RunConfig& expecte
   EXPECT_EQ(actual.loss_tol, expected.loss_tol);
   EXPECT_EQ(actual.patience, expected.patience);
   EXPECT_EQ(actual.divergence_loss, expected.divergence_loss);
+  EXPECT_EQ(actual.grad_tol, expected.grad_tol);
+  EXPECT_EQ(actual.log_growth, expected.log_growth);
   EXPECT_EQ(actual.log_every, expected.log_every);
   EXPECT_EQ(actual.log_sharpness, expected.log_sharpness);
   EXPECT_EQ(actual.final_analysis, expected.final_analysis);

@@ -15,6 +15,8 @@
 
 #include "test_util.h"
 
+#include <Eigen/Cholesky>
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
@@ -165,13 +167,14 @@ TEST(ExecuteRun, LogHasEveryMetricAtEveryLogStep) {
   for (const auto& [step, row] : rows) {
     EXPECT_EQ(step, expected_step);
     expected_step += config.log_every;
-    EXPECT_EQ(row.size(), 5u);  // loss, eta, mse_clean, sharpness, sharpness_residual
+    EXPECT_EQ(row.size(), 6u);  // loss, eta, grad_norm, mse_clean, sharpness, sharpness_residual
   }
   ASSERT_EQ(hand.trained.log.size(), 5u);
   for (const LogRow& expected : hand.trained.log) {
     const auto& row = rows.at(expected.step);
     EXPECT_EQ(row.at("loss"), expected.loss);
     EXPECT_EQ(row.at("eta"), expected.eta);
+    EXPECT_EQ(row.at("grad_norm"), expected.grad_norm);
     EXPECT_EQ(row.at("mse_clean"), expected.mse_clean);
     EXPECT_EQ(row.at("sharpness"), expected.sharpness);
     EXPECT_EQ(row.at("sharpness_residual"), expected.sharpness_residual);
@@ -355,6 +358,93 @@ TEST(ExecuteRun, ValidationMetricsMatchABruteForceLoopAndTheOlsFormula) {
   const Target target = parse_target(c.target, c.dim, target_rng);
   EXPECT_DOUBLE_EQ(metrics.at("aligned_fraction"), neuron_alignment(net, target.beta).fraction_aligned);
   EXPECT_LE(std::abs(metrics.at("extremal_max_cos")), 1.0);
+}
+
+TEST(ExecuteRun, LeastSquaresReferencesMatchTheNormalEquations) {
+  RunConfig c = teacher_config();
+  const RunResult result = execute_run(c, {});
+  const auto metrics = metric_map(result);
+  const Dataset data = data_by_hand(c);
+  const Dataset val = validation_by_hand(c);
+  // The affine least-squares fit by the normal equations (A^T A) c = A^T y, A = [X 1]: another
+  // algorithm than the QR the run uses, equal to ~1e-12 for this well-conditioned design.
+  Matrix A(data.n(), c.dim + 1);
+  A.leftCols(c.dim) = data.X;
+  A.col(c.dim).setOnes();
+  const Vec coefficients = (A.transpose() * A).ldlt().solve(A.transpose() * data.y);
+  auto fit = [&](const RowMatrix& X, Index j) {
+    return X.row(j).dot(coefficients.head(c.dim)) + coefficients[c.dim];
+  };
+  double train = 0.0, val_error = 0.0, gap = 0.0;
+  for (Index j = 0; j < data.n(); ++j) train += std::pow(fit(data.X, j) - data.y[j], 2);
+  const ShallowReluNet net = io::parse_net_json(result.net_json, "net_json");
+  for (Index j = 0; j < val.n(); ++j) {
+    val_error += std::pow(fit(val.X, j) - val.y[j], 2);
+    gap += std::pow(test::brute_force_output(net, val.X.row(j).transpose()) - fit(val.X, j), 2);
+  }
+  EXPECT_NEAR(metrics.at("ols_train_mse"), train / 40.0, 1e-10 * train / 40.0);
+  EXPECT_NEAR(metrics.at("ols_val_mse"), val_error / 60.0, 1e-10 * val_error / 60.0);
+  EXPECT_NEAR(metrics.at("ols_gap"), gap / 60.0, 1e-10 * gap / 60.0);
+  // No least-squares references when the affine fit is not determined (n <= d + 1).
+  c.n = 4;
+  const auto underdetermined = metric_map(execute_run(c, {}));
+  EXPECT_EQ(underdetermined.count("ols_train_mse"), 0u);
+  EXPECT_EQ(underdetermined.count("ols_gap"), 0u);
+}
+
+TEST(ExecuteRun, AlignmentIsLoggedDuringTrainingAtTheRowsParameters) {
+  RunConfig c = teacher_config();
+  c.alignment = true;
+  c.log_growth = 2.0;  // rows at steps 0, 1, 2, 4, 8, ..., 256 and the last, 300
+  c.init_scale = 1e-4;
+  const RunResult result = execute_run(c, {});
+  std::map<std::int64_t, std::map<std::string, double>> rows;
+  for (const LogEntry& entry : result.log) rows[entry.step][entry.metric] = entry.value;
+  ASSERT_EQ(rows.size(), 11u);
+  Rng rng(c.data_seed);
+  Rng target_rng = rng.split(2);
+  const Vec beta = parse_target(c.target, c.dim, target_rng).beta;
+  for (const std::int64_t step : {std::int64_t{0}, std::int64_t{16}, std::int64_t{300}}) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    // The same run stopped at `step`: its final net is the row's.
+    RunConfig shorter = c;
+    shorter.max_steps = step;
+    shorter.log_growth = 0.0;
+    const RunResult stopped = execute_run(shorter, {});
+    const NeuronAlignment expected =
+        neuron_alignment(io::parse_net_json(stopped.net_json, "net_json"), beta);
+    const auto& row = rows.at(step);
+    EXPECT_EQ(row.at("aligned_fraction"), expected.fraction_aligned);
+    EXPECT_EQ(row.at("aligned_fraction_signed"), expected.fraction_sign_consistent);
+    EXPECT_EQ(row.at("aligned_fraction_weighted"), expected.weighted_fraction_aligned);
+    EXPECT_EQ(row.at("grad_norm"), metric_map(stopped).at("grad_norm"));
+  }
+  // Without measure.alignment the rows carry no alignment.
+  c.alignment = false;
+  for (const LogEntry& entry : execute_run(c, {}).log) EXPECT_NE(entry.metric, "aligned_fraction");
+}
+
+TEST(ExecuteRun, GradNormIsTheFullBatchGradientNormOfTheFinalNet) {
+  const RunConfig c = small_config();
+  const RunResult result = execute_run(c, {});
+  const Dataset data = data_by_hand(c);
+  const ShallowReluNet net = io::parse_net_json(result.net_json, "net_json");
+  // Central differences of the brute-force loss (a piecewise quadratic: exact up to rounding while
+  // no pre-activation crosses 0 within the step).
+  constexpr double kStep = 1e-6;
+  for (Index j = 0; j < data.n(); ++j) {
+    ASSERT_GT(test::min_abs_preactivation(net, data.X.row(j).transpose()), 100.0 * kStep);
+  }
+  double squared = 0.0;
+  for (Index p = 0; p < net.n_params(); ++p) {
+    ShallowReluNet plus = net, minus = net;
+    plus.theta()[p] += kStep;
+    minus.theta()[p] -= kStep;
+    squared += std::pow((test::brute_force_loss(plus, data) - test::brute_force_loss(minus, data)) /
+                            (2.0 * kStep),
+                        2);
+  }
+  EXPECT_NEAR(metric_map(result).at("grad_norm"), std::sqrt(squared), 1e-6 * std::sqrt(squared));
 }
 
 TEST(ExecuteRun, GeluRunsPredictWithTheGeluForwardPass) {

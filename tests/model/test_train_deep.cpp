@@ -206,6 +206,30 @@ TEST(TrainDeep, StochasticBatchesAreSeeded) {
   EXPECT_NE(train_deep(start, data, options).net.theta(), a.net.theta());
 }
 
+TEST(TrainDeep, ReportsTheFullBatchGradientNormOfTheReturnedNet) {
+  const Dataset data = small_pyramid_problem(9);
+  Rng rng(10);
+  const DeepReluNet start = initialize_deep(2, 6, 5, InitKind::TorchUniform, 0.0, rng);
+  TrainOptions options = plain_gd(0.1, 30);
+  options.log_every = 30;
+  const DeepTrainResult result = train_deep(start, data, options);
+  // Central differences of a brute-force loss (smooth in each parameter between kinks; no sample
+  // is within kStep of one at this net).
+  constexpr double kStep = 1e-7;
+  double squared = 0.0;
+  for (Index p = 0; p < result.net.n_params(); ++p) {
+    DeepReluNet plus = result.net, minus = result.net;
+    plus.theta()[p] += kStep;
+    minus.theta()[p] -= kStep;
+    const double slope =
+        (test::brute_force_deep_loss(plus, data) - test::brute_force_deep_loss(minus, data)) /
+        (2.0 * kStep);
+    squared += slope * slope;
+  }
+  EXPECT_NEAR(result.final_grad_norm, std::sqrt(squared), 1e-5 * std::sqrt(squared));
+  EXPECT_EQ(result.log.back().grad_norm, result.final_grad_norm);
+}
+
 TEST(TrainDeep, RejectsBadOptions) {
   const Dataset data = small_pyramid_problem(16);
   const DeepReluNet net = DeepReluNet::pyramid(2);
@@ -218,6 +242,14 @@ TEST(TrainDeep, RejectsBadOptions) {
   options = plain_gd(0.1, 10);
   options.optimizer = Optimizer::Adam;
   EXPECT_NE(message_of([&] { train_deep(net, data, options); }).find("optimizer"),
+            std::string::npos);
+  options = plain_gd(0.1, 10);
+  options.log_measure = [](const ShallowReluNet&, LogRow&) {};
+  EXPECT_NE(message_of([&] { train_deep(net, data, options); }).find("log_measure"),
+            std::string::npos);
+  options = plain_gd(0.1, 10);
+  options.stop.grad_tol = -1.0;
+  EXPECT_NE(message_of([&] { train_deep(net, data, options); }).find("grad_tol"),
             std::string::npos);
   EXPECT_NE(message_of([&] {
               train_deep(DeepReluNet::pyramid(3), data, plain_gd(0.1, 10));

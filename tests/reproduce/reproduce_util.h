@@ -16,6 +16,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace relustab::test {
@@ -27,6 +28,8 @@ struct StoredRun {
   std::string status;
   std::string reason;
   std::map<std::string, double> metrics;
+  /// The log rows: per metric, (step, value) in step order.
+  std::map<std::string, std::vector<std::pair<std::int64_t, double>>> logs;
 
   bool has(const std::string& name) const { return metrics.count(name) > 0; }
 
@@ -86,6 +89,14 @@ inline StoredExperiment read_results(const std::string& dir) {
       experiment.runs[it->second].metrics[text(s, 1)] = sqlite3_column_double(s, 2);
     }
   });
+  query("SELECT run_id, step, metric, value FROM logs WHERE value IS NOT NULL ORDER BY run_id, step",
+        [&](sqlite3_stmt* s) {
+          const auto it = position.find(sqlite3_column_int64(s, 0));
+          if (it != position.end()) {
+            experiment.runs[it->second].logs[text(s, 2)].emplace_back(sqlite3_column_int64(s, 1),
+                                                                      sqlite3_column_double(s, 3));
+          }
+        });
   sqlite3_close(db);
   return experiment;
 }

@@ -458,6 +458,106 @@ TEST(Trainer, LogGrowthAddsLogarithmicallySpacedRowsFromStepOne) {
   EXPECT_EQ(steps, expected);
 }
 
+/// ||grad L(theta)|| = ||(1/n) sum_j grad l_j|| from the hand-written per-sample gradients.
+double reference_grad_norm(const Layout& layout, const Vec& theta, const Dataset& data) {
+  Vec sum = Vec::Zero(layout.size());
+  for (Index j = 0; j < data.n(); ++j) sum += reference_sample_gradient(layout, theta, data, j);
+  return sum.norm() / static_cast<double>(data.n());
+}
+
+TEST(Trainer, LogRowsAndTheResultCarryTheFullBatchGradientNorm) {
+  const Dataset data = test::sine_problem(12, 1, 0.2, 141);
+  const ShallowReluNet net = test::gaussian_net(1, 8, 0.6, 142);
+  const Layout layout{1, 8};
+  // GD, and SGD (batches of 3 of 12), whose rows need the full gradient computed apart.
+  for (const Index batch : {Index{0}, Index{3}}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    TrainOptions options = plain_options(0.05, 40);
+    options.batch_size = batch;
+    options.log_every = 13;
+    const TrainResult result = train(*backend_under_test(), net, data, options);
+    ASSERT_EQ(result.log.size(), 5u);  // steps 0, 13, 26, 39, 40
+    for (const LogRow& row : result.log) {
+      // The parameters of the row's step: the same run stopped there.
+      TrainOptions shorter = options;
+      shorter.stop.max_steps = row.step;
+      shorter.log_every = 0;
+      const Vec theta = train(*backend_under_test(), net, data, shorter).net.theta();
+      const double expected = reference_grad_norm(layout, theta, data);
+      EXPECT_NEAR(row.grad_norm, expected, 1e-12 * expected) << "step " << row.step;
+    }
+    const double final_expected = reference_grad_norm(layout, result.net.theta(), data);
+    EXPECT_NEAR(result.final_grad_norm, final_expected, 1e-12 * final_expected);
+    EXPECT_EQ(result.final_grad_norm, result.log.back().grad_norm);
+  }
+}
+
+TEST(Trainer, GradTolStopsAfterPatienceStepsBelowIt) {
+  // Noisy labels and 3 neurons: no interpolation, GD settles at a stationary point of loss > 0.
+  const Dataset data = test::sine_problem(20, 1, 0.3, 143);
+  const ShallowReluNet net = test::gaussian_net(1, 3, 0.8, 144);
+  const Layout layout{1, 3};
+  TrainOptions options = plain_options(0.1, 3000);
+  options.stop.loss_tol = 0.0;  // only the gradient can end the run
+  options.log_every = 1;
+  const TrainResult free_run = train(*backend_under_test(), net, data, options);
+  ASSERT_EQ(free_run.outcome, Outcome::MaxSteps);  // grad_tol = 0: off
+  // A tolerance the gradient norm crosses on the way: its value at step 500.
+  const double tol = free_run.log.at(500).grad_norm;
+  ASSERT_LT(free_run.final_grad_norm, 0.5 * tol);
+  options.stop.grad_tol = tol;
+  options.stop.patience = 25;
+  // The expected stop: the first step ending 25 consecutive steps with ||grad|| < tol (the rows'
+  // gradient norms are those of the test above).
+  std::int64_t expected = -1, streak = 0;
+  for (const LogRow& row : free_run.log) {
+    streak = row.grad_norm < tol ? streak + 1 : 0;
+    if (streak == options.stop.patience) {
+      expected = row.step;
+      break;
+    }
+  }
+  ASSERT_GT(expected, 0);
+  options.log_every = 0;
+  const TrainResult stopped = train(*backend_under_test(), net, data, options);
+  EXPECT_EQ(stopped.outcome, Outcome::Converged);
+  EXPECT_EQ(stopped.steps, expected);
+  EXPECT_LT(reference_grad_norm(layout, stopped.net.theta(), data), tol);
+  EXPECT_GT(stopped.final_loss, 1e-3);  // a stationary point, not an interpolation
+}
+
+TEST(Trainer, LogMeasureRunsAtEachRowWithTheRowsParameters) {
+  const Dataset data = test::sine_problem(10, 1, 0.2, 145);
+  const ShallowReluNet net = test::gaussian_net(1, 6, 0.6, 146);
+  TrainOptions options = plain_options(0.05, 20);
+  options.log_growth = 2.0;  // steps 0, 1, 2, 4, 8, 16, 20
+  std::vector<std::int64_t> called_at;
+  options.log_measure = [&](const ShallowReluNet& at, LogRow& row) {
+    called_at.push_back(row.step);
+    EXPECT_FALSE(std::isnan(row.grad_norm)) << "the row's own fields come first";
+    row.extra.emplace_back("theta_norm", at.theta().norm());
+    row.extra.emplace_back("b2", at.b2());
+  };
+  std::vector<LogRow> seen;
+  const TrainResult result =
+      train(*backend_under_test(), net, data, options, [&](const LogRow& row) { seen.push_back(row); });
+  const std::vector<std::int64_t> expected_steps{0, 1, 2, 4, 8, 16, 20};
+  EXPECT_EQ(called_at, expected_steps);
+  ASSERT_EQ(result.log.size(), expected_steps.size());
+  ASSERT_EQ(seen.size(), expected_steps.size());
+  for (size_t r = 0; r < result.log.size(); ++r) {
+    const LogRow& row = result.log[r];
+    TrainOptions shorter = plain_options(0.05, row.step);
+    const ShallowReluNet at = train(*backend_under_test(), net, data, shorter).net;
+    ASSERT_EQ(row.extra.size(), 2u);
+    EXPECT_EQ(row.extra[0].first, "theta_norm");
+    EXPECT_EQ(row.extra[0].second, at.theta().norm());
+    EXPECT_EQ(row.extra[1].first, "b2");
+    EXPECT_EQ(row.extra[1].second, at.b2());
+    EXPECT_EQ(seen[r].extra, row.extra);  // the progress callback sees the measurements too
+  }
+}
+
 TEST(Trainer, BadOptionsThrowInputErrorNamingTheField) {
   const Dataset data = test::sine_problem(5, 1, 0.1, 126);
   const ShallowReluNet net = test::gaussian_net(1, 3, 0.5, 127);
@@ -474,6 +574,8 @@ TEST(Trainer, BadOptionsThrowInputErrorNamingTheField) {
   expect_rejected([](TrainOptions& o) { o.stop.max_steps = -5; }, "max_steps", net, data);
   expect_rejected([](TrainOptions& o) { o.stop.loss_tol = NAN; }, "loss_tol", net, data);
   expect_rejected([](TrainOptions& o) { o.stop.divergence_loss = 0.0; }, "divergence_loss", net, data);
+  expect_rejected([](TrainOptions& o) { o.stop.grad_tol = -1e-9; }, "grad_tol", net, data);
+  expect_rejected([](TrainOptions& o) { o.stop.grad_tol = NAN; }, "grad_tol", net, data);
   expect_rejected([](TrainOptions& o) { o.batch_size = -2; }, "batch_size", net, data);
   expect_rejected([](TrainOptions& o) { o.log_every = -1; }, "log_every", net, data);
   expect_rejected([](TrainOptions& o) { o.log_growth = 0.5; }, "log_growth", net, data);

@@ -82,6 +82,9 @@ Command add_train(CLI::App& app) {
       ->check(kNonNegativeFinite)->capture_default_str();
   sub->add_option("--patience", a->options.stop.patience, "... for this many consecutive steps")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--grad-tol", a->options.stop.grad_tol,
+                  "> 0: also converged when the gradient norm < grad-tol for --patience steps")
+      ->check(kNonNegativeFinite)->capture_default_str();
   sub->add_option("--warmup-from", a->options.schedule.warmup_from, "warm-up start step size")
       ->check(kPositiveFinite);
   sub->add_option("--warmup-steps", a->options.schedule.warmup_steps, "warm-up length in steps")
@@ -140,6 +143,7 @@ Command add_train(CLI::App& app) {
     meta["steps"] = result.steps;
     nlohmann::ordered_json summary = meta;
     summary["final_loss"] = number_or_null(result.final_loss);
+    summary["final_grad_norm"] = number_or_null(result.final_grad_norm);
     summary["switch_step"] = result.switch_step;
     summary["batch"] = options.batch_size;
     summary["init"] = a->init_net_path.empty() ? a->init : a->init_net_path;

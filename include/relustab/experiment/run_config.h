@@ -54,6 +54,7 @@ struct RunConfig {
   double loss_tol = 1e-6;
   std::int64_t patience = 200;
   double divergence_loss = 1e12;
+  double grad_tol = 0.0;            ///< > 0: also converged once ||grad L|| < grad_tol (StopRule)
   // [measure]
   std::int64_t log_every = 0;       ///< 0: no per-step log
   double log_growth = 0.0;          ///< > 1: also logarithmically spaced rows (TrainOptions)

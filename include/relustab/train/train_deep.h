@@ -19,6 +19,7 @@ struct DeepTrainResult {
   Outcome outcome = Outcome::MaxSteps;
   std::int64_t steps = 0;  ///< steps taken
   double final_loss = 0.0;
+  double final_grad_norm = 0.0;  ///< ||grad L(net)||, full batch (NaN when not finite)
   std::int64_t switch_step = -1;  ///< step at which the step multiplier was applied, or -1
   std::vector<LogRow> log;
 };
@@ -31,7 +32,7 @@ struct DeepTrainResult {
 /// started from the previous row's eigenvector) and its residual. Validates the options and throws
 /// InputError naming the field; divergence is an outcome, not an error. Results are bit-identical
 /// for any context.threads. Only options.optimizer == Optimizer::GD is supported (Adam is an
-/// InputError).
+/// InputError), and options.log_measure must be empty (it measures a ShallowReluNet).
 DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOptions& options,
                            const ProgressCallback& progress = {}, const RunContext& context = {});
 

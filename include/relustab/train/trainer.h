@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace relustab {
@@ -34,6 +36,11 @@ struct StopRule {
   double loss_tol = 1e-6;          ///< converged once the loss stays below this ...
   std::int64_t patience = 200;     ///< ... for this many consecutive steps
   double divergence_loss = 1e12;   ///< loss above this (or not finite) ends the run as diverged
+  /// > 0: also converged once the norm of the full-batch gradient ||grad L(theta_t)|| stays below
+  /// this for `patience` consecutive steps (a stationary point that need not interpolate). A small
+  /// initialisation starts next to the saddle at theta = 0, where the gradient is of the order of
+  /// the initialisation scale: grad_tol must lie well below it. 0: off.
+  double grad_tol = 0.0;
 };
 
 /// The update rule. Both use the gradient g_t of step 7 of `train` (full batch, or a mini-batch when
@@ -61,6 +68,25 @@ struct AdamOptions {
   double epsilon = 1e-8;  ///< added to sqrt(v_hat), finite and > 0 (0 would give 0/0 for a zero gradient)
 };
 
+enum class Outcome { Converged, MaxSteps, Diverged };
+std::string_view outcome_name(Outcome outcome);
+
+struct LogRow {
+  std::int64_t step = 0;
+  double eta = 0.0;
+  double loss = 0.0;  ///< full-batch loss 1/(2n) sum r^2
+  double grad_norm = std::numeric_limits<double>::quiet_NaN();  ///< ||grad L(theta_step)||, full batch
+  double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< (1/n) sum (f - y_clean)^2
+  double sharpness = std::numeric_limits<double>::quiet_NaN();
+  double sharpness_residual = std::numeric_limits<double>::quiet_NaN();
+  /// Measurements added by TrainOptions::log_measure, by name, in the order it added them.
+  std::vector<std::pair<std::string, double>> extra;
+};
+
+/// Extra per-row measurements of train() (TrainOptions::log_measure): called with the parameters of
+/// the row's step after the row's own fields are filled; appends to row.extra. Must not throw.
+using LogMeasure = std::function<void(const ShallowReluNet& net, LogRow& row)>;
+
 struct TrainOptions {
   StepSchedule schedule;
   StopRule stop;
@@ -75,18 +101,9 @@ struct TrainOptions {
   SharpnessOptions sharpness;
   Optimizer optimizer = Optimizer::GD;
   AdamOptions adam;               ///< used when optimizer == Adam
-};
-
-enum class Outcome { Converged, MaxSteps, Diverged };
-std::string_view outcome_name(Outcome outcome);
-
-struct LogRow {
-  std::int64_t step = 0;
-  double eta = 0.0;
-  double loss = 0.0;  ///< full-batch loss 1/(2n) sum r^2
-  double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< (1/n) sum (f - y_clean)^2
-  double sharpness = std::numeric_limits<double>::quiet_NaN();
-  double sharpness_residual = std::numeric_limits<double>::quiet_NaN();
+  /// Empty: none. Otherwise called for each log row of train() (one hidden layer only: train_deep
+  /// refuses it), e.g. to follow the neurons' alignment during training.
+  LogMeasure log_measure;
 };
 
 struct TrainResult {
@@ -94,6 +111,8 @@ struct TrainResult {
   Outcome outcome = Outcome::MaxSteps;
   std::int64_t steps = 0;             ///< steps taken
   double final_loss = 0.0;
+  /// ||grad L(net)|| of the returned parameters (full batch; NaN when not finite).
+  double final_grad_norm = std::numeric_limits<double>::quiet_NaN();
   std::int64_t switch_step = -1;      ///< step at which the step multiplier was applied, or -1
   std::vector<LogRow> log;
 };
@@ -105,24 +124,27 @@ using ProgressCallback = std::function<void(const LogRow&)>;
 /// naming the field otherwise. Divergence is an outcome, not an error.
 ///
 /// Step t (t = 0, 1, ...) with parameters theta_t does, in this order:
-///  1. the full-batch loss L(theta_t) (GD gets the full gradient with it; SGD computes it separately);
+///  1. the full-batch loss L(theta_t) (GD gets the full gradient with it; SGD computes it separately,
+///     and the full gradient too when stop.grad_tol > 0);
 ///  2. divergence: L not finite or > stop.divergence_loss ends the run as Diverged; the result holds
 ///     theta_t if all its entries are finite, else theta_{t-1} (the last finite parameters) and its loss;
-///  3. the step-size switch (see StepSchedule); it restarts the convergence streak, so losses reached
+///  3. the step-size switch (see StepSchedule); it restarts the convergence streaks, so losses reached
 ///     with the old step size do not count toward convergence at the new one;
-///  4. convergence: L < stop.loss_tol at `patience` consecutive steps ends the run as Converged;
+///  4. convergence: L < stop.loss_tol at `patience` consecutive steps, or (stop.grad_tol > 0)
+///     ||grad L(theta_t)|| < stop.grad_tol at `patience` consecutive steps, ends the run as Converged;
 ///  5. t == stop.max_steps ends the run as MaxSteps;
 ///  6. a log row when log_every > 0 and t % log_every == 0, or, with log_growth > 1, at the
-///     logarithmically spaced steps of TrainOptions::log_growth;
+///     logarithmically spaced steps of TrainOptions::log_growth; its grad_norm is that of the full
+///     batch (SGD computes it for the row), and options.log_measure, if set, adds its measurements;
 ///  7. the update: theta_{t+1} = theta_t - eta_t * g_t (Optimizer::GD) or Adam's (AdamOptions) with
 ///     the same g_t. Full batch: g_t = grad L(theta_t). SGD (0 < batch_size < n): g_t is the gradient
 ///     of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn uniformly and independently,
 ///     with replacement, by Rng(seed).below(n), B draws per step in order (SPEC.md 1.1).
 /// The log's mse_clean is computed by the back end (twice its loss against y_clean), so it is that of
 /// the back end's activation (ReLU for "cpu", GeLU for "cpu-gelu").
-/// TrainResult::net is theta_steps and final_loss its loss. When rows are logged a last row for the
-/// returned parameters is appended unless the log already ends with that step. The sharpness in a row
-/// is warm-started from the previous row's eigenvector (Lanczos) and skipped when the loss is not finite.
+/// TrainResult::net is theta_steps, final_loss its loss and final_grad_norm its full-batch gradient
+/// norm. When rows are logged a last row for the returned parameters is appended unless the log
+/// already ends with that step. The sharpness in a row is warm-started from the previous row's eigenvector (Lanczos) and skipped when the loss is not finite.
 /// Results are bit-identical for any thread count of the back end.
 TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& data,
                   const TrainOptions& options, const ProgressCallback& progress = {});
