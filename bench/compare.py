@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Runs relustab beside its peers (BENCHMARKS.md, workloads W1, W2, W3 and batched W1) in one invocation
+"""Runs relustab beside its peers (workloads W1, W2, W3 and batched W1, bench/README.md) in one invocation
 on one machine, and prints a markdown table of rates and ratios (also written to bench/results/latest.md).
 
 Run it through bench/compare.sh (see --help). Steps:
   1. builds relustab_workloads (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused loop
-     (g++ -O3 -march=native, as BENCHMARKS.md says);
+     (g++ -O3 -march=native, the peer's own flags);
   2. runs every measurement --repeat times, interleaved round by round (the machines are shared and
      noisy: interleaving spreads slow moments over all implementations), and keeps the median;
   3. prints the table with the machine it ran on.
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
 RATE = re.compile(r":\s*([0-9][0-9,]*(?:\.[0-9]+)?) (net-steps/s|evals/s)")
-# One thread for every peer, as BENCHMARKS.md measures them (XLA's CPU client otherwise uses all cores).
+# One thread for every peer, as the peers' figures were measured (XLA's CPU client otherwise uses all cores).
 ONE_THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
@@ -111,7 +111,7 @@ def build(args):
         if compiler is None:
             naive_why = f"{args.cxx} not found"
         else:
-            # Exactly the flags of BENCHMARKS.md: -O3 -march=native (no -ffast-math).
+            # Exactly the peer's own flags: -O3 -march=native (no -ffast-math).
             code, _, err = run_command([compiler, "-O3", "-march=native", "-o", str(naive), str(source)], 600)
             if code != 0:
                 naive_why = f"compiling {source.name} failed: {last_line(err)}"
@@ -311,7 +311,7 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after):
         lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
                   "evaluation):", ""]
         lines += [f"    {detail}" for detail in w3]
-    lines += ["", "Workloads (BENCHMARKS.md): W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
+    lines += ["", "Workloads: W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
               "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
               "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
               "residual <= 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]

@@ -24,7 +24,7 @@
 namespace relustab::bench {
 namespace {
 
-/// Relative residual a sharpness evaluation must reach to count (BENCHMARKS.md, W3).
+/// Relative residual a sharpness evaluation must reach to count (workload W3).
 constexpr double kRelativeResidual = 1e-9;
 
 struct Problem {

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# W4 of BENCHMARKS.md: GD step, Hessian-vector product and sharpness (Lanczos, tol 1e-9) of a d = 784,
+# Benchmark workload W4: GD step, Hessian-vector product and sharpness (Lanczos, tol 1e-9) of a d = 784,
 # width 1000 net on n = 1000 inputs, on 1 and 2 threads. bench/w4_sharpness.sh runs it beside the
 # PyTorch peer bench/peers/torch_w4_sharpness.py. Included by bench/CMakeLists.txt.
 add_executable(relustab_w4 ${CMAKE_CURRENT_LIST_DIR}/w4.cpp)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# W6 of BENCHMARKS.md: wall time of a 1,000-run sweep on 1 and 2 threads and on 2 MPI ranks, and
+# Benchmark workload W6: wall time of a 1,000-run sweep on 1 and 2 threads and on 2 MPI ranks, and
 # the parallel efficiency T1 / (P * TP).
 #
 # Usage: bench/w6_sweep.sh [--relustab PATH] [--experiment FILE] [--repeat N] [--ranks P]

@@ -1,5 +1,5 @@
-# Peer baseline, copied unchanged (below this header) from shared/bench/jax_univariate_gd.py, the peers' scripts of
-# shared/BENCHMARKS.md. bench/compare.sh runs it beside relustab; keep it identical to the source.
+# Peer baseline, copied unchanged (below this header) from jax_univariate_gd.py, the script that produced
+# the published peer figures. bench/compare.sh runs it beside relustab; keep it identical to the source.
 """Peer baseline: the strongest idiomatic peer for sweeps - JAX with
 jit(vmap(lax.scan)) training B univariate two-layer ReLU nets at once
 (one per step size).  Workload W1: n=30, k=100, 0.5*MSE, full-batch GD.

@@ -1,5 +1,5 @@
-// Peer baseline, copied unchanged (below this header) from shared/bench/naive_fused_gd.cpp, the peers' scripts of
-// shared/BENCHMARKS.md. bench/compare.sh runs it beside relustab; keep it identical to the source.
+// Peer baseline, copied unchanged (below this header) from naive_fused_gd.cpp, the script that produced
+// the published peer figures. bench/compare.sh runs it beside relustab; keep it identical to the source.
 // The naive O(nk) fused loop for full-batch GD on a univariate two-layer ReLU
 // network, no library: what one core reaches with the straightforward algorithm.
 // Usage: naive_fused_gd [n k steps]   (default W1: n=30, k=100)

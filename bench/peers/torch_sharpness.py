@@ -1,5 +1,5 @@
-# Peer baseline, copied unchanged (below this header) from shared/bench/torch_sharpness.py, the peers' scripts of
-# shared/BENCHMARKS.md. bench/compare.sh runs it beside relustab; keep it identical to the source.
+# Peer baseline, copied unchanged (below this header) from torch_sharpness.py, the script that produced
+# the published peer figures. bench/compare.sh runs it beside relustab; keep it identical to the source.
 """Peer baseline: top Hessian eigenvalue (sharpness) of the W1 network
 (univariate two-layer ReLU, n=30, k=100, 301 parameters), the two ways
 researchers do it in PyTorch: (a) full Hessian with autograd + eigvalsh,

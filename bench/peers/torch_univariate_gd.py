@@ -1,5 +1,5 @@
-# Peer baseline, copied unchanged (below this header) from shared/bench/torch_univariate_gd.py, the peers' scripts of
-# shared/BENCHMARKS.md. bench/compare.sh runs it beside relustab; keep it identical to the source.
+# Peer baseline, copied unchanged (below this header) from torch_univariate_gd.py, the script that produced
+# the published peer figures. bench/compare.sh runs it beside relustab; keep it identical to the source.
 """Peer baseline: full-batch GD on a univariate two-layer ReLU net, the way a
 researcher writes it in PyTorch.  Workload W1: n=30 noisy samples of a smooth
 function on [-1,1], k=100 neurons, 0.5*MSE loss, constant step size.

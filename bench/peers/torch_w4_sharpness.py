@@ -1,5 +1,5 @@
-# Peer baseline, copied unchanged (below this header) from shared/bench/torch_w4_sharpness.py, the peers' scripts of
-# shared/BENCHMARKS.md. bench/w4_sharpness.sh runs it beside relustab_w4; keep it identical to the source.
+# Peer baseline, copied unchanged (below this header) from torch_w4_sharpness.py, the script that produced
+# the published peer figures. bench/w4_sharpness.sh runs it beside relustab_w4; keep it identical to the source.
 """Peer baseline for W4: sharpness of a two-layer ReLU net with d=784, width 1000
 (~786k parameters) on n=1000 inputs in [0,1]^784 with labels +-1, quadratic loss.
 (a) power iteration on autograd HVPs (PyHessian style), (b) scipy eigsh (ARPACK

@@ -21,7 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Values are computed by the same formula in float64 on both sides (a least-squares fit of exact
 # power laws; a forward pass of a small net), so they agree to rounding.
 TIGHT = 1e-9
-# SPEC.md 1.4 / section 8: population g(0) of the unit-variance laws, quoted to 5 digits.
+# Mulayoff et al. 2021, eqs. 21-23: population g(0) of the unit-variance laws, quoted to 5 digits.
 POPULATION_G_AT_ZERO = {"uniform": 0.28641, "gaussian": 0.25518, "laplace": 0.21651}
 QUOTED_DIGITS = 5e-6
 
@@ -300,7 +300,7 @@ def test_regenerated_training_data_reproduce_the_stored_loss(relustab_bin, plott
 
 
 def brute_force_g(data_x: np.ndarray, t: float) -> float:
-    """SPEC.md 1.4, eqs (21)-(23) of paper 1 with X uniform on the samples, strict inequalities."""
+    """Eqs (21)-(23) of paper 1 with X uniform on the samples, strict inequalities."""
     if t < data_x.min() or t > data_x.max():
         return 0.0
     left, right = data_x[data_x < t], data_x[data_x > t]

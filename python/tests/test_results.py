@@ -203,7 +203,7 @@ def test_weight_calls_split_long_point_lists(relustab_bin):
         )
     assert whole.shape == at.shape
     np.testing.assert_array_equal(whole, pieces)
-    # g is even for a symmetric law (SPEC.md 1.4: g_+(x) = g_-(-x)) and peaks at 0.
+    # g is even for a symmetric law (Mulayoff et al. 2021, eqs. 21-23: g_+(x) = g_-(-x)) and peaks at 0.
     np.testing.assert_allclose(whole, whole[::-1], rtol=0, atol=1e-12)
     assert abs(whole.max() - 0.25518) < 5e-6
 

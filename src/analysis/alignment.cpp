@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Neuron-teacher cosines, the alignment field D_n and its extremal vectors on the sphere (SPEC.md 5.2).
+// Neuron-teacher cosines, the alignment field D_n and its extremal vectors on the sphere (Boursier and Flammarion 2025).
 #include <relustab/analysis/alignment.h>
 
 #include <relustab/core/error.h>

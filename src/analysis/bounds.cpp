@@ -47,7 +47,7 @@ double thm2_delta(double eta, Index width, Index n_knots, Index n_samples, doubl
   require_finite_non_negative(max_abs_x, "max_abs_x");
   const double c = std::max(1.0, rho * (1.0 + max_abs_x));
   const double q = static_cast<double>(1 + width - n_knots) / static_cast<double>(n_samples);
-  // As printed in the final version (eqs (24)-(25)); see SPEC.md 2.3 on its constants.
+  // As printed in the final version (eqs (24)-(25)); see Mulayoff et al. 2021, Thm 2 and Lemmas 2-3 on its constants.
   return 1.5 * c * c * q + c * std::sqrt(0.75 * q * (3.0 * c * c * q + 2.0 / eta));
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Flattest implementation over per-neuron rescalings: smoothed convex minimisation of lambda_max with
-// a duality-gap certificate (SPEC.md 2.5).
+// a duality-gap certificate (Mulayoff et al. 2021, App. XI; our method).
 #include <relustab/analysis/flattest.h>
 
 #include "lbfgs.h"
@@ -103,7 +103,7 @@ class RescaledSpectrum {
  private:
   Matrix gram(const Eigen::ArrayXd& down, const Eigen::ArrayXd& up) const {
     // K = (1/n)[(G G^T) o (X X^T + 1) + R R^T + 1] with G, R the factors scaled per neuron
-    // (SPEC.md 1.2, rescaled as in 2.5).
+    // (Mulayoff et al. 2021, eqs. 26-28, rescaled).
     const RowMatrix G = factors_.gated * down.matrix().asDiagonal();
     const RowMatrix R = factors_.relu * up.matrix().asDiagonal();
     Matrix K = (G * G.transpose()).cwiseProduct(inputs_kernel_) + R * R.transpose();
@@ -247,10 +247,10 @@ FlattestResult flattest_implementation(const ShallowReluNet& net, const Dataset&
   const Index m = static_cast<Index>(free_neurons.size());
   const RescaledSpectrum spectrum(net, data, included);
 
-  // Warm start (SPEC.md 2.5): balance each neuron's terms for u = 1 / sqrt(n):
+  // Warm start (Mulayoff et al. 2021, App. XI; our method): balance each neuron's terms for u = 1 / sqrt(n):
   // e^{4 beta_i} = <A_i, 1 1^T> / <B_i, 1 1^T>.
   // The same Z0 gives the first dual bound, D(Z0) = 1 + (2/n^2) sum_i sqrt(1^T A_i 1 1^T B_i 1): the
-  // per-implementation bound of SPEC.md 1.6.
+  // per-implementation bound of Mulayoff et al. 2021, Lemma 4.
   Vec beta = Vec::Zero(k);
   const double n = static_cast<double>(data.n());
   double balanced_sum = 0.0;

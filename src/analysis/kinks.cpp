@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Kink points, mode patterns, and the mode-by-mode curvature analysis of SPEC.md 2.3.
+// Kink points, mode patterns, and the mode-by-mode curvature analysis of Mulayoff et al. 2021, Thm 2 and Lemmas 2-3.
 #include <relustab/analysis/kinks.h>
 
 #include <relustab/analysis/bounds.h>

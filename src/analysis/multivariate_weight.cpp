@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The multivariate weight function g(u, t) and the per-neuron weighted norm (SPEC.md 1.8, 4.2).
+// The multivariate weight function g(u, t) and the per-neuron weighted norm (Nacson et al. 2023, Thm 1).
 #include "side_weights.h"
 
 #include <relustab/analysis/function_space.h>

@@ -9,7 +9,7 @@
 namespace relustab {
 namespace {
 
-// Each g_minus below is F(x) I(x) sqrt(1 + (m(x)/F(x))^2) of SPEC.md 1.4, with F the CDF,
+// Each g_minus below is F(x) I(x) sqrt(1 + (m(x)/F(x))^2) of Mulayoff et al. 2021, eqs. 21-23, with F the CDF,
 // I(x) = int_{-inf}^x F and m(x) = int_{-inf}^x s p(s) ds; g_plus(x) = g_minus(-x) by symmetry.
 
 double uniform_g_minus(double x) {

@@ -15,7 +15,7 @@ struct SideWeights {
 
 /// For each column c of `pre` (values z_jc = a (u.x_j - t) of one hyperplane at the rows of X, with a
 /// scale a > 0): positive_c = p * (1/n) sum_j (z_jc)_+ * sqrt(1 + ||mean of x_j over z_jc > 0||^2) with
-/// p = #{z_jc > 0} / n, i.e. a * g~(u, t) (SPEC.md 1.8); negative_c the same over z_jc < 0 with
+/// p = #{z_jc > 0} / n, i.e. a * g~(u, t) (Nacson et al. 2023, Thm 1); negative_c the same over z_jc < 0 with
 /// (-z_jc)_+, i.e. a * g~(-u, -t). An empty side gives 0. Rows with z_jc = 0 are on neither side.
 SideWeights side_weights(const RowMatrix& X, const Matrix& pre);
 

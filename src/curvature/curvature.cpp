@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Dense curvature matrices of ReLU nets built from explicit formulas (SPEC.md 1.2), and the sharpness
+// Dense curvature matrices of ReLU nets built from explicit formulas (Mulayoff et al. 2021, eqs. 26-28), and the sharpness
 // drivers, which work with any back end.
 #include <relustab/curvature/curvature.h>
 
@@ -22,7 +22,7 @@ void require_compatible(const ShallowReluNet& net, const Dataset& data, const ch
 }
 
 /// Pre-activations W1_i . x_j + b1_i, n x k. Neuron i counts as active at x_j when this is > 0
-/// (relu'(0) = 0: a neuron exactly at a kink is off, DESIGN.md "Numerical conventions").
+/// (relu'(0) = 0: a neuron exactly at a kink is off, README.md "Conventions").
 RowMatrix pre_activations(const ShallowReluNet& net, const Dataset& data) {
   RowMatrix pre = data.X * net.W1().transpose();
   pre.rowwise() += net.b1().transpose();
@@ -126,7 +126,7 @@ Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data,
   const Index d = net.input_dim();
   const Index k = net.width();
   Matrix H = gauss_newton_matrix(net, data, pattern);
-  // Second-order term (1/n) sum_j r_j Hess_theta f(x_j) (SPEC.md 1.2): per neuron, the only non-zero
+  // Second-order term (1/n) sum_j r_j Hess_theta f(x_j) (Mulayoff et al. 2021, eqs. 26-28): per neuron, the only non-zero
   // entries couple w2_i with W1_i (value 1{active} x_j) and with b1_i (value 1{active}). The
   // residuals are the mode's: f(x_j) sums z_ij over the neurons the pattern switches on.
   const RowMatrix pre = pre_activations(net, data);
@@ -157,7 +157,7 @@ Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data,
 Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data) {
   require_compatible(net, data, "gram_matrix");
   const Index n = data.n();
-  // K_jl = (1/n) [1 + sum_i (w2_i^2 a_ij a_il (x_j . x_l + 1) + relu_ij relu_il)] (SPEC.md 1.2),
+  // K_jl = (1/n) [1 + sum_i (w2_i^2 a_ij a_il (x_j . x_l + 1) + relu_ij relu_il)] (Mulayoff et al. 2021, eqs. 26-28),
   // assembled from n x k factors rather than from Phi, so it is an independent route to the spectrum.
   const RowMatrix pre = pre_activations(net, data);
   const RowMatrix gated_w2 =

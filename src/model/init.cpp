@@ -91,7 +91,7 @@ ShallowReluNet initialize(Index input_dim, Index width, InitKind kind, double sc
       break;
     }
     case InitKind::SmallBalanced: {
-      // SPEC.md 5.2: per neuron, (W1_i, b1_i) ~ N(0, (scale/sqrt(k))^2 I) and |w2_i| = ||(W1_i, b1_i)||,
+      // Boursier and Flammarion 2025: per neuron, (W1_i, b1_i) ~ N(0, (scale/sqrt(k))^2 I) and |w2_i| = ||(W1_i, b1_i)||,
       // so each neuron starts balanced (the rescaling invariant |w2_i|^2 - ||(W1_i, b1_i)||^2 is 0).
       const double stddev = scale / std::sqrt(k);
       auto W1 = net.W1();

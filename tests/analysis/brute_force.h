@@ -60,7 +60,7 @@ inline double brute_g(const std::vector<double>& x, double t) {
   return std::min(brute_g_minus(x, t), brute_g_plus(x, t));
 }
 
-/// One-sided multivariate weight g~(u, t) of SPEC.md 1.8 over the rows of X by explicit loops:
+/// One-sided multivariate weight g~(u, t) of Nacson et al. 2023, Thm 1, over the rows of X by explicit loops:
 /// P(u.X > t)^2 E[u.X - t | u.X > t] sqrt(1 + ||E[X | u.X > t]||^2).
 inline double brute_one_sided(const RowMatrix& X, const Vec& u, double t) {
   const Index n = X.rows(), d = X.cols();
@@ -87,7 +87,7 @@ inline double brute_multivariate_g(const RowMatrix& X, const Vec& u, double t) {
   return std::min(brute_one_sided(X, u, t), brute_one_sided(X, Vec(-u), -t));
 }
 
-/// Tangent features Phi (P x n) from the entries of SPEC.md 1.2 / 4.1, by loops:
+/// Tangent features Phi (P x n) from the entries of Mulayoff et al. 2021, eqs. 26-28 and Nacson et al. 2023, by loops:
 /// df/dW1_i = w2_i 1{z > 0} x, df/db1_i = w2_i 1{z > 0}, df/dw2_i = relu(z), df/db2 = 1, with
 /// z = W1_i . x + b1_i (relu'(0) = 0).
 inline Matrix explicit_tangent_features(const ShallowReluNet& net, const RowMatrix& X) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Early-alignment diagnostics (SPEC.md 5.2): neuron cosines and D_n against brute-force loops, the
+// Early-alignment diagnostics (Boursier and Flammarion 2025): neuron cosines and D_n against brute-force loops, the
 // extremal vectors against the linear-teacher closed form, exhaustive sampling and stationarity.
 #include <relustab/analysis/alignment.h>
 #include <relustab/core/error.h>
@@ -63,7 +63,7 @@ Vec random_unit(Index dim, Rng& rng) {
   return v / v.norm();
 }
 
-/// x ~ N(0, I_d), y = <beta, x> + sigma N(0, 1): the linear teacher of SPEC.md 5.2.
+/// x ~ N(0, I_d), y = <beta, x> + sigma N(0, 1): the linear teacher of Boursier and Flammarion 2025.
 Dataset linear_teacher(Index n, const Vec& beta, double sigma, std::uint64_t seed) {
   Rng rng(seed);
   Dataset data;
@@ -283,7 +283,7 @@ TEST(AlignmentField, BadInputThrows) {
 }
 
 TEST(ExtremalVectors, LinearTeacherGivesPlusMinusBeta) {
-  // Population D(w) = E[1{<w,x> > 0} x x^T] beta = beta / 2 for every w (SPEC.md 5.2), so G's only
+  // Population D(w) = E[1{<w,x> > 0} x x^T] beta = beta / 2 for every w (Boursier and Flammarion 2025), so G's only
   // local extremisers on the sphere are +-beta/||beta|| with G = +-||beta|| / 2; at n = 20000 the
   // empirical ones are within O(sqrt(d / n)) of them.
   Vec beta(5);

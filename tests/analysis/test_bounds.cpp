@@ -135,8 +135,8 @@ TEST(PerImplementationBound, UsesTheOneSidedWeightOfEachNeuronsActiveSide) {
 }
 
 /// Scales each neuron (w, b, v) -> (a w, a b, v / a), which keeps f, so that
-/// |v| sqrt(1 + ||E[X | active]||^2) = ||w|| E[dist | active] (the AM-GM equality case of SPEC.md
-/// 1.6); statistics by explicit loops. Neurons with an empty active side are left alone.
+/// |v| sqrt(1 + ||E[X | active]||^2) = ||w|| E[dist | active] (the AM-GM equality case of
+/// Lemma 4's proof, Mulayoff et al. 2021); statistics by explicit loops. Neurons with an empty active side are left alone.
 void balance(ShallowReluNet& net, const RowMatrix& X) {
   const Index n = X.rows(), d = X.cols();
   for (Index i = 0; i < net.width(); ++i) {
@@ -183,7 +183,7 @@ TEST(PerImplementationBound, EqualsTheMeanGradientNormAtBalancedNets) {
 
 TEST(PerImplementationBound, ReadsSidesLikeTheCurvatureWhenKnotsSitOnDataPoints) {
   // b1 = -(w1 x_j) makes the pre-activation exactly 0 at x_j, as GD leaves it up to rounding
-  // (SPEC.md 2.2): relu'(0) = 0 puts x_j on neither side. -b1/w1 may differ from x_j by an ulp, so
+  // (Mulayoff et al. 2021, Thm 2): relu'(0) = 0 puts x_j on neither side. -b1/w1 may differ from x_j by an ulp, so
   // a bound that compared x with t could count x_j on a side that the Gauss-Newton matrix does not;
   // at balanced nets the bound must still equal the Rayleigh quotient at u = 1/sqrt(n) exactly.
   Rng rng(1313);
@@ -235,7 +235,7 @@ TEST(StepSizeBounds, TwoOverEtaAndTheorem1) {
   }
 }
 
-/// SPEC.md 2.3, typed from the printed formula.
+/// Mulayoff et al. 2021, Thm 2 and Lemmas 2-3, typed from the printed formula.
 double printed_delta(double eta, double k, double big_l, double n, double rho, double m) {
   const double c = std::max(1.0, rho * (1.0 + m));
   return 1.5 * c * c * (1.0 + k - big_l) / n +

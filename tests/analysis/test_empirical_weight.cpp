@@ -109,7 +109,7 @@ TEST(EmpiricalWeight, IsZeroOutsideTheRangeAndAtItsEnds) {
 }
 
 TEST(EmpiricalWeight, OneSidedWeightsAreAffineInsideEachGap) {
-  // SPEC.md 1.4: between consecutive inputs the sides do not change, so g_-(t) is affine in t.
+  // Mulayoff et al. 2021, eqs. 21-23: between consecutive inputs the sides do not change, so g_-(t) is affine in t.
   Rng rng(11);
   std::vector<double> x = test::random_inputs(rng, 12, 0.0, 4.0);
   const EmpiricalWeight g(x);
@@ -124,7 +124,7 @@ TEST(EmpiricalWeight, OneSidedWeightsAreAffineInsideEachGap) {
 }
 
 TEST(EmpiricalWeight, IsNotTranslationInvariant) {
-  // The "1 +" under the root comes from the bias derivatives (SPEC.md 1.4): shifting the data and t
+  // The "1 +" under the root comes from the bias derivatives (Mulayoff et al. 2021, eqs. 21-23): shifting the data and t
   // together changes g.
   const std::vector<double> x{-1.0, 0.0, 1.0, 2.0};
   std::vector<double> shifted = x;

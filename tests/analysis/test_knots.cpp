@@ -40,7 +40,7 @@ ShallowReluNet random_univariate_net(Rng& rng, Index k, double lo, double hi, bo
   return net;
 }
 
-/// Knots by the explicit formulas of SPEC.md 1.5 (t = -b1/w1, s = w2 |w1|) and an O(k^2) merge.
+/// Knots by the explicit formulas of Mulayoff et al. 2021, Sec. 4 (t = -b1/w1, s = w2 |w1|) and an O(k^2) merge.
 std::vector<Knot> brute_force_knots(const ShallowReluNet& net) {
   const Index k = net.width();
   std::vector<bool> used(static_cast<size_t>(k), false);

@@ -133,7 +133,7 @@ ShallowReluNet random_net_through_data(Rng& rng, const RowMatrix& X, Index k) {
   return net;
 }
 
-/// sum_k |v_k| ||w_k|| g(u_k, t_k), u_k = w_k / ||w_k||, t_k = -b_k / ||w_k|| (SPEC.md 4.2).
+/// sum_k |v_k| ||w_k|| g(u_k, t_k), u_k = w_k / ||w_k||, t_k = -b_k / ||w_k|| (Nacson et al. 2023).
 double brute_weighted_norm(const ShallowReluNet& net, const RowMatrix& X) {
   double total = 0.0;
   for (Index k = 0; k < net.width(); ++k) {
@@ -200,7 +200,7 @@ TEST(WeightedNorm, DoesNotDependOnTheNeuronBlocking) {
     EXPECT_TRUE(blocked.positive.isApprox(whole.positive, kRelativeTolerance)) << "cap " << cap;
     EXPECT_TRUE(blocked.negative.isApprox(whole.negative, kRelativeTolerance)) << "cap " << cap;
   }
-  // And the entries are ||w_k|| g~ of each side (SPEC.md 4.2), by brute force.
+  // And the entries are ||w_k|| g~ of each side (Nacson et al. 2023), by brute force.
   for (Index k = 0; k < net.width(); ++k) {
     const Vec w = net.W1().row(k).transpose();
     const double t = -net.b1()[k] / w.norm();

@@ -100,7 +100,7 @@ TEST(PopulationWeight, MatchesQuadratureOfTheDefiningIntegrals) {
 }
 
 TEST(PopulationWeight, CheckValuesAtZeroAndMinusOne) {
-  // SPEC.md 1.4 / 8.3 check values, given to 5 significant digits: tolerance half a unit of the
+  // Mulayoff et al. 2021, eqs. 21-23: check values, given to 5 significant digits: tolerance half a unit of the
   // last digit.
   EXPECT_NEAR(population_weight(Distribution::Uniform, 0.0), 0.28641, 0.5e-5);
   EXPECT_NEAR(population_weight(Distribution::Gaussian, 0.0), 0.25518, 0.5e-5);

@@ -27,7 +27,7 @@ namespace {
 constexpr double kRoundingTol = 1e-12;
 
 /// GD on 10 noiseless points with 50 neurons: after 10^5 steps (0.4 s) three neurons' knots sit on
-/// data points up to rounding, so the run has 2^3 modes (the situation of SPEC.md 2.2's note).
+/// data points up to rounding, so the run has 2^3 modes (the situation of Mulayoff et al. 2021, Theorem 2).
 RunConfig measured_config() {
   RunConfig config;
   config.n = 10;

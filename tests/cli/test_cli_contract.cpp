@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The `analyze --json` contract of DESIGN.md, checked against values computed here by brute force.
+// The `analyze --json` contract (README.md), checked against values computed here by brute force.
 #include "cli_runner.h"
 
 #include <Eigen/Dense>
@@ -19,7 +19,7 @@ const char* kNet =
 const std::vector<double> kX = {-1.0, -0.3, 0.4, 0.9};
 const std::vector<double> kY = {0.2, 0.1, -0.2, 0.5};
 
-// theta = [w1_1, w1_2, b1_1, b1_2, w2_1, w2_2, b2] (SPEC.md 1.1).
+// theta = [w1_1, w1_2, b1_1, b1_2, w2_1, w2_2, b2] (Mulayoff et al. 2021, eqs. 18-20).
 double brute_loss(const Eigen::VectorXd& t) {
   double sum = 0.0;
   for (size_t j = 0; j < kX.size(); ++j) {
@@ -108,7 +108,7 @@ TEST(CliContract, AnalyzeJsonKeysAndValues) {
 
 TEST(CliContract, PopulationWeightAtZero) {
   if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set";
-  // Reference values of SPEC.md 1.4 / section 8, unit-variance laws.
+  // Reference values of Mulayoff et al. 2021, eqs. 21-23, unit-variance laws.
   const std::vector<std::pair<std::string, double>> cases = {
       {"uniform", 0.28641}, {"gaussian", 0.25518}, {"laplace", 0.21651}};
   for (const auto& [law, value] : cases) {

@@ -112,7 +112,7 @@ TEST_P(DenseCurvatureTest, GaussNewtonMatrixMatchesOperatorOnUnitVectors) {
 }
 
 TEST_P(DenseCurvatureTest, GramMatrixFormulaMatchesTangentFeatures) {
-  // gram_matrix uses the closed-form K_jl of SPEC.md 1.2; Phi^T Phi / n is the definition.
+  // gram_matrix uses the closed-form K_jl of Mulayoff et al. 2021, eqs. 26-28; Phi^T Phi / n is the definition.
   const Matrix K = gram_matrix(net_, data_);
   const Matrix Phi = tangent_features(net_, data_);
   const Matrix expected = Phi.transpose() * Phi / static_cast<double>(data_.n());

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// ShallowReluNet: the parameter layout of SPEC.md 1.1, its views, and predict() against a plain loop.
+// ShallowReluNet: the parameter layout of Mulayoff et al. 2021, eqs. 18-20, its views, and predict() against a plain loop.
 #include <relustab/core/error.h>
 #include <relustab/model/shallow_relu.h>
 

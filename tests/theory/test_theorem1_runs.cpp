@@ -2,7 +2,7 @@
 // Theorem 1 of Mulayoff et al. 2021 on real GD runs: from one initialisation, over a grid of step sizes,
 // every run that converges to an interpolating minimum has sharpness <= 2/eta (Lemma 1) and
 // int |f''| g <= 1/eta - 1/2 (Theorem 1); runs whose knots sit on data points are reported and held
-// to Theorem 2's bound instead (SPEC.md 2.2, practical note).
+// to Theorem 2's bound instead (Mulayoff et al. 2021, Thm 2, practical note).
 #include <relustab/analysis/bounds.h>
 #include <relustab/analysis/function_space.h>
 #include <relustab/analysis/report.h>
@@ -20,7 +20,7 @@ namespace relustab {
 namespace {
 
 // The stopping rule leaves loss < kLossTol. Away from an exact minimum the Hessian differs from the
-// Gauss-Newton matrix by at most sqrt(1 + R^2) sqrt(2 L) (SPEC.md 1.7), about 2e-4 here, below 1e-4 of 2/eta on this grid; the last
+// Gauss-Newton matrix by at most sqrt(1 + R^2) sqrt(2 L) (Liang, Qiao, Wang, Parhi 2025, Thm 3.2), about 2e-4 here, below 1e-4 of 2/eta on this grid; the last
 // steps of GD at the edge of stability oscillate around the minimum by a similar relative amount.
 constexpr double kLossTol = 1e-8;
 constexpr double kSharpnessSlack = 1e-3;

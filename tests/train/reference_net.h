@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Independent oracles for the trainer tests: a loop-based forward pass, loss and per-sample gradient
-// written from SPEC.md 1.1-1.2 with their own indexing of theta, and small seeded problems.
+// written from Mulayoff et al. 2021, eqs. 18-20 with their own indexing of theta, and small seeded problems.
 #pragma once
 
 #include <relustab/core/rng.h>
@@ -13,7 +13,7 @@
 
 namespace relustab::test {
 
-/// theta layout of SPEC.md 1.1, indexed by hand: W1 row-major (k x d), then b1, w2, b2.
+/// theta layout of Mulayoff et al. 2021, eqs. 18-20, indexed by hand: W1 row-major (k x d), then b1, w2, b2.
 struct Layout {
   Index d;
   Index k;
@@ -50,7 +50,7 @@ inline double reference_loss(const Layout& L, const Vec& theta, const Dataset& d
   return sum / (2.0 * static_cast<double>(data.n()));
 }
 
-/// Gradient of l_j = (1/2) r_j^2: r_j * grad f(x_j) with the entries of SPEC.md 1.2 (relu'(0) = 0).
+/// Gradient of l_j = (1/2) r_j^2: r_j * grad f(x_j) with the entries of Mulayoff et al. 2021, eqs. 26-28 (relu'(0) = 0).
 inline Vec reference_sample_gradient(const Layout& L, const Vec& theta, const Dataset& data, Index j) {
   Vec g = Vec::Zero(L.size());
   const double r = reference_output(L, theta, data, j) - data.y[j];

@@ -283,7 +283,7 @@ TEST(Trainer, NonFiniteIterateIsRolledBackToTheLastFiniteOne) {
 }
 
 /// Largest eigenvalue of the Gauss-Newton matrix J^T J / n, J_j = grad f(x_j) by the formula of
-/// SPEC.md 1.2, by a dense symmetric eigensolver.
+/// Mulayoff et al. 2021, eqs. 26-28, by a dense symmetric eigensolver.
 double reference_gn_sharpness(const Layout& layout, const Vec& theta, const Dataset& data) {
   Matrix J(data.n(), layout.size());
   for (Index j = 0; j < data.n(); ++j) {
@@ -299,8 +299,8 @@ double reference_gn_sharpness(const Layout& layout, const Vec& theta, const Data
 TEST(Trainer, GdConvergesToAMinimumNoSharperThanTwoOverEta) {
   // 10 points in R^2 and 20 neurons: GD interpolates within a few thousand steps. (In 1-D the same
   // sizes stall near loss 1e-3 for 10^5 steps: too few knots land between the points.)
-  // At this step size GD often stops at a kink of the loss (a non-differentiable minimum, SPEC.md
-  // 2.3), where the sharpness of the relu'(0) = 0 mode jumps between iterates and may exceed 2/eta;
+  // At this step size GD often stops at a kink of the loss (a non-differentiable minimum,
+  // Mulayoff et al. 2021, Theorem 2), where the sharpness of the relu'(0) = 0 mode jumps between iterates and may exceed 2/eta;
   // Lemma 1 is about twice-differentiable minima, so this problem was chosen (seeds 3, 4) for a
   // minimum away from every kink, and the test asserts that precondition.
   if (!test::backend_supports(2)) GTEST_SKIP() << "input dimension 2";
@@ -315,7 +315,7 @@ TEST(Trainer, GdConvergesToAMinimumNoSharperThanTwoOverEta) {
   ASSERT_GT(sharpness(*backend, net, data).value, 2.0 / eta);
   TrainOptions options = plain_options(eta, 100000);
   options.stop.loss_tol = 1e-6;
-  options.stop.patience = 200;  // SPEC.md 2.6 protocol
+  options.stop.patience = 200;  // the protocol of Mulayoff and Michaeli's exact mean-square stability analysis
   options.log_every = 100000;
   options.log_sharpness = true;
   const TrainResult result = train(*backend, net, data, options);
@@ -327,11 +327,11 @@ TEST(Trainer, GdConvergesToAMinimumNoSharperThanTwoOverEta) {
   // No pre-activation within 1e-5 of 0 at the stopping point: the loss is twice differentiable
   // around it, which is where Lemma 1 applies.
   ASSERT_GT(test::distance_to_kink(layout, result.net.theta(), data), 1e-5);
-  // Lemma 1 (SPEC.md 1.3): GD cannot settle at a minimum sharper than 2/eta; 1e-3 covers the
+  // Lemma 1 (Mulayoff et al. 2021, Lemmas 1-3): GD cannot settle at a minimum sharper than 2/eta; 1e-3 covers the
   // distance of the stopping point from the exact minimum.
   EXPECT_LE(last.sharpness, 2.0 / eta + 1e-3);
   // Weyl: |lambda_max(H) - lambda_max(GN)| <= ||(1/n) sum r_j Hess f_j|| <= sqrt(2L) sqrt(1 + R^2),
-  // as each Hess f_j has spectral norm sqrt(1 + ||x_j||^2) (SPEC.md 1.2); here ||x_j||^2 <= 2.
+  // as each Hess f_j has spectral norm sqrt(1 + ||x_j||^2) (Mulayoff et al. 2021, eqs. 26-28); here ||x_j||^2 <= 2.
   const double gn = reference_gn_sharpness(layout, result.net.theta(), data);
   EXPECT_NEAR(last.sharpness, gn, std::sqrt(2.0 * result.final_loss) * std::sqrt(3.0) + 1e-9);
   EXPECT_LE(last.sharpness_residual, 1e-6 * std::max(1.0, std::abs(last.sharpness)));

@@ -18,7 +18,7 @@ inline constexpr const char* kBackendHelp =
     "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu, univariate (ReLU), or "
     "cpu-gelu (the same net with the GeLU activation)";
 
-/// The JSON object of `relustab analyze --json` (key names are the contract of DESIGN.md).
+/// The JSON object of `relustab analyze --json` (its key names are a stable contract, listed in README.md).
 nlohmann::ordered_json report_to_json(const StabilityReport& report);
 
 /// Adds flattest_sharpness, flattest_lower_bound, flattest_iterations and flattest_converged

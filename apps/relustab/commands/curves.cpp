@@ -21,7 +21,7 @@ namespace {
 /// that knots just outside the data (paper 1, Fig. 3: large |f''| outside the support) show.
 constexpr double kDefaultMarginFraction = 0.25;
 /// Default Gaussian smoothing width of |f''| as a fraction of the data range (our choice; the
-/// papers' smoothing is not published, SPEC.md 1.5).
+/// papers' smoothing is not published, Mulayoff et al. 2021, Sec. 4).
 constexpr double kDefaultBandwidthFraction = 0.02;
 constexpr Index kDefaultPoints = 801;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Early-alignment diagnostics of paper 4 (Boursier & Flammarion 2025, SPEC.md 5.2): how the neurons'
+// Early-alignment diagnostics of paper 4 (Boursier & Flammarion 2025): how the neurons'
 // directions line up with a teacher direction, and the extremal vectors of D_n that small-init GD
 // aligns them with.
 #pragma once
@@ -23,7 +23,7 @@ struct AlignmentOptions {
 ///
 /// Neuron i's direction is its input-weight row W1_i when beta has length d (the hidden bias b1_i is
 /// left out: it is an intercept, not a direction of the input space), and (W1_i, b1_i) when beta has
-/// length d + 1 (beta's last entry then plays the teacher's intercept: the view of SPEC.md 5.2 with
+/// length d + 1 (beta's last entry then plays the teacher's intercept: the view of Boursier and Flammarion 2025 with
 /// the bias as an appended constant input coordinate).
 ///   cosine_i = <dir_i, beta> / (||dir_i|| ||beta||), and 0 when dir_i = 0 (a neuron with no direction
 ///              is aligned with nothing);
@@ -46,7 +46,7 @@ struct NeuronAlignment {
 NeuronAlignment neuron_alignment(const ShallowReluNet& net, const Eigen::Ref<const Vec>& beta,
                                  const AlignmentOptions& options = {});
 
-/// D_n(w) = (1/n) sum_k 1{<w, x_k> > 0} y_k x_k (SPEC.md 5.2, square loss at zero output; the
+/// D_n(w) = (1/n) sum_k 1{<w, x_k> > 0} y_k x_k (Boursier and Flammarion 2025, square loss at zero output; the
 /// indicator is strict, matching relu'(0) = 0). w has length d, or d + 1 for a neuron with a bias:
 /// then every x_k is read as (x_k, 1), i.e. <w, x_k> = w_1..d . x_k + w_{d+1}, and D_n has length d + 1.
 /// Throws InputError if the data set is empty or inconsistent, or w has another length or is not
@@ -94,7 +94,7 @@ struct ExtremalVectors {
   Index inactive_descents = 0;
 };
 
-/// The extremal vectors of SPEC.md 5.2: local maximisers and minimisers of G on the unit sphere, the
+/// The extremal vectors of Boursier and Flammarion 2025: local maximisers and minimisers of G on the unit sphere, the
 /// directions positive- and negative-output neurons align with in the early phase.
 ///
 /// G is piecewise linear: between the kinks (the great circles <w, x_k> = 0) it is <w, D> with D

@@ -26,7 +26,7 @@ struct FlattestResult {
   /// value at the returned scales (an upper bound on the minimum, within tol of it when converged).
   double sharpness = 0.0;
   /// A certified lower bound on that minimum (the dual value D(Z)); never below the
-  /// per-implementation bound of SPEC.md 1.6, which is D at Z = 1 1^T / n.
+  /// per-implementation bound of Mulayoff et al. 2021, Lemma 4, which is D at Z = 1 1^T / n.
   double lower_bound = 0.0;
   /// Gauss-Newton sharpness of the parameters as given (beta = 0) and at the balancing warm start.
   double initial_sharpness = 0.0;
@@ -43,7 +43,7 @@ struct FlattestResult {
 };
 
 /// Minimises F(beta) = lambda_max(K(beta)) over per-neuron log-scales beta (Mulayoff et al. 2021,
-/// Appendix XI, whose method we could not read: this is our method, SPEC.md 2.5). For any input
+/// Appendix XI, whose method we could not read: this is our method). For any input
 /// dimension d the rescaling (W1_i, b1_i, w2_i) -> (a W1_i, a b1_i, w2_i / a), a > 0, leaves f and
 /// the activation pattern unchanged and gives
 ///   K(beta) = (1/n) [ 1 1^T + sum_i ( e^{-2 beta_i} A_i + e^{2 beta_i} B_i ) ],
@@ -56,7 +56,7 @@ struct FlattestResult {
 /// backtracking, with mu decreased geometrically. Each step yields Z = sum_l p_l u_l u_l^T (the
 /// softmax weights of the eigenpairs) and the dual bound D(Z) = min_beta <K(beta), Z>
 ///   = (1/n) [ 1^T Z 1 + 2 sum_i sqrt(<A_i, Z> <B_i, Z>) ] <= min F,
-/// so the duality gap certifies convergence. Warm start: the balancing formula of SPEC.md 2.5,
+/// so the duality gap certifies convergence. Warm start: the balancing formula
 /// e^{4 beta_i} = <A_i, Z0> / <B_i, Z0> with Z0 = 1 1^T / n (for d = 1: alpha_i^2 = |w2_i|
 /// sqrt(1 + mu_i^2) / (|w1_i| Delta_i)). Neurons dead on all data (A_i = B_i = 0) are dropped.
 ///

@@ -10,7 +10,7 @@
 
 namespace relustab {
 
-/// A knot of a univariate net and the jump of f' there (SPEC.md 1.5).
+/// A knot of a univariate net and the jump of f' there (Mulayoff et al. 2021, Sec. 4).
 struct Knot {
   double location = 0.0;    ///< t = -b1_i / w1_i
   double slope_jump = 0.0;  ///< sum over neurons at t of w2_i |w1_i| (signed)
@@ -25,7 +25,7 @@ std::vector<Knot> knots(const ShallowReluNet& net);
 Index count_knots_in_range(const std::vector<Knot>& knots, double x_min, double x_max);
 
 /// The empirical weight function g of Mulayoff et al. 2021 eqs (21)-(23) for the training inputs x
-/// (SPEC.md 1.4): X uniform on the inputs, strict inequalities, g = min(g-, g+) on [x_min, x_max] and
+/// (Mulayoff et al. 2021, eqs. 21-23): X uniform on the inputs, strict inequalities, g = min(g-, g+) on [x_min, x_max] and
 /// 0 outside. Construction sorts the inputs and builds prefix sums, O(n log n); each evaluation is
 /// O(log n), and evaluate() of many points is O((n + m) log n). Throws InputError if the inputs are
 /// empty or not finite. A NaN argument gives NaN.
@@ -34,7 +34,7 @@ class EmpiricalWeight {
   explicit EmpiricalWeight(std::span<const double> inputs);
   double operator()(double t) const;
   Vec evaluate(std::span<const double> points) const;
-  /// g_-(t) and g_+(t) separately (no range cut): the one-sided weights of SPEC.md 1.6.
+  /// g_-(t) and g_+(t) separately (no range cut): the one-sided weights of Mulayoff et al. 2021, Lemma 4.
   double g_minus(double t) const;
   double g_plus(double t) const;
   double x_min() const;
@@ -48,15 +48,15 @@ class EmpiricalWeight {
   std::vector<double> suffix_;
 };
 
-/// Population laws with zero mean and unit variance (SPEC.md 1.4).
+/// Population laws with zero mean and unit variance (Mulayoff et al. 2021, eqs. 21-23).
 enum class Distribution { Uniform, Gaussian, Laplace };
 
 /// Population weight function g(x) = min(g_-(x), g_+(x)) of a unit-variance law, closed form
-/// (SPEC.md 1.4). No range cut: the support is the range (uniform: g = 0 outside [-sqrt 3, sqrt 3]).
+/// (Mulayoff et al. 2021, eqs. 21-23). No range cut: the support is the range (uniform: g = 0 outside [-sqrt 3, sqrt 3]).
 double population_weight(Distribution law, double x);
 
 /// Weighted total variation of f' : integral |f''| g = sum over distinct knots in [x_min, x_max] of
-/// |merged slope jump| * g(t) (d = 1; SPEC.md 1.5).
+/// |merged slope jump| * g(t) (d = 1; Mulayoff et al. 2021, Sec. 4).
 double weighted_tv(const ShallowReluNet& net, const EmpiricalWeight& g);
 
 /// Smoothed |f''| for plotting: sum over the merged knots of knots(net) of |s| K_h(x - t), with the
@@ -66,7 +66,7 @@ double weighted_tv(const ShallowReluNet& net, const EmpiricalWeight& g);
 Vec smoothed_abs_second_derivative(const ShallowReluNet& net, std::span<const double> grid,
                                    double bandwidth);
 
-/// Multivariate weight g(u, t) = min(g~(u, t), g~(-u, -t)) for unit u over the rows of X (SPEC.md 1.8):
+/// Multivariate weight g(u, t) = min(g~(u, t), g~(-u, -t)) for unit u over the rows of X (Nacson et al. 2023, Thm 1):
 /// g~(u, t) = p * s * sqrt(1 + ||E[X | u.X > t]||^2), p = P(u.X > t), s = E[(u.X - t)_+]; 0 if a side is
 /// empty. Points on the hyperplane u.x = t belong to neither side. Throws InputError if X has no rows,
 /// u.size() != X.cols(), ||u|| is not 1 (to 1e-9) or t is not finite. O(n d).
@@ -75,7 +75,7 @@ double multivariate_weight(const RowMatrix& X, const Eigen::Ref<const Vec>& u, d
 /// One-sided multivariate weight g~(u, t) (the neuron's own active side).
 double multivariate_weight_one_sided(const RowMatrix& X, const Eigen::Ref<const Vec>& u, double t);
 
-/// Weighted norm sum_k |v_k| ||w_k|| g(u_k, t_k), per neuron, no merging (SPEC.md 1.8 / 4.2). For
+/// Weighted norm sum_k |v_k| ||w_k|| g(u_k, t_k), per neuron, no merging (Nacson et al. 2023, Thm 1). For
 /// d = 1 and nets without shared knots it equals weighted_tv. A neuron's sides are read off the signs
 /// of its pre-activations W1_k . x_j + b1_k (0 belongs to neither side), the same test the curvature
 /// code uses for relu' (relu'(0) = 0). Throws InputError if X.cols() != input_dim or X has no rows.

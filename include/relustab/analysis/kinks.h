@@ -57,7 +57,7 @@ struct ModeSummary {
   double gradient_norm = 0.0;      ///< ||grad psi_m(theta)||: 0 at a minimum of every mode
 };
 
-/// The switching-system analysis of SPEC.md 2.3 (Mulayoff et al. 2021, Definition 2, Lemmas 2, 3,
+/// The switching-system analysis (Mulayoff et al. 2021, Definition 2, Lemmas 2, 3,
 /// 5 and Theorem 2) at the net's parameters.
 struct KinkAnalysis {
   std::vector<KinkPoint> kinks;    ///< the p kink points

@@ -11,10 +11,10 @@
 
 namespace relustab {
 
-/// Coefficient threshold tau of SPEC.md 3.4 (our choice; the paper's is not published).
+/// Coefficient threshold tau of Qiao et al. 2024 (our choice; the paper's is not published).
 inline constexpr double kActiveCoefficientThreshold = 1e-3;
 
-/// The active knots of a univariate net (SPEC.md 3.4, toolkit definitions): neuron i is active when
+/// The active knots of a univariate net (Qiao et al. 2024, toolkit definitions): neuron i is active when
 /// its coefficient c_i = |w2_i w1_i| (the slope jump) exceeds tau * max_l c_l and its knot
 /// t_i = -b1_i / w1_i lies in [x_min, x_max] of the inputs. Per neuron, not merged.
 struct KnotStatistics {

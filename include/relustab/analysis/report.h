@@ -12,7 +12,7 @@ namespace relustab {
 
 /// Relative tolerance under which a pre-activation counts as exactly 0, i.e. the neuron's knot (or
 /// hyperplane) sits on a data point. GD that interpolates typically leaves such neurons at |z| ~ 1e-9
-/// relative (SPEC.md 2.2, practical note), so exact zero tests would miss them.
+/// relative (Mulayoff et al. 2021, Thm 2, practical note), so exact zero tests would miss them.
 inline constexpr double kKinkRelativeTolerance = 1e-7;
 
 /// Number of neurons i whose pre-activation W1_i . x_j + b1_i vanishes (relative to |W1_i| . |x_j| +
@@ -84,7 +84,7 @@ struct StabilityReport {
   StabilityClass stability = StabilityClass::Stable;  ///< classify_stability(edge_ratio, edge_tolerance)
   // ReLU theory.
   double thm1_rhs = std::numeric_limits<double>::quiet_NaN();  ///< 1/eta - 1/2
-  double noninterpolating_bound = std::numeric_limits<double>::quiet_NaN();  ///< SPEC.md 1.7
+  double noninterpolating_bound = std::numeric_limits<double>::quiet_NaN();  ///< Liang, Qiao, Wang, Parhi 2025, Thm 3.2
   double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
 };
 

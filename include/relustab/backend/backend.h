@@ -33,7 +33,7 @@ class LinearOperator {
 
 /// Which curvature matrix of the loss L = 1/(2n) sum_j (f(x_j) - y_j)^2.
 enum class CurvatureKind {
-  Hessian,      ///< exact Hessian, (1/n) sum_j [grad f_j grad f_j^T + r_j Hess f_j] (SPEC.md 1.2)
+  Hessian,      ///< exact Hessian, (1/n) sum_j [grad f_j grad f_j^T + r_j Hess f_j] (Mulayoff et al. 2021, eqs. 26-28)
   GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
 };
 
@@ -51,7 +51,7 @@ std::string_view activation_name(Activation activation);
 /// One engine: loss, gradient and curvature-vector products for a two-layer net on a data set.
 /// Every ReLU back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0
 /// at a sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons
-/// are off (DESIGN.md; SPEC.md 2.3 analyses all modes).
+/// are off (the switching-system analysis of Mulayoff et al. 2021, Theorem 2, looks at all modes).
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -12,17 +12,17 @@ namespace relustab {
 ///
 /// Where no pre-activation is 0 the pattern is fixed by the signs and the loss is smooth. Where some
 /// W1_i . x_j + b1_i = 0 (a knot on a data point) the loss is not twice differentiable, and each
-/// choice of on/off for such (neuron, sample) pairs is one mode of the switching system of SPEC.md
-/// 2.3: the analytic loss in which neuron i is the linear map z = W1_i . x_j + b1_i (on) or 0 (off)
+/// choice of on/off for such (neuron, sample) pairs is one mode of the switching system of
+/// Mulayoff et al. 2021, Theorem 2: the analytic loss in which neuron i is the linear map z = W1_i . x_j + b1_i (on) or 0 (off)
 /// at x_j. The curvature functions below without a pattern use activation_pattern(net, data).
 using ActivationPattern = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// The pattern of the relu'(0) = 0 convention: neuron i is on at x_j iff W1_i . x_j + b1_i > 0.
 ActivationPattern activation_pattern(const ShallowReluNet& net, const Dataset& data);
 
-/// Tangent features Phi = [grad_theta f(x_1), ..., grad_theta f(x_n)], (n_params x n) (SPEC.md 1.2).
+/// Tangent features Phi = [grad_theta f(x_1), ..., grad_theta f(x_n)], (n_params x n) (Mulayoff et al. 2021, eqs. 26-28).
 Matrix tangent_features(const ShallowReluNet& net, const Dataset& data);
-/// Exact dense Hessian of L = 1/(2n) sum r_j^2 in the relu'(0) = 0 mode (SPEC.md 1.2). O(P^2 n).
+/// Exact dense Hessian of L = 1/(2n) sum r_j^2 in the relu'(0) = 0 mode (Mulayoff et al. 2021, eqs. 26-28). O(P^2 n).
 Matrix dense_hessian(const ShallowReluNet& net, const Dataset& data);
 /// Gauss-Newton matrix Phi Phi^T / n (P x P).
 Matrix gauss_newton_matrix(const ShallowReluNet& net, const Dataset& data);

@@ -27,7 +27,7 @@ RowMatrix sample_inputs(InputLaw law, Index n, Index d, Rng& rng, double lo = -1
 /// A clean target function f0.
 struct Target {
   enum class Kind {
-    Sin3,          ///< sin(3 x)                        (d = 1; BENCHMARKS.md W1)
+    Sin3,          ///< sin(3 x)                        (d = 1; benchmark workload W1)
     Cubic,         ///< x^3 - x                         (d = 1, smooth)
     Abs,           ///< |x|                             (d = 1, one kink)
     Tent,          ///< relu(1 - 2|x|) style hat: max(0, 1 - 2|x|)   (d = 1, piecewise linear)
@@ -36,8 +36,8 @@ struct Target {
     Zero,          ///< 0 (pure noise)
     LinearTeacher, ///< <beta, x>, any d
     Table,         ///< d = 1: linear interpolation of (table_x, table_y), constant outside
-    Pyramid,       ///< relu(1 - ||x||_1), any d: compactly supported, piecewise linear (SPEC.md 4.4)
-    Bump,          ///< exp(-||x||^2), any d: smooth (SPEC.md 4.5)
+    Pyramid,       ///< relu(1 - ||x||_1), any d: compactly supported, piecewise linear (Nacson et al. 2023)
+    Bump,          ///< exp(-||x||^2), any d: smooth (Nacson et al. 2023)
   };
   Kind kind = Kind::Sin3;
   Vec beta;                       ///< LinearTeacher

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Labelled images (MNIST-style) and the binary classification task built from two of their classes
-// (SPEC.md 4.3): labels +1/-1, pixels scaled to [0, 1] and optionally centred, a seeded training subset and a
+// (Nacson et al. 2023): labels +1/-1, pixels scaled to [0, 1] and optionally centred, a seeded training subset and a
 // disjoint validation set. No I/O: the readers live in relustab/io/idx.h.
 #pragma once
 
@@ -47,7 +47,7 @@ std::vector<Index> label_counts(const ImageSet& set);
 /// class's training part, the next `n_val_per_class` its validation part. Training is balanced: class_pos
 /// contributes n_train - n_train/2 samples and class_neg n_train/2 (so an odd n_train gives the positive
 /// class one more). Validation is disjoint from training by construction, n_val_per_class from each class,
-/// "from the remaining samples in each class" as SPEC.md 4.3 quotes the paper (4000 there). Growing
+/// "from the remaining samples in each class" as the paper says (4000 there). Growing
 /// n_val_per_class never changes the training set, and the draw of a class does not depend on the other
 /// class. Both sets are returned in file order (ascending image index), classes interleaved as in the file.
 struct BinaryTaskSpec {

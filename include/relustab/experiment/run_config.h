@@ -61,10 +61,10 @@ struct RunConfig {
   bool log_sharpness = false;       ///< sharpness in each log row
   bool final_analysis = true;       ///< sharpness, weighted TV, knots and bounds at the end
   bool save_net = true;             ///< store the final network
-  bool flattest = false;            ///< flattest implementation over rescalings (SPEC.md 2.5)
-  bool alignment = false;           ///< alignment with the linear teacher (SPEC.md 5.2)
-  bool kinks = false;               ///< mode analysis at knots on data points (SPEC.md 2.3)
-  bool knot_stats = false;          ///< active-knot quantiles and distances (d = 1; SPEC.md 3.4)
+  bool flattest = false;            ///< flattest implementation over rescalings (Mulayoff et al. 2021, App. XI; our method)
+  bool alignment = false;           ///< alignment with the linear teacher (Boursier and Flammarion 2025)
+  bool kinks = false;               ///< mode analysis at knots on data points (Mulayoff et al. 2021, Thm 2 and Lemmas 2-3)
+  bool knot_stats = false;          ///< active-knot quantiles and distances (d = 1; Qiao et al. 2024)
   /// Strict interior of the data range for mse_interior: [x_min + m w, x_max - m w], w = x_max - x_min.
   double interior_margin = 0.1;
   std::int64_t grid_points = 2001;  ///< grid of mse_full and mse_interior (d = 1, known target)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Readers and writers of the stable file formats of DESIGN.md. Every reader validates completely and
+// Readers and writers of the stable file formats (README.md). Every reader validates completely and
 // throws InputError naming the file, the line or field, and what was expected.
 #pragma once
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The three-layer (two hidden layers) ReLU network f(x) = w3 . relu(W2 relu(W1 x + b1) + b2) + b3,
-// its parameter layout, seeded initialisation, and the exact pyramid representation of SPEC.md 4.4.
+// its parameter layout, seeded initialisation, and the exact pyramid representation of Nacson et al. 2023.
 #pragma once
 
 #include <relustab/core/rng.h>
@@ -20,7 +20,7 @@ namespace relustab {
 /// The accessors are views into theta, so an optimiser updates theta and the views follow.
 ///
 /// Convention at kinks: relu'(0) = 0 in both hidden layers, i.e. a neuron whose pre-activation is
-/// exactly 0 counts as inactive (DESIGN.md, "Numerical conventions"); "the Hessian" at a kink is
+/// exactly 0 counts as inactive (README.md, "Conventions"); "the Hessian" at a kink is
 /// the one of the mode in which such neurons are off.
 class DeepReluNet {
  public:
@@ -45,7 +45,7 @@ class DeepReluNet {
     double scale2 = 1.0;         ///< second-layer rescaling s2 > 0
   };
 
-  /// The exact representation of the pyramid relu(1 - ||x||_1) on R^d (SPEC.md 4.4), for s1 = s2 =
+  /// The exact representation of the pyramid relu(1 - ||x||_1) on R^d (Nacson et al. 2023), for s1 = s2 =
   /// 1: first layer neuron 2c computes relu(x_c), neuron 2c + 1 computes relu(-x_c), so that |x_c|
   /// = relu(x_c) + relu(-x_c); the second layer's neuron 0 computes relu(1 - sum of all of them)
   /// (W2 row 0 all -1 on those 2d neurons, b2_0 = 1); w3_0 = 1, b3 = 0. Rescaling (relu is
@@ -103,7 +103,7 @@ class DeepReluNet {
   Vec theta_;
 };
 
-/// The pyramid target relu(1 - ||x||_1) of SPEC.md 4.4 (what DeepReluNet::pyramid represents).
+/// The pyramid target relu(1 - ||x||_1) of Nacson et al. 2023 (what DeepReluNet::pyramid represents).
 double pyramid_function(const Eigen::Ref<const Vec>& x);
 
 /// A freshly initialised two-hidden-layer net. Supports InitKind::TorchUniform (PyTorch nn.Linear

@@ -15,7 +15,7 @@ enum class InitKind {
   TorchUniform,   ///< PyTorch nn.Linear default: every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   KaimingNormal,  ///< weights N(0, 2/fan_in), biases 0
   Scaled,         ///< every parameter N(0, scale^2)
-  SmallBalanced,  ///< SPEC.md 5.2: (W1_i, b1_i) ~ N(0, (scale/sqrt(k))^2), w2_i = +-||(W1_i, b1_i)||
+  SmallBalanced,  ///< Boursier and Flammarion 2025: (W1_i, b1_i) ~ N(0, (scale/sqrt(k))^2), w2_i = +-||(W1_i, b1_i)||
 };
 
 /// Parses "torch", "kaiming", "scaled", "balanced"; throws InputError naming the choices otherwise.

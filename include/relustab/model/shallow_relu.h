@@ -9,12 +9,12 @@ namespace relustab {
 /// A two-layer (one hidden layer) ReLU network on R^d with k hidden neurons.
 ///
 /// The parameters live in one contiguous vector theta of length k*d + 2k + 1, in the order of
-/// SPEC.md 1.1 / Mulayoff et al. 2021 eq. (20): W1 row-major (neuron i's d input weights contiguous),
+/// Mulayoff et al. 2021, eq. (20): W1 row-major (neuron i's d input weights contiguous),
 /// then b1 (k), then w2 (k), then b2. For d = 1 that is [w1, b1, w2, b2]. The accessors below are
 /// views into theta, so an optimiser updates theta and the views follow.
 ///
 /// Convention at kinks: relu'(0) = 0, i.e. a neuron whose pre-activation is exactly 0 counts as
-/// inactive (DESIGN.md, "Numerical conventions").
+/// inactive (README.md, "Conventions").
 class ShallowReluNet {
  public:
   using MatrixView = Eigen::Map<RowMatrix>;

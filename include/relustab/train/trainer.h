@@ -15,7 +15,7 @@
 
 namespace relustab {
 
-/// Step size as a function of the step count and the loss history (SPEC.md 2.4, 2.6).
+/// Step size as a function of the step count and the loss history (Mulayoff et al. 2021, Figs. 1-3; the protocol of Mulayoff and Michaeli's exact mean-square stability analysis).
 ///
 /// eta_t = base(t) * (t >= switch_step ? switch_factor : 1), where
 ///   base(t) = warmup_from * (eta / warmup_from)^(t / warmup_steps)  for t < warmup_steps, if
@@ -61,7 +61,7 @@ std::string_view optimizer_name(Optimizer optimizer);
 ///   theta <- theta - (eta_t / (1 - beta1^(t+1))) m / (sqrt(v) / sqrt(1 - beta2^(t+1)) + epsilon)
 /// i.e. theta - eta_t m_hat / (sqrt(v_hat) + epsilon) with the bias-corrected moments
 /// m_hat = m / (1 - beta1^(t+1)), v_hat = v / (1 - beta2^(t+1)); eta_t is the schedule's step size
-/// (torch's lr), warm-up and switch included. Paper 4 (SPEC.md 5.1) uses Adam as a variant of GD.
+/// (torch's lr), warm-up and switch included. Paper 4 (Boursier and Flammarion 2025) uses Adam as a variant of GD.
 struct AdamOptions {
   double beta1 = 0.9;     ///< first-moment decay, in [0, 1)
   double beta2 = 0.999;   ///< second-moment decay, in [0, 1)
@@ -139,7 +139,7 @@ using ProgressCallback = std::function<void(const LogRow&)>;
 ///  7. the update: theta_{t+1} = theta_t - eta_t * g_t (Optimizer::GD) or Adam's (AdamOptions) with
 ///     the same g_t. Full batch: g_t = grad L(theta_t). SGD (0 < batch_size < n): g_t is the gradient
 ///     of (1/B) sum_b l_{j_b}(theta_t) over B = batch_size indices drawn uniformly and independently,
-///     with replacement, by Rng(seed).below(n), B draws per step in order (SPEC.md 1.1).
+///     with replacement, by Rng(seed).below(n), B draws per step in order (Mulayoff et al. 2021, eqs. 18-20).
 /// The log's mse_clean is computed by the back end (twice its loss against y_clean), so it is that of
 /// the back end's activation (ReLU for "cpu", GeLU for "cpu-gelu").
 /// TrainResult::net is theta_steps, final_loss its loss and final_grad_norm its full-batch gradient

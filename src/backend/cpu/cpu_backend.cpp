@@ -89,7 +89,7 @@ class CurvatureOperator final : public LinearOperator {
 
  private:
   /// sum over the block's samples j of grad f_j (grad f_j . v) [+ r_j Hess f_j v for the Hessian]
-  /// (SPEC.md 1.2). Per neuron the only non-zero entries of Hess f_j couple w2_i with W1_i (value
+  /// (Mulayoff et al. 2021, eqs. 26-28). Per neuron the only non-zero entries of Hess f_j couple w2_i with W1_i (value
   /// 1{active} x_j) and with b1_i (value 1{active}). `G` is an m x k scratch matrix.
   void apply_block(const Direction& direction, Index begin, Index end, RowMatrix& G,
                    Vec& partial) const {

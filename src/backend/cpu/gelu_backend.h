@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A CPU back end for the two-layer net with the GeLU activation instead of ReLU (paper 4's variant,
-// SPEC.md 5.1): f(x) = sum_i w2_i gelu(W1_i . x + b1_i) + b2, same parameter layout as ShallowReluNet.
+// Boursier and Flammarion 2025): f(x) = sum_i w2_i gelu(W1_i . x + b1_i) + b2, same parameter layout as ShallowReluNet.
 #pragma once
 
 #include <relustab/backend/backend.h>
@@ -14,7 +14,7 @@ namespace relustab::cpu {
 /// GeLU is smooth, so there is no kink convention: the Hessian is the Hessian. The loss, gradient and
 /// curvature products follow the CPU reference back end term for term (same blocks, same block_reduce,
 /// so results are bit-identical for any thread count), with relu -> gelu, the 0/1 activity -> gelu',
-/// and the Hessian's second-order term gaining the gelu'' entries (SPEC.md 1.2 has only the cross
+/// and the Hessian's second-order term gaining the gelu'' entries (the Hessian of Mulayoff et al. 2021, eqs. 26-28, has only the cross
 /// entries because relu'' = 0 off the kinks):
 ///   Hess f_j v, W1_i block: x_j [w2_i gelu''(z_ji) Z_ji + vw2_i gelu'(z_ji)],
 ///              b1_i entry:       w2_i gelu''(z_ji) Z_ji + vw2_i gelu'(z_ji),

@@ -38,7 +38,7 @@ bool same_values(const std::vector<double>& cached, const double* values, Index 
 /// dv_i (w_i x_j + b_i)] + dc, the Gauss-Newton product is J^T u / n: per neuron v_i S1(u),
 /// v_i S0(u), w_i S1(u) + b_i S0(u), and sum u, where S0, S1 sum u_j and u_j x_j over the neuron's
 /// active samples. The Hessian adds sum_j r_j Hess f_j d, whose only non-zero entries couple v_i
-/// with (w_i, b_i): dv_i S1(r), dv_i S0(r) and dw_i S1(r) + db_i S0(r) (SPEC.md 1.2).
+/// with (w_i, b_i): dv_i S1(r), dv_i S0(r) and dw_i S1(r) + db_i S0(r) (Mulayoff et al. 2021, eqs. 26-28).
 class SortedCurvature final : public LinearOperator {
  public:
   SortedCurvature(const ShallowReluNet& net, SortedSamples samples, CurvatureKind kind)
