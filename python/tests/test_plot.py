@@ -21,7 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Values are computed by the same formula in float64 on both sides (a least-squares fit of exact
 # power laws; a forward pass of a small net), so they agree to rounding.
 TIGHT = 1e-9
-# Mulayoff et al. 2021, eqs. 21-23: population g(0) of the unit-variance laws, quoted to 5 digits.
+# Population g(0) of the unit-variance laws (paper 1, eqs (21)-(23)), quoted to 5 digits.
 POPULATION_G_AT_ZERO = {"uniform": 0.28641, "gaussian": 0.25518, "laplace": 0.21651}
 QUOTED_DIGITS = 5e-6
 
@@ -271,6 +271,7 @@ def plotted(relustab_bin, tmp_path_factory):
     return get
 
 
+# Targets that draw more than the figure named after their module (sorted names).
 def test_every_target_has_a_tiny_sweep():
     assert set(TINY_SWEEPS) == set(TARGETS)
 
@@ -279,7 +280,8 @@ def test_every_target_has_a_tiny_sweep():
 def test_tiny_real_sweep_plots_every_figure(plotted, target):
     directory = plotted(target)
     names = assert_index_lists_every_figure(directory)
-    # The target's figure, and any further ones named after it (boursier2025_threshold_dynamics).
+    # The target's figure, and any further ones named after it (mulayoff2021_fig3_stability,
+    # boursier2025_threshold_dynamics).
     assert names[0] == TARGETS[target] and all(n.startswith(TARGETS[target]) for n in names)
 
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Helpers of the reproduction tests: read a results database with SQLite directly, check figure files
-// (PNG and PDF signatures) and the links of DIR/index.html, set environment variables for one scope.
+// Helpers of the reproduction tests: read a results database (runs, metrics, logs, nets) with SQLite
+// directly, check figure files (PNG and PDF signatures) and the links of DIR/index.html, set
+// environment variables for one scope.
 #pragma once
 
 #include "cli/cli_runner.h"
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -99,6 +101,53 @@ inline StoredExperiment read_results(const std::string& dir) {
         });
   sqlite3_close(db);
   return experiment;
+}
+
+/// One run's log rows of DIR/results.sqlite: per metric, the (step, value) pairs in step order.
+using StoredLog = std::map<std::string, std::vector<std::pair<std::int64_t, double>>>;
+
+/// Runs `sql` (one `?` bound to run_id) on DIR/results.sqlite and hands each row to `row`.
+template <typename RowFn>
+void query_run(const std::string& dir, const char* sql, std::int64_t run_id, RowFn&& row) {
+  const std::string path = dir + "/results.sqlite";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << path << ": cannot open";
+    sqlite3_close(db);
+    return;
+  }
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  } else {
+    sqlite3_bind_int64(statement, 1, run_id);
+    while (sqlite3_step(statement) == SQLITE_ROW) row(statement);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+}
+
+/// The run's log rows (NULL values, i.e. NaN, left out).
+inline StoredLog read_log(const std::string& dir, std::int64_t run_id) {
+  StoredLog log;
+  const char* sql =
+      "SELECT step, metric, value FROM logs WHERE run_id = ? AND value IS NOT NULL ORDER BY step";
+  query_run(dir, sql, run_id, [&](sqlite3_stmt* s) {
+    const auto* metric = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+    log[metric == nullptr ? "" : metric].emplace_back(sqlite3_column_int64(s, 0),
+                                                      sqlite3_column_double(s, 2));
+  });
+  return log;
+}
+
+/// The run's stored net (relustab-net JSON), or null when it has none.
+inline nlohmann::json read_net(const std::string& dir, std::int64_t run_id) {
+  nlohmann::json net;
+  query_run(dir, "SELECT net FROM nets WHERE run_id = ?", run_id, [&](sqlite3_stmt* s) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    if (text != nullptr) net = nlohmann::json::parse(text);
+  });
+  return net;
 }
 
 /// PNG: the 8-byte signature followed by the IHDR chunk (length 13), as the PNG specification
