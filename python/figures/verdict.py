@@ -166,6 +166,7 @@ def write(directory: str | Path, verdict: Verdict, results: Results) -> Path:
     record["setting"] = "quick" if info.get("quick") else ("full" if info else "unknown")
     record["wall_seconds"] = info.get("seconds")
     record["jobs"] = info.get("jobs")
+    record["machine"] = {k: info.get(k) for k in ("cores", "load_before", "load_after")}
     record["written"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     path = directory / "figures" / VERDICT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +195,11 @@ def runtime_text(record: dict[str, Any]) -> str:
         jobs = record.get("jobs")
         text += f"; wall clock {_duration(record.get('wall_seconds'))}"
         text += f" with {jobs} jobs" if jobs else ""
+        machine = record.get("machine") or {}
+        loads = [machine.get("load_before"), machine.get("load_after")]
+        if machine.get("cores") and all(isinstance(v, (int, float)) and v >= 0 for v in loads):
+            text += (f" on {machine['cores']} cores at load average {loads[0]:.1f} to "
+                     f"{loads[1]:.1f} (a shared machine: the compute time is the steadier figure)")
     return text
 
 

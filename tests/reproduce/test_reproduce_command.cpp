@@ -88,6 +88,8 @@ TEST(ReproduceCommand, RunsTheQuickFileIntoOutThenCallsTheFigureScript) {
   EXPECT_EQ(info["quick"], true);
   EXPECT_EQ(info["jobs"], 2);
   EXPECT_GE(info["seconds"].get<double>(), 0.0);
+  EXPECT_GE(info["cores"].get<int>(), 1);
+  EXPECT_TRUE(info["load_before"].is_number() && info["load_after"].is_number());
 }
 
 TEST(ReproduceCommand, NoPlotSkipsTheFigureScript) {

@@ -140,14 +140,29 @@ struct ReproduceArgs {
   std::string style = "paper";
 };
 
-/// DIR/reproduce.json: which setting of which target made DIR, and how long the sweep took. The
-/// figure script puts it into the verdict (the runtime the docs state).
-void write_run_info(const ReproduceArgs& a, const std::string& dir, double seconds, int jobs) {
+/// The 1-minute load average of the machine (/proc/loadavg), or -1 where it cannot be read: runtimes
+/// on a shared machine mean little without it.
+double load_average() {
+  std::FILE* file = std::fopen("/proc/loadavg", "r");
+  if (file == nullptr) return -1.0;
+  double load = -1.0;
+  if (std::fscanf(file, "%lf", &load) != 1) load = -1.0;
+  std::fclose(file);
+  return load;
+}
+
+/// DIR/reproduce.json: which setting of which target made DIR, how long the sweep took and how
+/// loaded the machine was. The figure script puts it into the verdict (the runtime the docs state).
+void write_run_info(const ReproduceArgs& a, const std::string& dir, double seconds, int jobs,
+                    double load_before) {
   nlohmann::ordered_json info;
   info["target"] = a.target;
   info["quick"] = a.quick;
   info["seconds"] = seconds;
   info["jobs"] = jobs;
+  info["cores"] = std::thread::hardware_concurrency();
+  info["load_before"] = load_before;
+  info["load_after"] = load_average();
   info["overrides"] = a.overrides;
   io::write_file_atomically((fs::path(dir) / "reproduce.json").string(), info.dump(1) + "\n");
 }
@@ -164,12 +179,14 @@ void run_reproduce(const ReproduceArgs& a, int* argc, char*** argv) {
   sweep.out_dir = a.out_dir.empty() ? (fs::path("runs") / "reproduce" / stem).string() : a.out_dir;
   sweep.jobs = a.jobs;
   sweep.overrides = a.overrides;
+  const double load_before = load_average();
   const auto start = std::chrono::steady_clock::now();
   run_sweep_command(sweep, argc, argv);
   const double sweep_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_run_info(a, sweep.out_dir, sweep_seconds,
-                 sweep.jobs > 0 ? sweep.jobs : static_cast<int>(std::thread::hardware_concurrency()));
+                 sweep.jobs > 0 ? sweep.jobs : static_cast<int>(std::thread::hardware_concurrency()),
+                 load_before);
   if (!a.no_plot) {
     run_plot(sweep.out_dir, a.style);
     std::printf("figures in %s (index.html)\n",
