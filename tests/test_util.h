@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <limits>
 #include <stdexcept>
@@ -73,6 +74,26 @@ inline double min_abs_preactivation(const ShallowReluNet& net, const Eigen::Ref<
     smallest = std::min(smallest, std::abs(pre));
   }
   return smallest;
+}
+
+/// The Hessian of `loss` at theta by central second differences with step h, symmetrised. Tests
+/// only: production curvature code never uses finite differences (they spike at ReLU kinks). Per
+/// entry the error is about h^2 |L^(4)| / 12 + eps |L| / h^2 (~1e-8 for h = 1e-4 and O(1) losses).
+inline Matrix central_difference_hessian(const std::function<double(const Vec&)>& loss,
+                                         const Vec& theta, double h = 1e-4) {
+  const Index P = theta.size();
+  Matrix H(P, P);
+  for (Index a = 0; a < P; ++a) {
+    for (Index b = 0; b < P; ++b) {
+      Vec pp = theta, pm = theta, mp = theta, mm = theta;
+      pp[a] += h, pp[b] += h;
+      pm[a] += h, pm[b] -= h;
+      mp[a] -= h, mp[b] += h;
+      mm[a] -= h, mm[b] -= h;
+      H(a, b) = (loss(pp) - loss(pm) - loss(mp) + loss(mm)) / (4.0 * h * h);
+    }
+  }
+  return 0.5 * (H + H.transpose());
 }
 
 /// n samples x ~ N(0, I_d), each redrawn until every neuron of `net` is at least `margin` away from

@@ -10,7 +10,6 @@ and eta = 0.01 -- times initialisations (run.seed). Rows show the first initiali
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -27,7 +26,12 @@ from figures.output import (
     table,
 )
 from figures.results import MissingLog, Run, first_seed, neuron_functions
-from figures.verdict import Verdict, check, setting
+from figures.qiao2024_common import (
+    data_settings,
+    median,
+    step_size_settings,
+)
+from figures.verdict import Verdict, check
 
 ETA_KEY = "optim.eta"
 LARGE, SMALL = 0.4, 0.01
@@ -43,10 +47,6 @@ def arm(run: Run) -> str:
         return SMALL_ARM
     return WARM if int(run.config.get("optim.warmup_steps", 0)) > 0 else COLD
 
-
-def median(runs: list[Run], metric: str) -> float:
-    values = [r.metric(metric) for r in runs if r.has(metric)]
-    return statistics.median(values) if values else float("nan")
 
 
 def span(runs: list[Run], metric: str, digits: int = 3) -> str:
@@ -233,18 +233,7 @@ def verdict(ctx: Context, by_arm: dict[str, list[Run]]) -> Verdict:
             "worse."
         ),
         checks=checks,
-        settings=[
-            setting(all_runs, "step sizes η", ETA_KEY, "paper"),
-            setting(all_runs, "width k", "model.width", "paper"),
-            setting(all_runs, "samples n", "data.n", "ours", "not published"),
-            setting(all_runs, "noise σ", "data.noise", "ours", "not published"),
-            setting(all_runs, "target", "data.target", "ours", "max(0, 1 - 2|x|)"),
-            setting(all_runs, "initialisation", "model.init", "ours", "PyTorch's default"),
-            setting(all_runs, "warm-up steps", "optim.warmup_steps", "ours",
-                    "the warm-up arm: from 0.01, geometric"),
-            setting(all_runs, "GD steps", "optim.max_steps", "ours", "not published"),
-            setting(all_runs, "initialisations", "run.seed", "ours"),
-        ],
+        settings=step_size_settings(all_runs, "paper") + data_settings(all_runs, "paper"),
         numbers=[
             (f"{name}: {metric}", median(by_arm[name], metric))
             for name in ARMS if by_arm[name]

@@ -12,7 +12,6 @@ training; (e) effective knots and dead neurons vs eta; (f) Theorem 1 with the lo
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -35,7 +34,16 @@ from figures.output import (
     table,
 )
 from figures.results import MissingLog, Run, aggregate, first_seed, group_by, pick_spread
-from figures.verdict import Verdict, check, setting
+from figures.qiao2024_common import (
+    ARM_STYLE,
+    COLD,
+    WARM,
+    arm,
+    data_settings,
+    median,
+    step_size_settings,
+)
+from figures.verdict import Verdict, check
 
 ETA_KEY = "optim.eta"
 FITS_SHOWN = 4
@@ -63,19 +71,6 @@ def with_value(chosen: list[float], value: float | None) -> list[float]:
     nearest = min(interior, key=lambda i: abs(math.log(chosen[i]) - math.log(value)))
     return sorted(chosen[:nearest] + [value] + chosen[nearest + 1 :])
 
-
-COLD, WARM = "from the start", "after a warm-up"
-ARM_STYLE = {COLD: ("-", "o"), WARM: ("--", "s")}
-
-
-def arm(run: Run) -> str:
-    return WARM if int(run.config.get("optim.warmup_steps", 0)) > 0 else COLD
-
-
-def median(runs: list[Run], metric: str | Any) -> float:
-    get = metric if callable(metric) else (lambda r: r.metric(metric))
-    values = [v for v in (get(r) for r in runs) if math.isfinite(v)]
-    return statistics.median(values) if values else float("nan")
 
 
 def make_figures(ctx: Context) -> Verdict:
@@ -339,18 +334,7 @@ def verdict(ctx: Context, groups_of: dict[str, dict[Any, list[Run]]]) -> Verdict
             "ground truth is U-shaped in η (the step size regularises)."
         ),
         checks=checks,
-        settings=[
-            setting(all_runs, "step sizes η", ETA_KEY, "ours", "not published"),
-            setting(all_runs, "warm-up steps", "optim.warmup_steps", "ours",
-                    "0 = from the start; else a geometric ramp from 0.01"),
-            setting(all_runs, "samples n", "data.n", "ours", "not published"),
-            setting(all_runs, "noise σ", "data.noise", "ours", "not published"),
-            setting(all_runs, "target", "data.target", "ours", "max(0, 1 - 2|x|)"),
-            setting(all_runs, "width k", "model.width", "ours", "not published"),
-            setting(all_runs, "initialisation", "model.init", "ours", "PyTorch's default"),
-            setting(all_runs, "GD steps", "optim.max_steps", "ours", "not published"),
-            setting(all_runs, "initialisations", "run.seed", "ours"),
-        ],
+        settings=step_size_settings(all_runs) + data_settings(all_runs),
         numbers=[
             (f"{metric}, {a}, η = {float(e):.3g}", median([r for r in runs if r.done], metric))
             for a, groups in groups_of.items()

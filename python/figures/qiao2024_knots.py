@@ -27,18 +27,19 @@ from figures.output import (
     table,
 )
 from figures.results import MissingLog, Run, aggregate, first_seed, group_by
-from figures.verdict import Verdict, check, setting
+from figures.qiao2024_common import (
+    ARM_STYLE,
+    COLD,
+    WARM,
+    arm,
+    data_settings,
+    median,
+    step_size_settings,
+)
+from figures.verdict import Verdict, check
 
 ETA_KEY = "optim.eta"
 QUANTILES = ("knot_q10", "knot_q25", "knot_q50", "knot_q75", "knot_q90")
-COLD, WARM = "from the start", "after a warm-up"
-ARM_STYLE = {COLD: ("-", "o"), WARM: ("--", "s")}
-
-
-def arm(run: Run) -> str:
-    return WARM if int(run.config.get("optim.warmup_steps", 0)) > 0 else COLD
-
-
 def inverse_eta(run: Run) -> float:
     return 1.0 / float(run.config[ETA_KEY])
 
@@ -47,11 +48,6 @@ def distance_ratio(run: Run) -> float:
     """Median knot distance over that of uniformly placed knots: < 1 means closer to the inputs."""
     return run.metric("knot_distance_q50") / run.metric("uniform_knot_distance_q50")
 
-
-def median(runs: list[Run], value: Any) -> float:
-    get = value if callable(value) else (lambda r: r.metric(value))
-    values = [v for v in (get(r) for r in runs if r.done) if math.isfinite(v)]
-    return statistics.median(values) if values else float("nan")
 
 
 def make_figures(ctx: Context) -> Verdict:
@@ -225,16 +221,7 @@ def verdict(groups_of: dict[str, dict[Any, list[Run]]]) -> Verdict:
         claim=("Large step sizes give sparser solutions (fewer active knots) whose knots are not "
                "placed on the data points."),
         checks=checks,
-        settings=[
-            setting(all_runs, "step sizes η", ETA_KEY, "ours", "not published"),
-            setting(all_runs, "warm-up steps", "optim.warmup_steps", "ours",
-                    "0 = from the start; else a geometric ramp from 0.01"),
-            setting(all_runs, "samples n", "data.n", "ours", "not published"),
-            setting(all_runs, "noise σ", "data.noise", "ours", "not published"),
-            setting(all_runs, "width k", "model.width", "ours", "not published"),
-            setting(all_runs, "GD steps", "optim.max_steps", "ours", "not published"),
-            setting(all_runs, "initialisations", "run.seed", "ours"),
-        ],
+        settings=step_size_settings(all_runs) + data_settings(all_runs),
         numbers=[
             (f"{m}, {a}, η = {1 / float(x):.3g}", median(runs, m))
             for a, groups in groups_of.items()

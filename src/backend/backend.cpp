@@ -18,22 +18,25 @@ std::string_view activation_name(Activation activation) {
                    std::to_string(static_cast<int>(activation)));
 }
 
-Matrix Backend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
-                                CurvatureKind kind) const {
-  const auto op = curvature(net, data, kind);
-  const Index p = op->size();
+Matrix dense_matrix(const LinearOperator& op) {
+  const Index p = op.size();
   Matrix A(p, p);
   Vec unit = Vec::Zero(p);
   Vec column;
   for (Index c = 0; c < p; ++c) {
     unit[c] = 1.0;
-    op->apply(unit, column);
+    op.apply(unit, column);
     A.col(c) = column;
     unit[c] = 0.0;
   }
   // The operator is symmetric up to rounding; the dense eigensolvers read one triangle only, so make
   // both agree with the average.
   return 0.5 * (A + A.transpose());
+}
+
+Matrix Backend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
+                                CurvatureKind kind) const {
+  return dense_matrix(*curvature(net, data, kind));
 }
 
 }  // namespace relustab

@@ -244,18 +244,7 @@ std::unique_ptr<LinearOperator> deep_curvature(const DeepReluNet& net, const Dat
 
 Matrix deep_curvature_matrix(const DeepReluNet& net, const Dataset& data, CurvatureKind kind,
                              const RunContext& context) {
-  const auto op = deep_curvature(net, data, kind, context);
-  const Index p = net.n_params();
-  Matrix A(p, p);
-  Vec unit = Vec::Zero(p);
-  Vec column;
-  for (Index c = 0; c < p; ++c) {
-    unit[c] = 1.0;
-    op->apply(unit, column);
-    A.col(c) = column;
-    unit[c] = 0.0;
-  }
-  return (A + A.transpose()) / 2.0;
+  return dense_matrix(*deep_curvature(net, data, kind, context));
 }
 
 EigenResult deep_sharpness(const DeepReluNet& net, const Dataset& data,

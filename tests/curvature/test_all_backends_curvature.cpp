@@ -353,23 +353,8 @@ double brute_gelu_loss(const Vec& theta, Index width, const Dataset& data) {
 /// The Hessian of the brute-force loss by central second differences (independent of every back
 /// end). Step 1e-4: truncation h^2 |L''''| / 12 ~ 1e-8 and rounding ~ eps |L| / h^2 ~ 1e-8 per entry.
 Matrix brute_gelu_hessian(const ShallowReluNet& net, const Dataset& data) {
-  const double h = 1e-4;
-  const Index P = net.n_params();
-  Matrix H(P, P);
-  for (Index a = 0; a < P; ++a) {
-    for (Index b = 0; b < P; ++b) {
-      Vec pp = net.theta(), pm = pp, mp = pp, mm = pp;
-      pp[a] += h, pp[b] += h;
-      pm[a] += h, pm[b] -= h;
-      mp[a] -= h, mp[b] += h;
-      mm[a] -= h, mm[b] -= h;
-      const Index k = net.width();
-      H(a, b) = (brute_gelu_loss(pp, k, data) - brute_gelu_loss(pm, k, data) -
-                 brute_gelu_loss(mp, k, data) + brute_gelu_loss(mm, k, data)) /
-                (4.0 * h * h);
-    }
-  }
-  return 0.5 * (H + H.transpose());
+  return test::central_difference_hessian(
+      [&](const Vec& theta) { return brute_gelu_loss(theta, net.width(), data); }, net.theta());
 }
 constexpr double kSecondDifferenceTol = 1e-6;
 

@@ -532,20 +532,8 @@ TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
   // Central second differences of the brute-force GeLU loss (step 1e-4: ~1e-8 per entry); Weyl
   // bounds the eigenvalue error by P times the entry error.
   const Index P = net.n_params();
-  const double h = 1e-4;
-  Matrix H(P, P);
-  for (Index a = 0; a < P; ++a) {
-    for (Index b = 0; b < P; ++b) {
-      Vec pp = net.theta(), pm = pp, mp = pp, mm = pp;
-      pp[a] += h, pp[b] += h;
-      pm[a] += h, pm[b] -= h;
-      mp[a] -= h, mp[b] += h;
-      mm[a] -= h, mm[b] -= h;
-      H(a, b) = (gelu_loss(pp) - gelu_loss(pm) - gelu_loss(mp) + gelu_loss(mm)) / (4.0 * h * h);
-    }
-  }
-  const double top =
-      Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (H + H.transpose())).eigenvalues().maxCoeff();
+  const Matrix H = test::central_difference_hessian(gelu_loss, net.theta());
+  const double top = Eigen::SelfAdjointEigenSolver<Matrix>(H).eigenvalues().maxCoeff();
   EXPECT_NEAR(metrics.at("sharpness"), top, static_cast<double>(P) * 1e-6 * (1.0 + top));
   EXPECT_LT(metrics.at("sharpness_residual"), 1e-10 * std::max(1.0, top));
   EXPECT_GT(std::abs(metrics.at("sharpness") - sharpness(*make_backend("cpu"), net, data).value),

@@ -31,6 +31,10 @@ class LinearOperator {
   virtual void apply(const Vec& in, Vec& out) const = 0;
 };
 
+/// The matrix of a symmetric operator, column by column (one apply() per column), symmetrised as
+/// (A + A^T) / 2: the columns agree with the rows only to rounding. O(size) applications.
+Matrix dense_matrix(const LinearOperator& op);
+
 /// Which curvature matrix of the loss L = 1/(2n) sum_j (f(x_j) - y_j)^2.
 enum class CurvatureKind {
   Hessian,      ///< exact Hessian, (1/n) sum_j [grad f_j grad f_j^T + r_j Hess f_j] (Mulayoff et al. 2021, eqs. 26-28)
