@@ -59,8 +59,8 @@ def case_of(run: Run) -> tuple[str, int, str, int]:
 
 
 def case_label(case: tuple[str, int, str, int], inits: set[str]) -> str:
-    """'shallow, k = 60, pyramid' / 'two hidden layers (pyramid init), pyramid'; the init is named for
-    depth 2 always and for depth 1 only when depth-1 cases differ in it."""
+    """'shallow k = 60, pyramid' / 'two hidden layers (pyramid init), pyramid'; the init is named
+    for depth 2 always and for depth 1 only when depth-1 cases differ in it."""
     target, depth, init, width = case
     if depth == 1:
         net = f"shallow k = {width}" + (f" ({init} init)" if len(inits) > 1 else "")
@@ -219,18 +219,18 @@ def make_figures(ctx: Context) -> Verdict:
         if errors:
             summary[f"{name}: smallest test MSE"] = min(errors)
     caption = (
-        "GD in d = 2 with several step sizes η. Cases: one-hidden-layer nets of several widths k on "
-        "the pyramid relu(1 − ||x||₁), one-hidden-layer nets on the smooth bump exp(−||x||²), and "
-        "two-hidden-layer nets started at the exact representation of the pyramid. (a) Mean squared "
-        "error against the clean target on fresh test points; (b) the sharpness at the end of "
-        "training times η/2: the stability limit 2/η is the line 1 (shaded: the "
-        f"{EDGE_OF_STABILITY_SLACK:.0%} above it that GD at the edge of stability hovers in, counted "
-        "as stable); (c) the weighted norm Σ_k |a_k| g_k of the shallow nets with the bound "
-        "1/η − 1/2 of stable solutions (red). A stable shallow net cannot fit the pyramid well, at "
-        "any width (its weighted norm is bounded by 1/η − 1/2, the pyramid's is not), while the "
-        "deep net represents it exactly and stays while that minimum is stable; the smooth bump is "
-        "fitted by stable shallow nets. Median and interquartile band over seeds where there are "
-        "several."
+        "GD in d = 2 with several step sizes η. Cases: one-hidden-layer nets of several widths k "
+        "on the pyramid relu(1 − ||x||₁), one-hidden-layer nets on the smooth bump exp(−||x||²), "
+        "and two-hidden-layer nets started at the exact representation of the pyramid. (a) Mean "
+        "squared error against the clean target on fresh test points; (b) the sharpness at the end"
+        " of training times η/2: the stability limit 2/η is the line 1 (shaded: the "
+        f"{EDGE_OF_STABILITY_SLACK:.0%} above it that GD at the edge of stability hovers in, "
+        "counted as stable); (c) the weighted norm Σ_k |a_k| g_k of the shallow nets with the "
+        "bound 1/η − 1/2 of stable solutions (red). A stable shallow net cannot fit the pyramid "
+        "well, at any width (its weighted norm is bounded by 1/η − 1/2, the pyramid's is not), "
+        "while the deep net represents it exactly and stays while that minimum is stable; the "
+        "smooth bump is fitted by stable shallow nets. Median and interquartile band over seeds "
+        "where there are several."
     )
     ctx.writer.save(
         fig,
@@ -373,7 +373,8 @@ def _verdict(done: Sequence[Run], by_case_eta, shallow_inits: set[str]) -> Verdi
         separated,
         "; ".join(
             f"η = {_fmt(row['eta'])}: shallow {_fmt(row['best_stable_shallow_error'])} vs deep "
-            f"{_fmt(row['deep_error'])} (×{_fmt(row['best_stable_shallow_error'] / row['deep_error'])})"
+            f"{_fmt(row['deep_error'])} "
+            f"(×{_fmt(row['best_stable_shallow_error'] / row['deep_error'])})"
             for row in rows
         ) or "no step size with the deep net at the pyramid and a stable shallow net",
     ))
@@ -488,7 +489,8 @@ def _verdict(done: Sequence[Run], by_case_eta, shallow_inits: set[str]) -> Verdi
         if runs:
             numbers.append((f"shallow k = {w}, pyramid, η = {_fmt(eta)}: weighted norm / "
                             "(1/η − 1/2)",
-                            f"{_fmt(runs[0].metric('weighted_norm'))} / {_fmt(norm_limit(runs[0]))}"))
+                            f"{_fmt(runs[0].metric('weighted_norm'))} / "
+                            f"{_fmt(norm_limit(runs[0]))}"))
     numbers.append(("runs", len(done)))
 
     if all(c.held for c in checks):
@@ -526,11 +528,11 @@ def _verdict(done: Sequence[Run], by_case_eta, shallow_inits: set[str]) -> Verdi
         title="Depth separation under minima stability",
         paper="Nacson et al. 2023, the depth-separation and Sobolev-approximation theorems",
         claim=(
-            "The pyramid relu(1 − ||x||₁) cannot be approximated well by one-hidden-layer ReLU nets "
-            "that are stable for GD with a non-vanishing step size, whatever their width (their "
-            "weighted norm is at most 1/η − 1/2), while a net with two hidden layers represents it "
-            "exactly at a stable minimum; a smooth target is approximated well by stable shallow "
-            "nets."
+            "The pyramid relu(1 − ||x||₁) cannot be approximated well by one-hidden-layer ReLU "
+            "nets that are stable for GD with a non-vanishing step size, whatever their width "
+            "(their weighted norm is at most 1/η − 1/2), while a net with two hidden layers "
+            "represents it exactly at a stable minimum; a smooth target is approximated well by "
+            "stable shallow nets."
         ),
         checks=checks,
         settings=[
@@ -541,7 +543,8 @@ def _verdict(done: Sequence[Run], by_case_eta, shallow_inits: set[str]) -> Verdi
             setting(done, "targets", "data.target", "ours",
                     note="the pyramid relu(1 − ||x||₁) and the bump exp(−||x||²)"),
             setting(done, "label noise σ", "data.noise", "ours",
-                    note="so that the deep net's zero-loss point is not an exact fixed point of GD"),
+                    note="so that the deep net's zero-loss point is not an exact fixed point of "
+                         "GD"),
             setting(done, "widths (shallow; 4 and 1 for the deep net)", "model.width", "ours"),
             setting(done, "initialisation", "model.init", "ours",
                     note="PyTorch's default for the shallow nets; the exact representation for "

@@ -217,13 +217,13 @@ def make_figures(ctx: Context) -> Verdict:
         "Full-batch GD and SGD on a two-class image task, labels ±1, quadratic loss, with several "
         "step sizes η from one initialisation; only runs that converged (training loss on all "
         "images below the tolerance for the patience window) are drawn; a cross on 2/η marks a "
-        "step size where an optimizer did not converge. (a) The stability limit 2/η, the sharpness "
-        "λmax of the Hessian at convergence and the lower bound 1 + 2 Σ_k |a_k| g(u_k, t_k) with the "
-        "multivariate weight function g: a linearly stable minimum has 1 + 2 Σ|a_k| g_k <= λmax "
-        "<= 2/η. (b) The same times η/2: the limit is the line 1 (shaded: the edge tolerance "
-        f"±{EDGE_TOLERANCE:.0%}), so λmax at the edge is seen on it. (c) The weighted norm "
-        "Σ|a_k| g_k against 1/η − 1/2, the theorem's bound on it (the diagonal). (d) The fraction "
-        "of validation images whose sign of f differs from their label (hollow grey: runs that did "
+        "step size where an optimizer did not converge. (a) The stability limit 2/η, the sharpness"
+        " λmax of the Hessian at convergence and the lower bound 1 + 2 Σ_k |a_k| g(u_k, t_k) with "
+        "the multivariate weight function g: a linearly stable minimum has 1 + 2 Σ|a_k| g_k <= "
+        "λmax <= 2/η. (b) The same times η/2: the limit is the line 1 (shaded: the edge tolerance "
+        f"±{EDGE_TOLERANCE:.0%}), so λmax at the edge is seen on it. (c) The weighted norm Σ|a_k| "
+        "g_k against 1/η − 1/2, the theorem's bound on it (the diagonal). (d) The fraction of "
+        "validation images whose sign of f differs from their label (hollow grey: runs that did "
         "not converge). GD: filled circles, solid; SGD: hollow squares, dashed."
     )
     ctx.writer.save(
@@ -271,7 +271,8 @@ def add_legend(fig: Any, arms: Sequence[tuple[int, str, Any, bool, bool]], hollo
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=COLOR_TWO_OVER_ETA, label="stability limit: 2/η (a), 1 (b), diagonal (c)"),
+        Line2D([], [], color=COLOR_TWO_OVER_ETA,
+               label="stability limit: 2/η (a), 1 (b), diagonal (c)"),
         Line2D([], [], color=COLOR_SHARPNESS, label="sharpness λmax"),
         Line2D([], [], color=COLOR_LEMMA4, label="1 + 2 × weighted norm; in (c) weighted norm"),
         Line2D([], [], color=COLOR_VAL, label="validation error"),
@@ -447,7 +448,8 @@ def _verdict(runs: Sequence[Run], done: Sequence[Run], by_arm: dict[int, list[Ru
     if all(c.held for c in checks) and checks:
         sgd_text = "".join(
             f" SGD (B = {b}) obeys the same bounds and ends at or below the edge (λmax η/2 = "
-            f"{_fmt(min(edge_ratio(r) for r in arm), 3)} to {_fmt(max(edge_ratio(r) for r in arm), 3)}"
+            f"{_fmt(min(edge_ratio(r) for r in arm), 3)} to "
+            f"{_fmt(max(edge_ratio(r) for r in arm), 3)}"
             "): its gradient noise keeps it from the sharpest stable minima."
             for b, arm in sgd if arm
         )
@@ -464,8 +466,9 @@ def _verdict(runs: Sequence[Run], done: Sequence[Run], by_arm: dict[int, list[Ru
         reason = (
             "Reproduced with our settings (a substitute data set, our width, initialisation and "
             "step sizes; the paper publishes few of its own). GD converges at the edge of "
-            f"stability at every converged step size (λmax η/2 = {_fmt(min(edge_ratio(r) for r in gd), 4)} "
-            f"to {_fmt(max(edge_ratio(r) for r in gd), 4)}), so the upper side 2/η is tight, and "
+            "stability at every converged step size (λmax η/2 = "
+            f"{_fmt(min(edge_ratio(r) for r in gd), 4)} to "
+            f"{_fmt(max(edge_ratio(r) for r in gd), 4)}), so the upper side 2/η is tight, and "
             "1 + 2 × weighted norm lies below the sharpness, loose at small step sizes "
             f"((1 + 2 wn) / λmax = {_fmt(lower_ratio(gd[0]), 2)} at η = {_fmt(eta_of(gd[0]), 3)}) "
             f"and close at large ones ({_fmt(lower_ratio(gd[-1]), 3)} at η = "

@@ -302,7 +302,8 @@ def test_depth_compares_the_deep_net_with_the_best_stable_shallow_net(depth_dir)
 
 
 def test_depth_counts_runs_at_the_edge_of_stability_as_stable():
-    # GD at the edge of stability ends with a sharpness hovering around 2/eta: up to 5% above counts.
+    # GD at the edge of stability ends with a sharpness hovering around 2/eta: up to 5% above
+    # counts.
     def run(sharpness: float) -> Run:
         return Run(
             1, "k", "done", "", {"optim.eta": 0.5}, {"sharpness": sharpness, "two_over_eta": 4.0}
