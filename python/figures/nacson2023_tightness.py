@@ -450,19 +450,10 @@ def _verdict(runs: Sequence[Run], done: Sequence[Run], by_arm: dict[int, list[Ru
             f" SGD (B = {b}) obeys the same bounds and ends at or below the edge (λmax η/2 = "
             f"{_fmt(min(edge_ratio(r) for r in arm), 3)} to "
             f"{_fmt(max(edge_ratio(r) for r in arm), 3)}"
-            "): its gradient noise keeps it from the sharpest stable minima."
+            "), as the linear stability of SGD, stricter than that of GD, allows."
             for b, arm in sgd if arm
         )
-        lost_sgd = [
-            (b, sorted({eta_of(r) for r in runs if batch_of(r) == b} - {eta_of(r) for r in arm}))
-            for b, arm in sgd
-        ]
-        lost_text = "".join(
-            f" SGD (B = {b}) did not converge at η = {', '.join(_fmt(e, 3) for e in lost)}: the "
-            "linear stability of SGD is stricter than that of GD, so its largest stable step "
-            "size is smaller."
-            for b, lost in lost_sgd if lost
-        )
+        lost_text = _not_converged_text(runs, by_arm)
         reason = (
             "Reproduced with our settings (a substitute data set, our width, initialisation and "
             "step sizes; the paper publishes few of its own). GD converges at the edge of "
@@ -522,6 +513,27 @@ def _verdict(runs: Sequence[Run], done: Sequence[Run], by_arm: dict[int, list[Ru
         numbers=numbers,
         reason=reason,
     )
+
+
+def _not_converged_text(runs: Sequence[Run], by_arm: dict[int, list[Run]]) -> str:
+    """Where each optimizer did not converge, and why: diverged, or out of steps."""
+    gd_etas = {eta_of(r) for r in by_arm.get(0, [])}
+    text = ""
+    for batch in by_arm:
+        failed = [r for r in runs if batch_of(r) == batch and not converged(r)]
+        diverged = sorted({eta_of(r) for r in failed if _outcome_text(r).startswith("diverged")})
+        out_of_steps = sorted({eta_of(r) for r in failed} - set(diverged))
+        name = f"SGD (B = {batch})" if batch else "GD"
+        if diverged:
+            text += f" {name} diverged at η = {', '.join(_fmt(e, 3) for e in diverged)}"
+            if batch and set(diverged) & gd_etas:
+                text += (", where GD converged: the linear stability of SGD is stricter than that "
+                         "of GD, so SGD loses stability at smaller step sizes")
+            text += "."
+        if out_of_steps:
+            text += (f" {name} did not reach the loss tolerance within the step budget at η = "
+                     f"{', '.join(_fmt(e, 3) for e in out_of_steps)}.")
+    return text
 
 
 def _outcome_text(run: Run) -> str:
