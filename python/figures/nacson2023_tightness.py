@@ -24,6 +24,7 @@ from figures.output import (
     COLOR_TWO_OVER_ETA,
     Context,
     FigureRecord,
+    log_axis_ticks,
     table,
 )
 from figures.results import MissingLog, Run, aggregate, group_by
@@ -200,6 +201,10 @@ def make_figures(ctx: Context) -> Verdict:
 
     for ax in (ax_curv, ax_ratio, ax_val):
         ax.set_xscale("log")
+        if all_etas.size:
+            # The same η range in (a), (b) and (d), every step size of the sweep labelled.
+            ax.set_xlim(all_etas.min() / 1.15, all_etas.max() * 1.15)
+            log_axis_ticks(ax, all_etas)
     ax_curv.set_yscale("log")
     ax_curv.set(xlabel="step size η", ylabel="curvature", title="(a) λmax and its bounds vs η")
     ax_ratio.set(xlabel="step size η", ylabel="value × η/2 (2/η ↦ 1)",
@@ -487,28 +492,28 @@ def _verdict(runs: Sequence[Run], done: Sequence[Run], by_arm: dict[int, list[Ru
         ),
         checks=checks,
         settings=[
-            setting(done, "data set", "data.source", "ours",
+            setting(runs, "data set", "data.source", "ours",
                     note="MNIST in the paper; Debian packages Fashion-MNIST (full) and "
                          "scikit-learn's 8x8 digits (quick)"),
-            setting(done, "classes (+1, -1)", "data.classes", "ours", note="not published"),
-            setting(done, "training images n", "data.n", "ours", note="not published"),
-            setting(done, "validation images", "data.n_val",
-                    "paper" if values_of(done, "data.n_val") == [4000] else "ours",
+            setting(runs, "classes (+1, -1)", "data.classes", "ours", note="not published"),
+            setting(runs, "training images n", "data.n", "ours", note="not published"),
+            setting(runs, "validation images", "data.n_val",
+                    "paper" if values_of(runs, "data.n_val") == [4000] else "ours",
                     note="the paper: 4000 from the images not used for training"),
-            setting(done, "width", "model.width", "ours", note="not published"),
-            setting(done, "initialisation scale", "model.init_scale", "ours",
+            setting(runs, "width", "model.width", "ours", note="not published"),
+            setting(runs, "initialisation scale", "model.init_scale", "ours",
                     note="nearby minima sharper than 2/η, so that the bound is tested"),
-            setting(done, "batch size (0: full-batch GD)", BATCH_KEY, "ours",
+            setting(runs, "batch size (0: full-batch GD)", BATCH_KEY, "ours",
                     note="the paper uses SGD and does not publish its batch size; GD is ours, the "
                          "arm for which the theory is sharp"),
-            setting(done, "step sizes η", ETA_KEY, "ours", note="not published"),
-            setting(done, "warm-up steps", "optim.warmup_steps", "ours",
+            setting(runs, "step sizes η", ETA_KEY, "ours", note="not published"),
+            setting(runs, "warm-up steps", "optim.warmup_steps", "ours",
                     note="geometric warm-up from 0.002, as in the same group's 2021 experiments"),
-            setting(done, "convergence: loss below", "optim.loss_tol", "ours",
+            setting(runs, "convergence: loss below", "optim.loss_tol", "ours",
                     note="the full training loss, evaluated at every step (SGD too: its noise "
                          "vanishes at an interpolating minimum)"),
-            setting(done, "convergence: for steps", "optim.patience", "ours"),
-            setting(done, "at most steps", "optim.max_steps", "ours"),
+            setting(runs, "convergence: for steps", "optim.patience", "ours"),
+            setting(runs, "at most steps", "optim.max_steps", "ours"),
         ],
         numbers=numbers,
         reason=reason,
@@ -526,9 +531,11 @@ def _not_converged_text(runs: Sequence[Run], by_arm: dict[int, list[Run]]) -> st
         name = f"SGD (B = {batch})" if batch else "GD"
         if diverged:
             text += f" {name} diverged at η = {', '.join(_fmt(e, 3) for e in diverged)}"
-            if batch and set(diverged) & gd_etas:
-                text += (", where GD converged: the linear stability of SGD is stricter than that "
-                         "of GD, so SGD loses stability at smaller step sizes")
+            both = sorted(set(diverged) & gd_etas)
+            if batch and both:
+                text += (f" (GD converged at η = {', '.join(_fmt(e, 3) for e in both)}): the "
+                         "linear stability of SGD is stricter than that of GD, so SGD loses "
+                         "stability at smaller step sizes")
             text += "."
         if out_of_steps:
             text += (f" {name} did not reach the loss tolerance within the step budget at η = "
