@@ -97,3 +97,20 @@ def test_docs_render_every_recorded_setting_and_detect_a_stale_page(tmp_path, mo
 def test_record_refuses_a_directory_without_a_verdict(tmp_path):
     with pytest.raises(FileNotFoundError):
         docs.record([str(tmp_path)], into=tmp_path / "out")
+
+
+def test_the_committed_page_is_generated_from_the_committed_verdicts():
+    """docs/reproduce.md is exactly what `python -m figures.docs render` writes from docs/results,
+    and every reproduction target has both settings recorded, each outcome following its checks."""
+    from figures.plot import TARGETS
+
+    assert docs.DOC_FILE.read_text() == docs.render(), "run `python -m figures.docs render`"
+    by_target = docs.load()
+    for target in TARGETS:
+        assert set(by_target.get(target, {})) == {"full", "quick"}, target
+        for record in by_target[target].values():
+            held = [c["held"] for c in record["checks"]]
+            expected = (
+                verdict.REPRODUCED if all(held) else verdict.PARTLY if any(held) else verdict.NOT_REPRODUCED
+            )
+            assert record["outcome"] == expected, (target, record["setting"])
