@@ -215,6 +215,7 @@ ShallowReluNet rescale_neurons(const ShallowReluNet& net, const Vec& scales) {
 
 FlattestResult flattest_implementation(const ShallowReluNet& net, const Dataset& data,
                                        const FlattestOptions& options) {
+  require_relu(net, "flattest_implementation");
   require(net.width() >= 1, "flattest_implementation: the net is empty (width 0)");
   validate_dataset(data, "flattest_implementation: data");
   require(data.dim() == net.input_dim(),

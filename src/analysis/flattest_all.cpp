@@ -632,6 +632,7 @@ int search_round(const Canonical& f, const DataView& d, const Dataset& data,
 FlattestAllResult flattest_over_implementations(const ShallowReluNet& net, const Dataset& data,
                                                 const FlattestAllOptions& options) {
   const std::string where = "flattest_over_implementations: ";
+  require_relu(net, "flattest_over_implementations");
   require(net.width() >= 1, where + "the net is empty (width 0)");
   require(net.input_dim() == 1,
           where + "expected a net with input dimension 1, got " + std::to_string(net.input_dim()) +

@@ -17,6 +17,7 @@ namespace relustab {
 namespace {
 
 void require_compatible(const ShallowReluNet& net, const Dataset& data, const char* what) {
+  require_relu(net, what);
   require(net.width() >= 1, std::string(what) + ": the net is empty (width 0)");
   validate_dataset(data, std::string(what) + ": data");
   require(data.dim() == net.input_dim(), std::string(what) + ": data: expected input dimension " +

@@ -12,6 +12,7 @@
 namespace relustab {
 
 std::vector<Knot> knots(const ShallowReluNet& net) {
+  require_relu(net, "knots");
   require(net.input_dim() == 1, "knots: expected a univariate net (input_dim 1), got input_dim " +
                                     std::to_string(net.input_dim()));
   require(net.theta().allFinite(), "knots: the net's parameters must be finite");

@@ -95,6 +95,7 @@ double multivariate_weight_one_sided(const RowMatrix& X, const Eigen::Ref<const 
 }
 
 double weighted_norm(const ShallowReluNet& net, const RowMatrix& X) {
+  require_relu(net, "weighted_norm");
   require(X.rows() > 0, "weighted_norm: expected at least one sample (X has no rows)");
   require(X.cols() == net.input_dim(), "weighted_norm: X has " + std::to_string(X.cols()) +
                                            " columns, expected input_dim " +

@@ -56,19 +56,16 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   require(data.dim() == net.input_dim(),
           "data: expected input dimension " + std::to_string(net.input_dim()) +
               " (the network's), got " + std::to_string(data.dim()));
+  require_activation_match(backend, net);
   StabilityReport report;
-  report.activation = backend.activation();
+  report.activation = net.activation();
   report.n = data.n();
   report.input_dim = net.input_dim();
   report.width = net.width();
   report.loss = backend.loss_and_grad(net, data, {}, nullptr);
-  if (data.has_clean() && backend.activation() == Activation::Relu) {
+  if (data.has_clean()) {
     report.mse_clean =
         (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
-  } else if (data.has_clean()) {
-    // predict() is ReLU; the back end's forward pass: 2 x its loss against the clean targets.
-    const Dataset clean{data.X, data.y_clean, Vec()};
-    report.mse_clean = 2.0 * backend.loss_and_grad(net, clean, {}, nullptr);
   }
   report.max_abs_x = data.X.cwiseAbs().maxCoeff();
   report.sharpness = sharpness(backend, net, data, options);

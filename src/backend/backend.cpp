@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What every back end shares: the activation names and the dense curvature matrix built from the back
+// What every back end shares: the activation check and the dense curvature matrix built from the back
 // end's own operator.
 #include <relustab/backend/backend.h>
 
@@ -9,13 +9,12 @@
 
 namespace relustab {
 
-std::string_view activation_name(Activation activation) {
-  switch (activation) {
-    case Activation::Relu: return "relu";
-    case Activation::Gelu: return "gelu";
-  }
-  throw InputError("activation: unknown activation value " +
-                   std::to_string(static_cast<int>(activation)));
+void require_activation_match(const Backend& backend, const ShallowReluNet& net) {
+  if (backend.activation() == net.activation()) return;
+  throw InputError("backend: back end '" + std::string(backend.name()) + "' computes " +
+                   std::string(activation_name(backend.activation())) + " nets, but the net is a " +
+                   std::string(activation_name(net.activation())) +
+                   " net (its activation is part of the net; pick the back end 'auto')");
 }
 
 Matrix dense_matrix(const LinearOperator& op) {

@@ -11,7 +11,9 @@ namespace relustab {
 
 std::vector<std::string> backend_names() { return {"cpu", "univariate", "cpu-gelu"}; }
 
-std::string resolve_backend_name(std::string_view requested, Index input_dim) {
+std::string resolve_backend_name(std::string_view requested, Index input_dim,
+                                 Activation activation) {
+  if (requested == "auto" && activation == Activation::Gelu) return "cpu-gelu";
   if (requested == "auto") return input_dim == 1 ? "univariate" : "cpu";
   return std::string(requested);
 }

@@ -11,6 +11,7 @@ namespace relustab {
 namespace {
 
 void require_compatible(const ShallowReluNet& net, const Dataset& data, const char* what) {
+  require_relu(net, what);  // the closed forms below are those of ReLU nets
   require(net.n_params() >= 1, std::string(what) + ": the net is empty (width 0)");
   require(data.n() >= 1, std::string(what) + ": expected a data set with at least one sample");
   require(data.dim() == net.input_dim(), std::string(what) + ": data: expected input dimension " +
@@ -174,18 +175,21 @@ Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data) {
 
 EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                       const SharpnessOptions& options) {
+  require_activation_match(backend, net);
   return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
                            Which::LargestAlgebraic);
 }
 
 EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
                                    const Dataset& data, const SharpnessOptions& options) {
+  require_activation_match(backend, net);
   return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
                            Which::SmallestAlgebraic);
 }
 
 EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                          const SharpnessOptions& options) {
+  require_activation_match(backend, net);
   require_dense_max(options);
   // The Gram form is assembled from the ReLU closed forms (gram_matrix, tangent_features); other
   // activations take the back end's own P x P matrix or its operator.

@@ -428,11 +428,13 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     add_metric(result, "output_rank", static_cast<double>(fit.rank));
     add_metric(result, "output_norm", fit.norm);
   }
-  const bool gelu = config.activation == "gelu";
+  initial.set_activation(parse_activation(config.activation, "key 'model.activation'"));
+  const bool gelu = initial.activation() == Activation::Gelu;
   if (config.alignment && run_data.target) options.log_measure = alignment_log(run_data.target->beta);
   // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
-  const auto backend = make_backend(gelu ? "cpu-gelu" : resolve_backend_name(config.backend, data.dim()),
-                                    RunContext{1});
+  const auto backend =
+      make_backend(resolve_backend_name(config.backend, data.dim(), initial.activation()),
+                   RunContext{1});
   result.backend = std::string(backend->name());
   const TrainResult trained = train(*backend, initial, data, options);
   const double final_eta = step_size_at(options.schedule, trained.steps, trained.switch_step);
@@ -440,20 +442,9 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
                trained.switch_step, final_eta, trained.log);
 
   if (trained.outcome != Outcome::Diverged) {
-    // Validation errors through the back end's own forward pass (ReLU or GeLU).
-    add_generalisation(result, config, run_data, trained.final_loss, [&](const RowMatrix& X) {
-      if (!gelu) return Vec(trained.net.predict(X));
-      // ShallowReluNet::predict is ReLU; the GeLU back end gives f(x_j) as the b2-derivative of
-      // the one-sample loss (f - 0)^2 / 2.
-      const Dataset probe{X, Vec::Zero(X.rows()), Vec()};
-      Vec f(X.rows()), grad;
-      for (Index j = 0; j < X.rows(); ++j) {
-        const Index row[] = {j};
-        backend->loss_and_grad(trained.net, probe, row, &grad);
-        f[j] = grad[trained.net.offset_b2()];
-      }
-      return f;
-    });
+    // Validation errors through the net's own forward pass (its activation).
+    add_generalisation(result, config, run_data, trained.final_loss,
+                       [&](const RowMatrix& X) { return Vec(trained.net.predict(X)); });
     if (gelu) {
       if (config.final_analysis) {
         // analyze_net's function-space quantities are ReLU theory; the sharpness is not.
@@ -478,13 +469,7 @@ RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data) 
     }
   }
   if (config.save_net && trained.net.theta().allFinite()) {
-    result.net_json = io::net_to_json(trained.net);
-    // The network format knows ReLU nets only; a GeLU net is stored under its own activation so that
-    // no reader mistakes it for a ReLU net (they refuse it, naming the field).
-    if (gelu) {
-      const std::string relu = "\"activation\": \"relu\"";
-      result.net_json.replace(result.net_json.find(relu), relu.size(), "\"activation\": \"gelu\"");
-    }
+    result.net_json = io::net_to_json(trained.net);  // with its activation
   }
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -154,9 +154,15 @@ ShallowReluNet parse_net_json(const std::string& text, const std::string& name) 
   if (!version.is_number_integer() || version.get<std::int64_t>() != kFormatVersion) {
     throw InputError(name + ": field 'version': expected 1, got " + type_of(version));
   }
-  if (doc.contains("activation") && doc["activation"] != "relu") {
-    throw InputError(name + ": field 'activation': expected \"relu\" (the only activation supported), got " +
-                     type_of(doc["activation"]));
+  // No field: a ReLU net (files written before the field existed, and hand-written ones).
+  Activation activation = Activation::Relu;
+  if (doc.contains("activation")) {
+    const json& field = doc["activation"];
+    if (!field.is_string()) {
+      throw InputError(name + ": field 'activation': expected \"relu\" or \"gelu\", got " +
+                       type_of(field));
+    }
+    activation = parse_activation(field.get<std::string>(), name + ": field 'activation'");
   }
   if (doc.contains("meta") && !doc["meta"].is_object()) {
     throw InputError(name + ": field 'meta': expected a JSON object, got " + type_of(doc["meta"]));
@@ -182,6 +188,7 @@ ShallowReluNet parse_net_json(const std::string& text, const std::string& name) 
   read_numbers(doc["b1"], width, name + ": field 'b1'", net.theta().data() + net.offset_b1());
   read_numbers(doc["w2"], width, name + ": field 'w2'", net.theta().data() + net.offset_w2());
   net.b2() = finite_number(doc["b2"], name + ": field 'b2'");
+  net.set_activation(activation);
   return net;
 }
 
@@ -208,7 +215,7 @@ std::string net_to_json(const ShallowReluNet& net, const std::string& meta_json)
   out += "  \"version\": " + std::to_string(kFormatVersion) + ",\n";
   out += "  \"input_dim\": " + std::to_string(net.input_dim()) + ",\n";
   out += "  \"width\": " + std::to_string(net.width()) + ",\n";
-  out += "  \"activation\": \"relu\",\n";
+  out += "  \"activation\": \"" + std::string(activation_name(net.activation())) + "\",\n";
   out += "  \"W1\": [\n";
   for (Index i = 0; i < net.width(); ++i) {
     out += "    " + list(net.theta().data() + i * net.input_dim(), net.input_dim());

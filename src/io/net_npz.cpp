@@ -102,6 +102,11 @@ void write_net_npz(const std::string& path, const ShallowReluNet& net) {
   require(net.width() >= 1 && net.input_dim() >= 1, path + ": cannot write an empty network");
   require(net.theta().allFinite(),
           path + ": cannot write the network: its parameters contain NaN or infinity");
+  // The archive holds the four arrays only, which numpy users read as a ReLU net.
+  require(net.activation() == Activation::Relu,
+          path + ": cannot write a " + std::string(activation_name(net.activation())) +
+              " net as .npz (the archive's arrays describe ReLU nets); write it as .json, which "
+              "records the activation");
   const std::int64_t k = net.width();
   const std::int64_t d = net.input_dim();
   const auto block = [&](Index offset, Index length) {

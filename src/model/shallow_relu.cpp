@@ -3,6 +3,7 @@
 
 #include <relustab/core/error.h>
 
+#include <algorithm>
 #include <string>
 
 namespace relustab {
@@ -21,16 +22,37 @@ ShallowReluNet::ShallowReluNet(Index input_dim, Index width, Vec theta)
               std::to_string(width) + ", got " + std::to_string(theta_.size()));
 }
 
+ShallowReluNet::ShallowReluNet(Index input_dim, Index width, Vec theta, Activation activation)
+    : ShallowReluNet(input_dim, width, std::move(theta)) {
+  activation_ = activation;
+}
+
+namespace {
+
+/// The activation of one pre-activation.
+double activate(double z, Activation activation) {
+  return activation == Activation::Relu ? std::max(z, 0.0) : gelu(z);
+}
+
+}  // namespace
+
 double ShallowReluNet::operator()(const Eigen::Ref<const Vec>& x) const {
   const Vec pre = W1() * x + b1();
-  return w2().dot(pre.cwiseMax(0.0)) + b2();
+  return w2().dot(pre.unaryExpr([this](double z) { return activate(z, activation_); })) + b2();
 }
 
 Vec ShallowReluNet::predict(const RowMatrix& X) const {
-  // (n x d) * (d x k): one column per neuron; relu then contract with w2.
+  // (n x d) * (d x k): one column per neuron; the activation, then contract with w2.
   RowMatrix pre = X * W1().transpose();
   pre.rowwise() += b1().transpose();
-  return pre.cwiseMax(0.0) * w2() + Vec::Constant(X.rows(), b2());
+  if (activation_ == Activation::Relu) return pre.cwiseMax(0.0) * w2() + Vec::Constant(X.rows(), b2());
+  return pre.unaryExpr([](double z) { return gelu(z); }) * w2() + Vec::Constant(X.rows(), b2());
+}
+
+void require_relu(const ShallowReluNet& net, std::string_view what) {
+  if (net.activation() == Activation::Relu) return;
+  throw InputError(std::string(what) + ": expected a ReLU net (this is ReLU theory), got a " +
+                   std::string(activation_name(net.activation())) + " net");
 }
 
 }  // namespace relustab

@@ -19,6 +19,7 @@ bool batchable(const BatchMember& member, const BatchMember& first) {
   const bool full_batch =
       member.options.batch_size == 0 || member.options.batch_size >= member.data->n();
   return member.net->input_dim() == 1 && member.data->dim() == 1 && full_batch &&
+         member.net->activation() == Activation::Relu &&
          member.data->n() == first.data->n() && member.net->width() == first.net->width();
 }
 
@@ -27,8 +28,8 @@ std::vector<TrainResult> train_batch(std::span<const BatchMember> members, int t
   for (size_t m = 0; m < members.size(); ++m) {
     require(batchable(members[m], members.front()),
             "batch member " + std::to_string(m) +
-                ": expected a univariate net trained by full-batch GD with the same sample count and "
-                "width as member 0");
+                ": expected a univariate ReLU net trained by full-batch GD with the same sample count "
+                "and width as member 0");
   }
   std::vector<TrainResult> results(members.size());
   // Members are independent: each worker takes the next one and trains it with its own sorted-knot

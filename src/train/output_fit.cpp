@@ -11,6 +11,7 @@
 namespace relustab {
 
 OutputFit fit_output_min_norm(ShallowReluNet& net, const Dataset& data) {
+  require_relu(net, "fit_output");  // the features are ReLU features
   require(data.n() >= 1, "fit_output: the data set is empty");
   require(data.dim() == net.input_dim(),
           "fit_output: the data have input dimension " + std::to_string(data.dim()) +

@@ -102,6 +102,7 @@ std::string_view outcome_name(Outcome outcome) {
 TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& data,
                   const TrainOptions& options, const ProgressCallback& progress) {
   validate(net, data, options);
+  require_activation_match(backend, net);
   RowMaker rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,

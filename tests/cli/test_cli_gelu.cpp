@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// `relustab analyze --backend cpu-gelu`: the GeLU net's loss, sharpness and Gauss-Newton sharpness,
-// checked against finite differences of a brute-force GeLU loss written here, and no ReLU theory.
+// `relustab analyze` of a GeLU net file (its activation in the file, no back-end flag): the GeLU net's
+// loss, sharpness and Gauss-Newton sharpness, checked against finite differences of a brute-force GeLU
+// loss written here, and no ReLU theory; back ends of another activation refused; `train` writes the
+// activation it trained with.
 #include "cli_runner.h"
 
 #include <Eigen/Dense>
@@ -63,7 +65,7 @@ std::string number(double value) {
   return buffer;
 }
 
-std::string net_json(const Eigen::VectorXd& t) {
+std::string net_json(const Eigen::VectorXd& t, const std::string& activation) {
   std::string w1, b1, w2;
   for (int i = 0; i < kWidth; ++i) {
     const std::string sep = i == 0 ? "" : ",";
@@ -71,8 +73,8 @@ std::string net_json(const Eigen::VectorXd& t) {
     b1 += sep + number(t[kWidth + i]);
     w2 += sep + number(t[2 * kWidth + i]);
   }
-  return R"({"format":"relustab-net","version":1,"input_dim":1,"width":)" +
-         std::to_string(kWidth) + R"(,"W1":[)" + w1 + R"(],"b1":[)" + b1 + R"(],"w2":[)" + w2 +
+  return R"({"format":"relustab-net","version":1,"input_dim":1,"activation":")" + activation +
+         R"(","width":)" + std::to_string(kWidth) + R"(,"W1":[)" + w1 + R"(],"b1":[)" + b1 + R"(],"w2":[)" + w2 +
          R"(],"b2":)" + number(t[3 * kWidth]) + "}";
 }
 
@@ -92,19 +94,23 @@ class CliGelu : public ::testing::Test {
  protected:
   void SetUp() override {
     if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set (run through ctest)";
-    net_ = dir_.write("net.json", net_json(problem_.theta));
+    net_ = dir_.write("net.json", net_json(problem_.theta, "gelu"));
+    relu_net_ = dir_.write("relu_net.json", net_json(problem_.theta, "relu"));
     data_ = dir_.write("data.csv", data_csv(problem_));
   }
   std::string analyze(const std::string& extra) const {
     return "analyze --net " + net_ + " --data " + data_ + " " + extra;
   }
+  std::string analyze_relu(const std::string& extra) const {
+    return "analyze --net " + relu_net_ + " --data " + data_ + " " + extra;
+  }
   Problem problem_ = make_problem();
   TempDir dir_;
-  std::string net_, data_;
+  std::string net_, relu_net_, data_;
 };
 
 TEST_F(CliGelu, AnalyzeJsonReportsTheGeluCurvatureAndNoReluTheory) {
-  const CommandResult r = run_relustab(analyze("--json --eta 0.5 --backend cpu-gelu"));
+  const CommandResult r = run_relustab(analyze("--json --eta 0.5"));  // the file says gelu
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   const Problem& p = problem_;
@@ -158,8 +164,13 @@ TEST_F(CliGelu, AnalyzeJsonReportsTheGeluCurvatureAndNoReluTheory) {
     EXPECT_TRUE(j[key].is_null()) << key << " = " << j[key];
   }
 
-  // The same parameters read as a ReLU net: another sharpness, and the ReLU theory is present.
-  const CommandResult relu = run_relustab(analyze("--json --eta 0.5 --backend cpu"));
+  // Naming the GeLU back end gives the same numbers, bit for bit.
+  const CommandResult named = run_relustab(analyze("--json --eta 0.5 --backend cpu-gelu"));
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(named.out, r.out);
+
+  // The same parameters as a ReLU net: another sharpness, and the ReLU theory is present.
+  const CommandResult relu = run_relustab(analyze_relu("--json --eta 0.5"));
   ASSERT_EQ(relu.exit_code, 0) << relu.err;
   const auto k = nlohmann::json::parse(relu.out);
   EXPECT_EQ(k["activation"], "relu");
@@ -171,22 +182,55 @@ TEST_F(CliGelu, AnalyzeJsonReportsTheGeluCurvatureAndNoReluTheory) {
 }
 
 TEST_F(CliGelu, AnalyzeTextSaysWhichQuantitiesAreReluTheory) {
-  const CommandResult r = run_relustab(analyze("--eta 0.5 --backend cpu-gelu"));
+  const CommandResult r = run_relustab(analyze("--eta 0.5"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("gelu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("n/a (ReLU theory)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sharpness (Hessian lambda_max)"), std::string::npos) << r.out;
-  const CommandResult relu = run_relustab(analyze("--eta 0.5 --backend cpu"));
+  const CommandResult relu = run_relustab(analyze_relu("--eta 0.5"));
   ASSERT_EQ(relu.exit_code, 0) << relu.err;
   EXPECT_EQ(relu.out.find("n/a"), std::string::npos) << relu.out;
 }
 
 TEST_F(CliGelu, FlattestIsRefusedForGelu) {
-  const CommandResult r = run_relustab(analyze("--flattest --backend cpu-gelu"));
+  const CommandResult r = run_relustab(analyze("--flattest"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--flattest"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("cpu-gelu"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gelu net"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST_F(CliGelu, ABackEndOfAnotherActivationIsRefused) {
+  for (const auto& [command, net_activation] :
+       {std::pair{analyze("--backend cpu"), "gelu"}, std::pair{analyze("--backend univariate"), "gelu"},
+        std::pair{analyze_relu("--backend cpu-gelu"), "relu"}}) {
+    const CommandResult r = run_relustab(command);
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find(std::string("the net is a ") + net_activation + " net"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST_F(CliGelu, TrainWritesTheActivationItTrainedWith) {
+  // --backend cpu-gelu alone, --activation gelu alone, and --init-net of a GeLU net all train a
+  // GeLU net; its net.json says so, and analyze (no back-end flag) reads it as one.
+  const std::vector<std::string> ways = {"--width 4 --backend cpu-gelu", "--width 4 --activation gelu",
+                                         "--init-net " + net_};
+  for (size_t w = 0; w < ways.size(); ++w) {
+    const std::string out = dir_.file("train" + std::to_string(w));
+    const CommandResult r = run_relustab("train --data " + data_ + " --out " + out +
+                                         " --lr 0.01 --steps 5 --no-log-sharpness --quiet " + ways[w]);
+    ASSERT_EQ(r.exit_code, 0) << ways[w] << "\n" << r.err;
+    const CommandResult a =
+        run_relustab("analyze --json --net " + out + "/net.json --data " + data_);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(nlohmann::json::parse(a.out)["activation"], "gelu") << ways[w];
+  }
+  const CommandResult clash = run_relustab("train --data " + data_ + " --out " + dir_.file("clash") +
+                                           " --width 4 --lr 0.01 --steps 5 --activation gelu --backend cpu");
+  EXPECT_EQ(clash.exit_code, 2) << clash.err;
+  EXPECT_NE(clash.err.find("the net is a gelu net"), std::string::npos) << clash.err;
 }
 
 TEST_F(CliGelu, HelpListsTheGeluBackEnd) {

@@ -163,6 +163,7 @@ class AllBackendsCurvature : public ::testing::TestWithParam<Param> {
     Problem p;
     p.net = test::random_net(dim, shape.width, rng);
     p.data = test::random_dataset(p.net, shape.n, rng);  // kinks >= 1e-3 away, targets N(0, 1)
+    p.net.set_activation(backend_->activation());          // a net of the back end's activation
     return p;
   }
 
@@ -358,10 +359,17 @@ Matrix brute_gelu_hessian(const ShallowReluNet& net, const Dataset& data) {
 }
 constexpr double kSecondDifferenceTol = 1e-6;
 
+/// The same parameters as a GeLU net.
+ShallowReluNet as_gelu(ShallowReluNet net) {
+  net.set_activation(Activation::Gelu);
+  return net;
+}
+
 TEST(GeluCurvatureRegression, SmallUnivariateNetGetsTheGeluSharpnessNotTheRelus) {
   Rng rng(10);
-  const ShallowReluNet net = test::random_net(1, 10, rng);
-  const Dataset data = test::random_dataset(net, 20, rng);
+  const ShallowReluNet relu_net = test::random_net(1, 10, rng);
+  const Dataset data = test::random_dataset(relu_net, 20, rng);
+  const ShallowReluNet net = as_gelu(relu_net);
   ASSERT_EQ(net.n_params(), 31);
   ASSERT_LE(net.n_params(), SharpnessOptions{}.dense_max);  // the dense path of the report
   const auto gelu_backend = make_backend("cpu-gelu");
@@ -376,8 +384,12 @@ TEST(GeluCurvatureRegression, SmallUnivariateNetGetsTheGeluSharpnessNotTheRelus)
   EXPECT_LE(top.residual, 1e-10 * std::max(1.0, std::abs(top.value)));
   for (const char* relu : {"cpu", "univariate"}) {
     SCOPED_TRACE(relu);
-    const double relu_top = sharpness(*make_backend(relu), net, data).value;
-    const double relu_gn = gn_sharpness(*make_backend(relu), net, data).value;
+    const double relu_top = sharpness(*make_backend(relu), relu_net, data).value;
+    const double relu_gn = gn_sharpness(*make_backend(relu), relu_net, data).value;
+    // A net is never computed with another activation than its own.
+    EXPECT_THROW((void)sharpness(*make_backend(relu), net, data), InputError);
+    EXPECT_THROW((void)analyze_net(*make_backend(relu), net, data, 0.5), InputError);
+    EXPECT_THROW((void)sharpness(*gelu_backend, relu_net, data), InputError);
     EXPECT_GT(std::abs(top.value - relu_top), 1e-2 * std::abs(relu_top));
     EXPECT_GT(std::abs(gn_sharpness(*gelu_backend, net, data).value - relu_gn),
               1e-2 * std::abs(relu_gn));
@@ -402,8 +414,9 @@ TEST(GeluCurvatureRegression, SmallUnivariateNetGetsTheGeluSharpnessNotTheRelus)
 
 TEST(GeluCurvatureRegression, ReportUsesTheGeluForwardPassForTheCleanError) {
   Rng rng(11);
-  const ShallowReluNet net = test::random_net(1, 4, rng);
-  Dataset data = test::random_dataset(net, 8, rng);
+  const ShallowReluNet relu_net = test::random_net(1, 4, rng);
+  Dataset data = test::random_dataset(relu_net, 8, rng);
+  const ShallowReluNet net = as_gelu(relu_net);
   data.y_clean = Vec::Zero(data.n());
   // With clean targets 0 the error is the mean of f^2, f the GeLU net's output.
   double mean_square = 0.0;
@@ -434,8 +447,10 @@ class ReluDenseGeluOperator final : public Backend {
   }
   Matrix dense_curvature(const ShallowReluNet& net, const Dataset& data,
                          CurvatureKind kind) const override {
-    return kind == CurvatureKind::Hessian ? dense_hessian(net, data)
-                                          : gauss_newton_matrix(net, data);
+    ShallowReluNet relu = net;  // the ReLU closed forms refuse a GeLU net
+    relu.set_activation(Activation::Relu);
+    return kind == CurvatureKind::Hessian ? dense_hessian(relu, data)
+                                          : gauss_newton_matrix(relu, data);
   }
 
  private:
@@ -445,12 +460,13 @@ class ReluDenseGeluOperator final : public Backend {
 TEST(GeluCurvatureRegression, ResidualIsMeasuredWithTheBackEndsOperator) {
   // A dense matrix that is not the operator's shows in the residual: the safeguard that was missing.
   Rng rng(12);
-  const ShallowReluNet net = test::random_net(1, 10, rng);
-  const Dataset data = test::random_dataset(net, 20, rng);
+  const ShallowReluNet relu_net = test::random_net(1, 10, rng);
+  const Dataset data = test::random_dataset(relu_net, 20, rng);
+  const ShallowReluNet net = as_gelu(relu_net);
   const ReluDenseGeluOperator inconsistent;
   const EigenResult top = sharpness(inconsistent, net, data);
   EXPECT_EQ(top.iterations, 0);  // the dense path
-  EXPECT_DOUBLE_EQ(top.value, dense_extreme_eigenpair(dense_hessian(net, data),
+  EXPECT_DOUBLE_EQ(top.value, dense_extreme_eigenpair(dense_hessian(relu_net, data),
                                                       Which::LargestAlgebraic).value);
   EXPECT_GT(top.residual, 1e-2);
   EXPECT_GT(gn_sharpness(inconsistent, net, data).residual, 1e-2);

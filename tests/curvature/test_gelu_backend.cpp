@@ -278,13 +278,14 @@ TEST(GeluBackend, TrainingThroughTheTrainerDecreasesTheLoss) {
   // Small-step GD on the GeLU loss: by the descent lemma every step lowers the loss. The logged
   // mse_clean is the GeLU net's (computed by the back end), checked against the loop here.
   Rng rng(77);
-  const ShallowReluNet net = test::random_net(2, 12, rng, 0.5);
+  ShallowReluNet net = test::random_net(2, 12, rng, 0.5);
   Dataset data = test::random_dataset(net, 40, rng, 0.0);
   data.y_clean.resize(data.n());
   for (Index j = 0; j < data.n(); ++j) {
     data.y_clean[j] = std::sin(2.0 * data.X(j, 0)) + 0.5 * data.X(j, 1);
     data.y[j] = data.y_clean[j] + 0.05 * rng.normal();
   }
+  net.set_activation(Activation::Gelu);
   const auto backend = make_backend("cpu-gelu");
   TrainOptions options;
   options.schedule.eta = 0.05;

@@ -93,6 +93,25 @@ TEST(NetJson, WriterOutputIsTheDocumentedFormatWithMeta) {
   EXPECT_EQ(nlohmann::json::parse(io::net_to_json(net)).count("meta"), 0u);
 }
 
+TEST(NetJson, TheActivationIsPartOfTheNetAndItsFile) {
+  ShallowReluNet net(2, 3, testing::stress_values(ShallowReluNet::n_params(2, 3), 11));
+  net.set_activation(Activation::Gelu);
+  const std::string text = io::net_to_json(net);
+  EXPECT_EQ(nlohmann::json::parse(text).at("activation"), "gelu");
+  const ShallowReluNet back = io::parse_net_json(text, "net.json");
+  EXPECT_EQ(back.activation(), Activation::Gelu);
+  EXPECT_TRUE(same_bits(back.theta(), net.theta()));
+  // Without the field (files older than it, hand-written ones): a ReLU net.
+  auto doc = nlohmann::json::parse(text);
+  doc.erase("activation");
+  EXPECT_EQ(io::parse_net_json(doc.dump(), "net.json").activation(), Activation::Relu);
+  // .npz has no place for it: a GeLU net is refused there rather than read back as ReLU.
+  const ScratchDir dir;
+  RELUSTAB_EXPECT_INPUT_ERROR(io::write_net_npz(dir.file("net.npz"), net), "net.npz",
+                              "cannot write a gelu net as .npz", ".json");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("net.npz")));
+}
+
 TEST(NetJson, WriterRejectsBadMetaAndNonFiniteParameters) {
   const ShallowReluNet net(1, 1, Vec{{1.0, 2.0, 3.0, 4.0}});
   RELUSTAB_EXPECT_INPUT_ERROR(io::net_to_json(net, "[1, 2]"), "meta", "expected a JSON object");
@@ -142,7 +161,8 @@ TEST(NetJson, RejectsBrokenDocumentsNamingFileAndField) {
       {edited("\"b2\": 7", "\"b2\": [7]"), {"net.json: field 'b2': expected a number, got array"}},
       {edited("\"b2\": 7", "\"b2\": 1e999"), {"net.json:9:", "1e999", "finite"}},
       {edited("[0.1, 0.2, 0.3]", "[0.1, -1e400, 0.3]"), {"net.json:8:", "-1e400", "finite"}},
-      {edited("\"relu\"", "\"tanh\""), {"net.json: field 'activation': expected \"relu\"", "tanh"}},
+      {edited("\"relu\"", "\"tanh\""), {"net.json: field 'activation': expected \"relu\" or \"gelu\"", "tanh"}},
+      {edited("\"relu\"", "1"), {"net.json: field 'activation': expected \"relu\" or \"gelu\", got integer 1"}},
       {edited("{\"note\": \"ignored\", \"eta\": 0.5}", "3"), {"net.json: field 'meta': expected a JSON object"}},
   };
   for (const BrokenJson& broken : cases) {

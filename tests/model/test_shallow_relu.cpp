@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "test_util.h"
@@ -81,6 +82,32 @@ TEST(ShallowReluNet, PredictMatchesBruteForceLoop) {
       EXPECT_NEAR(net(x), expected, kRoundingTol * (1.0 + std::abs(expected)));
     }
   }
+}
+
+TEST(ShallowReluNet, AGeluNetPredictsWithGelu) {
+  // Oracle: gelu(z) = z Phi(z) with Phi from std::erf (the library writes it with erfc), summed here.
+  const auto gelu_by_erf = [](double z) { return 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0))); };
+  Rng rng(21);
+  ShallowReluNet net = test::random_net(3, 7, rng);
+  EXPECT_EQ(net.activation(), Activation::Relu);
+  net.set_activation(Activation::Gelu);
+  RowMatrix X(40, 3);
+  for (Index j = 0; j < X.rows(); ++j)
+    for (Index c = 0; c < 3; ++c) X(j, c) = rng.normal(0.0, 2.0);
+  const Vec f = net.predict(X);
+  for (Index j = 0; j < X.rows(); ++j) {
+    double expected = net.b2();
+    for (Index i = 0; i < net.width(); ++i) {
+      expected += net.w2()[i] * gelu_by_erf(net.W1().row(i).dot(X.row(j)) + net.b1()[i]);
+    }
+    EXPECT_NEAR(f[j], expected, 1e-13 * (1.0 + std::abs(expected)));
+    EXPECT_NEAR(net(X.row(j).transpose()), expected, 1e-13 * (1.0 + std::abs(expected)));
+  }
+  // ReLU theory refuses it; the activation names round-trip and unknown ones are refused.
+  EXPECT_THROW(require_relu(net, "knots"), InputError);
+  EXPECT_EQ(parse_activation(activation_name(Activation::Gelu)), Activation::Gelu);
+  EXPECT_EQ(parse_activation(activation_name(Activation::Relu)), Activation::Relu);
+  EXPECT_THROW((void)parse_activation("tanh"), InputError);
 }
 
 TEST(ShallowReluNet, HandComputedUnivariateExample) {

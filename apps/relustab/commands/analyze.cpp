@@ -115,13 +115,14 @@ Command add_analyze(CLI::App& app) {
     require(data.dim() == net.input_dim(),
             args->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
                 args->net_path + " expects " + std::to_string(net.input_dim()));
-    const auto backend =
-        make_backend(resolve_backend_name(args->backend, data.dim()), RunContext{args->threads});
+    const auto backend = make_backend(
+        resolve_backend_name(args->backend, data.dim(), net.activation()), RunContext{args->threads});
+    require_activation_match(*backend, net);
     // Per-neuron rescalings leave a ReLU net's function unchanged, not a GeLU net's.
-    require(!args->flattest || backend->activation() == Activation::Relu,
+    require(!args->flattest || net.activation() == Activation::Relu,
             "--flattest: the flattest implementation over per-neuron rescalings is ReLU theory; "
-            "expected a ReLU back end, got --backend " + std::string(backend->name()) + " (" +
-                std::string(activation_name(backend->activation())) + ")");
+            "expected a ReLU net, " + args->net_path + " is a " +
+                std::string(activation_name(net.activation())) + " net");
     AnalysisOptions options;
     options.edge_tolerance = args->edge_tolerance;
     const StabilityReport report = analyze_net(*backend, net, data, args->eta, options);

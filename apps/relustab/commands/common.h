@@ -15,8 +15,9 @@ namespace relustab::cli {
 
 /// The help text of --backend (train, analyze).
 inline constexpr const char* kBackendHelp =
-    "auto (sorted-knot 'univariate' for 1-d inputs, else 'cpu'), cpu, univariate (ReLU), or "
-    "cpu-gelu (the same net with the GeLU activation)";
+    "auto (for the net's activation: ReLU nets on the sorted-knot 'univariate' for 1-d inputs, else "
+    "'cpu'; GeLU nets on 'cpu-gelu'), cpu, univariate (ReLU), or cpu-gelu (GeLU); a back end of "
+    "another activation than the net's is refused";
 
 /// The JSON object of `relustab analyze --json` (its key names are a stable contract, listed in README.md).
 nlohmann::ordered_json report_to_json(const StabilityReport& report);

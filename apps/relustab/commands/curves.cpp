@@ -121,6 +121,9 @@ Command add_curves(CLI::App& app) {
     const ShallowReluNet net = io::read_net(a->net_path);
     require(net.input_dim() == 1, a->net_path + ": curves need a univariate net (input_dim 1), got " +
                                       std::to_string(net.input_dim()));
+    require(net.activation() == Activation::Relu,
+            a->net_path + ": curves (knots, |f''| and the ReLU bounds) need a ReLU net, got a " +
+                std::string(activation_name(net.activation())) + " net");
     const Dataset data = io::read_csv(a->data_path);
     require(data.dim() == 1, a->data_path + ": curves need univariate data (x,y), got " +
                                  std::to_string(data.dim()) + " input columns");

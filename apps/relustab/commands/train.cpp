@@ -29,6 +29,7 @@ struct TrainArgs {
   std::uint64_t seed = 0;
   int threads = 1;
   std::string backend = "auto";
+  std::string activation;  // empty: the initial net's, else the back end's, else relu
   bool quiet = false;
   TrainOptions options;
 };
@@ -55,7 +56,7 @@ void prepare_output_directory(const std::string& dir) {
 
 Command add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  auto* sub = app.add_subcommand("train", "Train a two-layer ReLU net with GD or SGD");
+  auto* sub = app.add_subcommand("train", "Train a two-layer ReLU (or GeLU) net with GD or SGD");
   sub->add_option("--data", a->data_path, "data CSV (x,y or x1..xd,y[,y_clean])")->required();
   sub->add_option("--out", a->out_dir, "output directory (net.json, log.csv, summary.json)")
       ->required();
@@ -100,6 +101,10 @@ Command add_train(CLI::App& app) {
   sub->add_flag("!--no-log-sharpness", a->options.log_sharpness, "do not measure sharpness in logs");
   sub->add_option("--threads", a->threads, "threads")->check(CLI::PositiveNumber);
   sub->add_option("--backend", a->backend, kBackendHelp)->capture_default_str();
+  sub->add_option("--activation", a->activation,
+                  "relu or gelu (default: the --init-net's; else the --backend's; else relu); "
+                  "written to net.json")
+      ->check(CLI::IsMember({"relu", "gelu"}));
   sub->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
     const Dataset data = io::read_csv(a->data_path);
@@ -120,6 +125,14 @@ Command add_train(CLI::App& app) {
         net = initialize(data.dim(), a->width, parse_init_kind(a->init), a->init_scale, rng);
       }
     }
+    if (!a->activation.empty()) {
+      net.set_activation(parse_activation(a->activation, "--activation"));
+    } else if (a->init_net_path.empty() && a->backend != "auto") {
+      net.set_activation(make_backend(a->backend)->activation());
+    }
+    require(a->fit_output == "none" || net.activation() == Activation::Relu,
+            "--fit-output min_norm: fits the output layer on ReLU features, not a " +
+                std::string(activation_name(net.activation())) + " net");
     if (a->fit_output == "min_norm") fit_output_min_norm(net, data);
     TrainOptions options = a->options;
     options.seed = a->seed;
@@ -127,7 +140,8 @@ Command add_train(CLI::App& app) {
     prepare_output_directory(a->out_dir);
     const bool show_progress = !a->quiet && stderr_is_terminal();
     const auto backend =
-        make_backend(resolve_backend_name(a->backend, data.dim()), RunContext{a->threads});
+        make_backend(resolve_backend_name(a->backend, data.dim(), net.activation()),
+                     RunContext{a->threads});
     const TrainResult result = train(*backend, net, data, options, [&](const LogRow& row) {
       if (!show_progress) return;
       std::fprintf(stderr, "\rstep %lld  eta %.4g  loss %.4e  sharpness %.5g   ",

@@ -5,6 +5,7 @@
 
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
+#include <relustab/model/activation.h>
 #include <relustab/model/shallow_relu.h>
 
 #include <memory>
@@ -41,17 +42,6 @@ enum class CurvatureKind {
   GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
 };
 
-/// The hidden units' nonlinearity a back end computes with. The parameters (ShallowReluNet) do not
-/// say which: the back end decides, so code with closed forms of one activation (the ReLU formulas of
-/// curvature.h, the function-space analysis) must ask the back end first.
-enum class Activation {
-  Relu,  ///< relu(z) = max(z, 0), relu'(0) = 0
-  Gelu,  ///< gelu(z) = z Phi(z), the exact erf form
-};
-
-/// "relu", "gelu".
-std::string_view activation_name(Activation activation);
-
 /// One engine: loss, gradient and curvature-vector products for a two-layer net on a data set.
 /// Every ReLU back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0
 /// at a sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons
@@ -62,7 +52,8 @@ class Backend {
   virtual std::string_view name() const = 0;
 
   /// The activation of the hidden units in everything this back end computes. No default: a new back
-  /// end must say, so that no ReLU-only formula is applied to it by mistake.
+  /// end must say, so that no ReLU-only formula is applied to it by mistake. A back end computes nets
+  /// of its own activation only (require_activation_match).
   virtual Activation activation() const = 0;
 
   /// Loss (1/(2|S|)) sum_{j in S} r_j^2 over the sample indices `rows` (all samples when `rows` is
@@ -88,13 +79,20 @@ class Backend {
   virtual bool cheap_curvature_products() const { return false; }
 };
 
+/// Throws InputError unless `backend` computes with `net`'s activation: every library entry point that
+/// takes both (train, sharpness, analyze_net, ...) calls this, so no net is ever evaluated with another
+/// activation than its own.
+void require_activation_match(const Backend& backend, const ShallowReluNet& net);
+
 /// The back ends compiled into this build, by name ("cpu", "univariate", ...).
 std::vector<std::string> backend_names();
 
-/// The back end a run uses when it asks for `requested`: "auto" picks the sorted-knot back end
-/// ("univariate") for input dimension 1 and the reference ("cpu") otherwise; any other name is
-/// returned as given (make_backend checks it).
-std::string resolve_backend_name(std::string_view requested, Index input_dim);
+/// The back end a run uses when it asks for `requested`: "auto" picks, for ReLU nets, the sorted-knot
+/// back end ("univariate") for input dimension 1 and the reference ("cpu") otherwise, and "cpu-gelu"
+/// for GeLU nets; any other name is returned as given (make_backend checks it, and
+/// require_activation_match that it computes the net's activation).
+std::string resolve_backend_name(std::string_view requested, Index input_dim,
+                                 Activation activation = Activation::Relu);
 
 /// Constructs a back end by name. Throws InputError naming the back ends compiled in when `name` is
 /// unknown: there is no silent fallback.

@@ -21,7 +21,8 @@ Dataset parse_csv(const std::string& text, const std::string& name);
 void write_csv(const std::string& path, const Dataset& data);
 
 /// Network JSON: {"format":"relustab-net","version":1,"input_dim":d,"width":k,"W1":[[..]...],
-/// "b1":[..],"w2":[..],"b2":x, "activation":"relu", "meta":{...}}. Numbers round-trip exactly.
+/// "b1":[..],"w2":[..],"b2":x, "activation":"relu"|"gelu", "meta":{...}}. Numbers round-trip exactly.
+/// "activation" is optional on reading (absent: relu) and always written.
 /// The reader rejects unknown or repeated top-level keys, non-integer or < 1 dimensions, rows of the wrong
 /// length (rows and elements counted from 1 in messages) and non-finite numbers; "meta" is not read.
 ShallowReluNet read_net_json(const std::string& path);

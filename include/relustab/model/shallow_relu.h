@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The two-layer ReLU network f(x) = sum_i w2_i relu(W1_i . x + b1_i) + b2 and its parameter layout.
+// The two-layer network f(x) = sum_i w2_i sigma(W1_i . x + b1_i) + b2 (sigma = ReLU, or GeLU as a
+// variant) and its parameter layout.
 #pragma once
 
 #include <relustab/core/types.h>
+#include <relustab/model/activation.h>
+
+#include <string_view>
 
 namespace relustab {
 
@@ -15,6 +19,9 @@ namespace relustab {
 ///
 /// Convention at kinks: relu'(0) = 0, i.e. a neuron whose pre-activation is exactly 0 counts as
 /// inactive (README.md, "Conventions").
+///
+/// The activation is part of the net (ReLU unless said otherwise): the theory is about ReLU nets, and
+/// GeLU nets are the variant paper 4 also trains. Back ends refuse nets of another activation.
 class ShallowReluNet {
  public:
   using MatrixView = Eigen::Map<RowMatrix>;
@@ -27,6 +34,12 @@ class ShallowReluNet {
   ShallowReluNet(Index input_dim, Index width);
   /// Wraps a parameter vector. Throws InputError if its length is not width*input_dim + 2*width + 1.
   ShallowReluNet(Index input_dim, Index width, Vec theta);
+  /// The same, with another activation than ReLU.
+  ShallowReluNet(Index input_dim, Index width, Vec theta, Activation activation);
+
+  Activation activation() const { return activation_; }
+  /// The same parameters as a net of another activation (a different function).
+  void set_activation(Activation activation) { activation_ = activation; }
 
   Index input_dim() const { return input_dim_; }
   Index width() const { return width_; }
@@ -50,7 +63,7 @@ class ShallowReluNet {
   double& b2() { return theta_[offset_b2()]; }
   double b2() const { return theta_[offset_b2()]; }
 
-  /// f at one point x (length d).
+  /// f at one point x (length d), with the net's activation.
   double operator()(const Eigen::Ref<const Vec>& x) const;
   /// f at every row of X (n x d).
   Vec predict(const RowMatrix& X) const;
@@ -59,6 +72,11 @@ class ShallowReluNet {
   Index input_dim_ = 0;
   Index width_ = 0;
   Vec theta_;
+  Activation activation_ = Activation::Relu;
 };
+
+/// Throws InputError unless `net` is a ReLU net: `what` (the function of ReLU theory: knots, the
+/// closed-form curvature, the flattest implementation, ...) starts the message.
+void require_relu(const ShallowReluNet& net, std::string_view what);
 
 }  // namespace relustab
