@@ -311,7 +311,9 @@ std::vector<ParamValue> range_values(const SourceFile& file, const ParamSpec& sp
   // Integer keys: a linear range must land on integers exactly; a log range is rounded to the
   // nearest integers, which must stay distinct.
   constexpr double kInt64Limit = 9.2e18;  // below 2^63, so llround cannot overflow
-  const auto range_text = [&]() {
+  // The lambda captures copies of the ends: C++20 lets lambdas capture structured bindings, but
+  // Clang 14 does not implement it.
+  const auto range_text = [&, a = a, b = b]() {
     return std::string(geometric ? "log" : "linear") + " range [" +
            format_param_value(ParamValue(a)) + ", " + format_param_value(ParamValue(b)) +
            "] with num = " + std::to_string(n);

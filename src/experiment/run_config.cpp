@@ -290,8 +290,8 @@ std::vector<ParamSpec> build_parameter_table() {
                             &RC::grid_points, 2));
   table.push_back(uint_param("run.seed", "seed of the initialisation and the SGD batches", &RC::seed));
   table.push_back(string_param("run.backend",
-                               "auto (sorted-knot 'univariate' for data.dim = 1, else 'cpu') or a "
-                               "back-end name",
+                               "auto (ReLU: sorted-knot 'univariate' for data.dim = 1, else 'cpu'; "
+                               "GeLU: 'cpu-gelu') or a back-end name of model.activation",
                                &RC::backend, backend_name));
   return table;
 }

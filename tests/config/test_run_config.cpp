@@ -208,7 +208,8 @@ TEST(ParameterTable, OutOfRangeValuesAreRejectedNamingTheKey) {
   };
   for (const auto& [key, value] : bad) {
     RunConfig config;
-    const std::string message = input_error_message([&] { find_parameter(key)->set(config, value); });
+    const std::string message =
+        input_error_message([&, &key = key, &value = value] { find_parameter(key)->set(config, value); });
     EXPECT_NE(message.find("key '" + key + "'"), std::string::npos) << key << ": " << message;
     expect_same_config(config, RunConfig{});
   }

@@ -82,7 +82,7 @@ void expect_results_stored(const std::string& dir, const std::vector<RunResult>&
     ASSERT_EQ(metrics.size(), result.metrics.size());
     for (const auto& [name, value] : metrics) {
       const auto written = std::find_if(result.metrics.begin(), result.metrics.end(),
-                                        [&](const auto& m) { return m.first == name; });
+                                        [&name = name](const auto& m) { return m.first == name; });
       ASSERT_NE(written, result.metrics.end()) << name;
       EXPECT_EQ(bits(value), bits(written->second)) << name;
     }
