@@ -425,7 +425,9 @@ Command add_export(CLI::App& app) {
   sub->add_flag("--csv", *csv, "CSV: id, key, status, reason, every parameter, every metric")
       ->required();
   sub->add_option("--out", *out, "output file (written atomically; default: standard output)");
-  return [dir, out] { run_export_command(*dir, *out); };
+  // The callback owns `csv` too: CLI11 writes the flag through the reference above while parsing,
+  // after this function has returned, so its storage must live as long as the command.
+  return [dir, out, csv] { run_export_command(*dir, *out); };
 }
 
 Command add_merge(CLI::App& app) {
