@@ -311,7 +311,7 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after):
         lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
                   "evaluation):", ""]
         lines += [f"    {detail}" for detail in w3]
-    lines += ["", "Workloads: W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
+    lines += ["", "Workloads (bench/README.md): W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
               "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
               "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
               "residual <= 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]

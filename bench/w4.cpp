@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// W4 of BENCHMARKS.md: a two-layer ReLU net with d = 784 inputs and width 1000 (~786k parameters) on
+// W4 of bench/README.md: a two-layer ReLU net with d = 784 inputs and width 1000 (~786k parameters) on
 // n = 1000 inputs in [0,1]^784 with labels +-1 (the shape of 1000 Fashion-MNIST images of two classes,
 // and of the PyTorch peer bench/peers/torch_w4_sharpness.py), float64. Times, for each thread count:
 // one full-batch GD step (loss_and_grad and the update), one exact Hessian-vector product, and one

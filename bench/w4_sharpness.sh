@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# W4 of BENCHMARKS.md in one invocation: relustab (bench/w4.cpp: GD step, one Hessian-vector product,
+# W4 of bench/README.md in one invocation: relustab (bench/w4.cpp: GD step, one Hessian-vector product,
 # sharpness by Lanczos at tol 1e-9 with its residual and HVP count, on each thread count) beside the
 # PyTorch peer bench/peers/torch_w4_sharpness.py (power iteration on autograd HVPs, and scipy eigsh on
 # the same HVP) on the same thread counts, interleaved round by round; prints the medians and the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The data and initial nets of the workloads of BENCHMARKS.md, built as the peers' scripts build them
+// The data and initial nets of the workloads of bench/README.md, built as the peers' scripts build them
 // (bench/peers/): x = linspace(-1, 1, n), y = sin(3x) + 0.3 N(0, 1), w1, b1 ~ U(-1, 1),
 // w2 ~ U(-1, 1) / sqrt(k), b2 = 0, eta = 0.05. Only the random streams differ (the project's Rng here),
 // which changes no cost: every step does the same work whatever the values.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// relustab_workloads: the workloads W1, W2, W3 of BENCHMARKS.md and the batched W1, timed through the
+// relustab_workloads: the workloads W1, W2, W3 of bench/README.md and the batched W1, timed through the
 // library's public API, one line each in the style of the peers' scripts (bench/peers/), e.g.
 //   relustab-univariate W1 float64: 1,234,567 net-steps/s (n=30 k=100, 1 thread, ...)
 // bench/compare.sh runs it beside the peers and parses the number before the unit.

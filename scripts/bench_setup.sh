@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the peers that bench/compare.sh runs beside relustab (BENCHMARKS.md, "Running the peers"):
+# Installs the peers that bench/compare.sh runs beside relustab (bench/README.md):
 #  - PyTorch 1.13 CPU from Debian (python3-torch) for /usr/bin/python3;
 #  - JAX (CPU jaxlib, from PyPI) in a separate virtual environment .venv-bench, created with
 #    --system-site-packages so that Debian's torch and numpy stay visible there too.

@@ -192,7 +192,7 @@ TEST(UnivariateBackend, GdRunsReachTheSameMinimumAsTheReference) {
 }
 
 TEST(UnivariateBackend, SharpnessAtW1SizeMeetsTheResidualAndMatchesTheDenseSolver) {
-  // W3 of BENCHMARKS.md: the W1 net (n = 30, k = 100) at a random point.
+  // W3 of bench/README.md: the W1 net (n = 30, k = 100) at a random point.
   Rng rng(79);
   const ShallowReluNet net = test::random_net(1, 100, rng, 0.6);
   const Dataset data = uniform_data(30, rng);

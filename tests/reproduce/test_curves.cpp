@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `relustab curves --json`: every array checked against values computed here by brute force from the
-// definitions (SPEC.md 1.1, 1.4, 1.5), plus its input errors.
+// definitions (docs/mathematics.md: the weight function g, knots and the weighted TV), plus its input
+// errors.
 #include "reproduce/reproduce_util.h"
 
 #include <algorithm>
