@@ -26,7 +26,7 @@ from figures.output import (
     table,
 )
 from figures.results import MissingLog, Run, first_seed
-from figures.verdict import Verdict, check, setting
+from figures.verdict import Verdict, check, failed_criteria, setting
 
 SWITCH_KEY = "optim.switch_factor"
 # Panel (a) uses a logarithmic iteration axis when the runs last this many times the switch step.
@@ -422,7 +422,7 @@ def make_verdict(
             "function is smoother where g is large. Theorem 1 holds for both with a wide margin."
         )
     else:
-        failing = "; ".join(c.criterion for c in checks if not c.held)
+        failing = "; ".join(failed_criteria(checks))
         reason = (
             f"Not every criterion holds ({failing}). The settings are ours (the paper publishes "
             "none): a minimum of A that is stable for the switched step size, or a switch that "

@@ -24,7 +24,7 @@ from figures.results import (
     standardize,
     write_csv,
 )
-from figures.verdict import Verdict, check, setting
+from figures.verdict import Verdict, check, failed_criteria, setting
 
 LAWS = ("uniform", "gaussian", "laplace")
 LAW_TITLES = {"uniform": "Uniform", "gaussian": "Gaussian", "laplace": "Laplace"}
@@ -297,7 +297,7 @@ def make_verdict(
             "roughly like n^(-1/2), as for the empirical distribution functions g is built from."
         )
     else:
-        failing = "; ".join(c.criterion for c in checks if not c.held)
+        failing = "; ".join(failed_criteria(checks))
         reason = (
             f"Not every criterion holds ({failing}). Nothing is trained here, so a failure points "
             "at the closed forms or the empirical g (our code), or at the criteria's thresholds "

@@ -31,7 +31,7 @@ from figures.qiao2024_common import (
     median,
     step_size_settings,
 )
-from figures.verdict import Verdict, check
+from figures.verdict import Verdict, check, failed_criteria
 
 ETA_KEY = "optim.eta"
 LARGE, SMALL = 0.4, 0.01
@@ -210,7 +210,7 @@ def verdict(ctx: Context, by_arm: dict[str, list[Run]]) -> Verdict:
             f"against {span(small, 'dead_neurons')} at η = 0.01",
         ))
     all_runs = cold + warm + small
-    failed = [c.criterion for c in checks if not c.held]
+    failed = failed_criteria(checks)
     reason = (
         "Every criterion holds." if not failed else
         "Not met: " + "; ".join(failed) + ". From a cold start the first steps at η = 0.4 kill "

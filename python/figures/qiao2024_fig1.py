@@ -43,7 +43,7 @@ from figures.qiao2024_common import (
     median,
     step_size_settings,
 )
-from figures.verdict import Verdict, check
+from figures.verdict import Verdict, check, failed_criteria
 
 ETA_KEY = "optim.eta"
 FITS_SHOWN = 4
@@ -314,7 +314,7 @@ def verdict(ctx: Context, groups_of: dict[str, dict[Any, list[Run]]]) -> Verdict
             f"{len(edge)} of {len(with_bounds)} runs; largest "
             f"{max(r.metric('edge_ratio') for r in with_bounds):.3g}",
         ))
-    failed = [c.criterion for c in checks if not c.held]
+    failed = failed_criteria(checks)
     reason = "Every criterion holds." if not failed else (
         "Not met: " + "; ".join(failed) + ". Where the fit gets sparse at large η from the start, "
         "most neurons have died in the first steps (dead neurons); after a warm-up no neuron "

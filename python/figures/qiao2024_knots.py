@@ -36,7 +36,7 @@ from figures.qiao2024_common import (
     median,
     step_size_settings,
 )
-from figures.verdict import Verdict, check
+from figures.verdict import Verdict, check, failed_criteria
 
 ETA_KEY = "optim.eta"
 QUANTILES = ("knot_q10", "knot_q25", "knot_q50", "knot_q75", "knot_q90")
@@ -205,7 +205,7 @@ def verdict(groups_of: dict[str, dict[Any, list[Run]]]) -> Verdict:
             "neurons in some arm",
             bool(sparse_arms), "arms: " + (", ".join(sparse_arms) or "none"),
         ))
-    failed = [c.criterion for c in checks if not c.held]
+    failed = failed_criteria(checks)
     distances = []
     for a, groups in groups_of.items():
         keys = sorted(groups, key=float)

@@ -17,7 +17,7 @@ import numpy as np
 from figures.output import Context, FigureRecord, log_axis_ticks, plot_series, table
 from figures.output import EDGE_TOLERANCE
 from figures.results import MissingLog, Run, aggregate, fit_power_law, group_by
-from figures.verdict import Verdict, check, setting
+from figures.verdict import Verdict, check, failed_criteria, setting
 
 N_KEY = "data.n"
 PAPER_SLOPE = -0.8  # n^(-4/5), paper 2's upper bound on the strict interior (up to log factors)
@@ -146,7 +146,7 @@ def verdict(done: list[Run], series: dict[str, Any]) -> Verdict:
             f"{len(stable)} of {len(analysed)} runs; largest "
             f"{max(r.metric('edge_ratio') for r in analysed):.3g}",
         ))
-    failed = [c.criterion for c in checks if not c.held]
+    failed = failed_criteria(checks)
     reason = "Every criterion holds." if not failed else "Not met: " + "; ".join(failed) + "."
     if not failed and np.isfinite(slope) and slope < PAPER_SLOPE - 2 * stderr:
         reason += (

@@ -30,7 +30,7 @@ from figures.output import (
     table,
 )
 from figures.results import MissingLog, Run, aggregate, group_by, net_function, pick_spread
-from figures.verdict import Verdict, check, setting
+from figures.verdict import Verdict, check, failed_criteria, setting
 
 WIDTH_KEY = "model.width"
 FIT_PANELS = 6
@@ -419,7 +419,7 @@ def _verdict(done: Sequence[Run], groups: dict[int, list[Run]], n: float, varian
             "output layer converges with the first layer at its initialisation."
         )
     else:
-        failing = "; ".join(c.criterion for c in checks if not c.held)
+        failing = "; ".join(failed_criteria(checks))
         reason = (
             f"Not all criteria hold ({failing}). The runs use our route to interpolation (knots "
             "spread over the data, the minimum-norm output layer); where a criterion fails for "

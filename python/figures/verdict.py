@@ -146,6 +146,11 @@ def check(criterion: str, held: bool, evidence: str) -> Check:
     return Check(criterion, bool(held), evidence)
 
 
+def failed_criteria(checks: Iterable[Check]) -> list[str]:
+    """The criteria of the checks that do not hold, in order: what a verdict's reason names."""
+    return [c.criterion for c in checks if not c.held]
+
+
 def write(directory: str | Path, verdict: Verdict, results: Results) -> Path:
     """DIR/figures/verdict.json: the verdict with the run counts, the compute time of the runs and,
     when `relustab reproduce` made DIR, its setting (quick or full) and wall-clock seconds."""

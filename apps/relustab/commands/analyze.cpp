@@ -117,7 +117,6 @@ Command add_analyze(CLI::App& app) {
                 args->net_path + " expects " + std::to_string(net.input_dim()));
     const auto backend = make_backend(
         resolve_backend_name(args->backend, data.dim(), net.activation()), RunContext{args->threads});
-    require_activation_match(*backend, net);
     // Per-neuron rescalings leave a ReLU net's function unchanged, not a GeLU net's.
     require(!args->flattest || net.activation() == Activation::Relu,
             "--flattest: the flattest implementation over per-neuron rescalings is ReLU theory; "
