@@ -5,6 +5,7 @@
 #include <relustab/core/error.h>
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <string>
 
@@ -97,6 +98,16 @@ InputLaw parse_input_law(std::string_view name) {
   throw InputError("input law '" + std::string(name) + "': expected uniform, gaussian, laplace or grid");
 }
 
+std::string_view input_law_name(InputLaw law) {
+  switch (law) {
+    case InputLaw::Uniform: return "uniform";
+    case InputLaw::Gaussian: return "gaussian";
+    case InputLaw::Laplace: return "laplace";
+    case InputLaw::Grid: return "grid";
+  }
+  return "unknown";
+}
+
 RowMatrix sample_inputs(InputLaw law, Index n, Index d, Rng& rng, double lo, double hi) {
   require(n >= 1, "inputs: expected n >= 1 samples, got " + std::to_string(n));
   require(d >= 1, "inputs: expected dimension d >= 1, got " + std::to_string(d));
@@ -143,23 +154,43 @@ Vec Target::evaluate(const RowMatrix& X) const {
   return values;
 }
 
-Target parse_target(std::string_view name, Index d, Rng& rng) {
+namespace {
+
+constexpr std::pair<Target::Kind, std::string_view> kTargetNames[] = {
+    {Target::Kind::Sin3, "sin3"},         {Target::Kind::Cubic, "cubic"},
+    {Target::Kind::Abs, "abs"},           {Target::Kind::Tent, "tent"},
+    {Target::Kind::Sawtooth, "sawtooth"}, {Target::Kind::Zero, "zero"},
+    {Target::Kind::LinearTeacher, "linear"}, {Target::Kind::Pyramid, "pyramid"},
+    {Target::Kind::Bump, "bump"},         {Target::Kind::Table, "table"},
+};
+
+}  // namespace
+
+Target::Kind parse_target_kind(std::string_view name) {
+  if (name == "table") {
+    throw InputError("target 'table': needs a table of points; build Target{Kind::Table} in code");
+  }
+  for (const auto& [kind, kind_name] : kTargetNames) {
+    if (kind_name == name) return kind;
+  }
+  throw InputError("target '" + std::string(name) +
+                   "': expected sin3, cubic, abs, tent, sawtooth, zero, linear, pyramid or bump");
+}
+
+std::string_view target_kind_name(Target::Kind kind) {
+  for (const auto& [known, name] : kTargetNames) {
+    if (known == kind) return name;
+  }
+  return "unknown";
+}
+
+Target make_target(Target::Kind kind, Index d, Rng& rng) {
   require(d >= 1, "target: expected dimension d >= 1, got " + std::to_string(d));
+  require(kind != Target::Kind::Table,
+          "target 'table': needs a table of points; build Target{Kind::Table} in code");
   Target target;
-  if (name == "sin3") {
-    target.kind = Target::Kind::Sin3;
-  } else if (name == "cubic") {
-    target.kind = Target::Kind::Cubic;
-  } else if (name == "abs") {
-    target.kind = Target::Kind::Abs;
-  } else if (name == "tent") {
-    target.kind = Target::Kind::Tent;
-  } else if (name == "sawtooth") {
-    target.kind = Target::Kind::Sawtooth;
-  } else if (name == "zero") {
-    target.kind = Target::Kind::Zero;
-  } else if (name == "linear") {
-    target.kind = Target::Kind::LinearTeacher;
+  target.kind = kind;
+  if (kind == Target::Kind::LinearTeacher) {
     if (d == 1) {
       target.beta = Vec::Ones(1);
     } else {
@@ -170,18 +201,14 @@ Target parse_target(std::string_view name, Index d, Rng& rng) {
       } while (target.beta.norm() == 0.0);
       target.beta /= target.beta.norm();
     }
-  } else if (name == "pyramid") {
-    target.kind = Target::Kind::Pyramid;
-  } else if (name == "bump") {
-    target.kind = Target::Kind::Bump;
-  } else if (name == "table") {
-    throw InputError("target 'table': needs a table of points; build Target{Kind::Table} in code");
-  } else {
-    throw InputError("target '" + std::string(name) +
-                     "': expected sin3, cubic, abs, tent, sawtooth, zero, linear, pyramid or bump");
   }
   check_target(target, d);
   return target;
+}
+
+Target parse_target(std::string_view name, Index d, Rng& rng) {
+  const Target::Kind kind = parse_target_kind(name);
+  return make_target(kind, d, rng);
 }
 
 Dataset make_dataset(const RowMatrix& X, const Target& target, double noise_sigma, Rng& rng) {

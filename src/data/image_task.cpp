@@ -10,6 +10,25 @@
 #include <utility>
 
 namespace relustab {
+
+DataSource parse_data_source(std::string_view name) {
+  if (name == "generated") return DataSource::Generated;
+  if (name == "fashion-mnist") return DataSource::FashionMnist;
+  if (name == "digits") return DataSource::Digits;
+  if (name == "idx") return DataSource::Idx;
+  throw InputError("data source '" + std::string(name) +
+                   "': expected one of generated, fashion-mnist, digits, idx");
+}
+
+std::string_view data_source_name(DataSource source) {
+  switch (source) {
+    case DataSource::Generated: return "generated";
+    case DataSource::FashionMnist: return "fashion-mnist";
+    case DataSource::Digits: return "digits";
+    case DataSource::Idx: return "idx";
+  }
+  return "unknown";
+}
 namespace {
 
 constexpr int kMaxLabel = 1 << 20;

@@ -333,11 +333,11 @@ class RemoteQueue final : public RunQueue {
   bool stopped_ = false;
 };
 
-void run_worker(MPI_Comm comm, const SweepOptions& options, const DataFileLoader& load_data) {
+void run_worker(MPI_Comm comm, const SweepOptions& options, const RunInputs& inputs) {
   RemoteQueue queue(comm);
   std::exception_ptr error;
   try {
-    drain_queue(queue, options.jobs, load_data);
+    drain_queue(queue, options.jobs, inputs);
   } catch (...) {
     error = std::current_exception();
   }
@@ -446,8 +446,8 @@ class LocalBridge final : public RunQueue {
 class Coordinator {
  public:
   Coordinator(MPI_Comm comm, int size, const SweepOptions& options,
-              const DataFileLoader& load_data, const SweepProgressCallback& progress)
-      : comm_(comm), options_(options), load_data_(load_data), progress_(progress),
+              const RunInputs& inputs, const SweepProgressCallback& progress)
+      : comm_(comm), options_(options), inputs_(inputs), progress_(progress),
         workers_(static_cast<std::size_t>(size)), outbox_(comm) {}
 
   SweepProgress run(const std::function<std::unique_ptr<store::ResultStore>()>& open_store) {
@@ -504,7 +504,7 @@ class Coordinator {
 
   void drain_locally() {
     try {
-      drain_queue(bridge_, options_.jobs, load_data_);
+      drain_queue(bridge_, options_.jobs, inputs_);
     } catch (...) {
       local_error_ = std::current_exception();  // read by the main thread after join()
     }
@@ -685,7 +685,7 @@ class Coordinator {
 
   MPI_Comm comm_;
   const SweepOptions& options_;
-  const DataFileLoader& load_data_;
+  const RunInputs& inputs_;
   const SweepProgressCallback& progress_;
   std::unique_ptr<store::ResultStore> store_;
   std::deque<store::RunRow> pending_;
@@ -737,7 +737,7 @@ Session::~Session() {
 
 SweepProgress run_sweep_mpi(const Session& session,
                             const std::function<std::unique_ptr<store::ResultStore>()>& open_store,
-                            const SweepOptions& options, const DataFileLoader& load_data,
+                            const SweepOptions& options, const RunInputs& inputs,
                             const SweepProgressCallback& progress) {
   // Checks that fail alike on every rank, before any message: no rank waits for one that left.
   validate_options(options);
@@ -749,14 +749,14 @@ SweepProgress run_sweep_mpi(const Session& session,
   if (session.size() == 1) {
     const auto store = open_store();
     if (!store) throw std::runtime_error("MPI sweep: the store factory returned no store");
-    return run_sweep(*store, options, load_data, progress);
+    return run_sweep(*store, options, inputs, progress);
   }
   const Communicator comm;
   if (session.rank() != 0) {
-    run_worker(comm.get(), options, load_data);
+    run_worker(comm.get(), options, inputs);
     return {};
   }
-  Coordinator coordinator(comm.get(), session.size(), options, load_data, progress);
+  Coordinator coordinator(comm.get(), session.size(), options, inputs, progress);
   return coordinator.run(open_store);
 }
 

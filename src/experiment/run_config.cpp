@@ -142,35 +142,34 @@ ParamSpec string_param(std::string_view key, std::string_view help, std::string 
           }};
 }
 
+/// A parameter that is one of a set of names, held as the typed value `parse` makes of it (the
+/// configuration boundary: below the table no option is a string). `name` writes it back, so files,
+/// canonical JSON and run keys keep the names.
+template <class T, class Parse, class Name>
+ParamSpec choice_param(std::string_view key, std::string_view help, T RunConfig::*field, Parse parse,
+                       Name name) {
+  return {key, ParamType::String, help,
+          [field, name](const RunConfig& c) { return ParamValue(std::string(name(c.*field))); },
+          [key, field, parse](RunConfig& c, const ParamValue& value) {
+            const auto* v = std::get_if<std::string>(&value);
+            if (!v) throw_type_error(key, "a string", value);
+            try {
+              c.*field = parse(*v);
+            } catch (const InputError& e) {
+              throw InputError("key '" + std::string(key) + "': " + e.what());
+            }
+          }};
+}
+
 std::vector<ParamSpec> build_parameter_table() {
   const auto any_name = [](const std::string&) {};
-  const auto input_law = [](const std::string& name) { parse_input_law(name); };
-  const auto init_kind = [](const std::string& name) {
-    if (name != "pyramid" && name != "data_knots") parse_init_kind(name);
-  };
-  const auto output_fit = [](const std::string& name) {
-    require(name == "none" || name == "min_norm", "expected none or min_norm, got '" + name + "'");
-  };
-  const auto any_string = [](const std::string&) {};
-  const auto data_source = [](const std::string& name) {
-    require(name == "generated" || name == "fashion-mnist" || name == "digits" || name == "idx",
-            "expected generated, fashion-mnist, digits or idx, got '" + name + "'");
-  };
-  const auto class_pair = [](const std::string& text) { (void)parse_class_pair(text); };
-  const auto activation_name = [](const std::string& name) {
-    require(name == "relu" || name == "gelu", "expected relu or gelu, got '" + name + "'");
-  };
-  const auto optimizer_name_check = [](const std::string& name) { (void)parse_optimizer(name); };
   // make_backend names the back ends compiled in when the name is unknown.
   const auto backend_name = [](const std::string& name) {
     if (name != "auto") (void)make_backend(name);
   };
-  // Only the name is checked here (in one dimension, where every target is defined); whether the
-  // target suits data.dim is a cross-field check in validate_run_config.
-  const auto target_name = [](const std::string& name) {
-    Rng unused(0);
-    parse_target(name, 1, unused);
-  };
+  // Whether the target suits data.dim is a cross-field check in validate_run_config.
+  const auto target_kind = [](std::string_view name) { return parse_target_kind(name); };
+  const auto activation = [](std::string_view name) { return parse_activation(name, "activation"); };
   constexpr Bound kPositive{0.0, false};
   constexpr Bound kNonNegative{0.0, true};
   using RC = RunConfig;
@@ -180,29 +179,29 @@ std::vector<ParamSpec> build_parameter_table() {
                                &RC::data_file, any_name));
   table.push_back(int_param("data.n", "number of generated samples", &RC::n, 1));
   table.push_back(int_param("data.dim", "input dimension d of generated data", &RC::dim, 1));
-  table.push_back(string_param("data.inputs", "input law: uniform, gaussian, laplace or grid",
-                               &RC::inputs, input_law));
+  table.push_back(choice_param("data.inputs", "input law: uniform, gaussian, laplace or grid",
+                               &RC::inputs, parse_input_law, input_law_name));
   table.push_back(double_param("data.lo", "lower end of the input interval (uniform, grid)",
                                &RC::lo, std::nullopt));
   table.push_back(double_param("data.hi", "upper end of the input interval (uniform, grid)",
                                &RC::hi, std::nullopt));
-  table.push_back(string_param("data.target",
+  table.push_back(choice_param("data.target",
                                "clean target: sin3, cubic, abs, tent, sawtooth, zero, linear, pyramid or bump",
-                               &RC::target, target_name));
+                               &RC::target, target_kind, target_kind_name));
   table.push_back(double_param("data.noise", "standard deviation of the Gaussian label noise",
                                &RC::noise, kNonNegative));
   table.push_back(uint_param("data.seed", "seed of the generated inputs and noise", &RC::data_seed));
-  table.push_back(string_param("data.source",
+  table.push_back(choice_param("data.source",
                                "generated, or a binary image task from fashion-mnist, digits (scikit-"
                                "learn 8x8) or idx (data.idx_images, data.idx_labels)",
-                               &RC::source, data_source));
+                               &RC::source, parse_data_source, data_source_name));
   table.push_back(string_param("data.idx_images", "data.source = idx: the IDX images file",
-                               &RC::idx_images, any_string));
+                               &RC::idx_images, any_name));
   table.push_back(string_param("data.idx_labels", "data.source = idx: the IDX labels file",
-                               &RC::idx_labels, any_string));
-  table.push_back(string_param("data.classes",
+                               &RC::idx_labels, any_name));
+  table.push_back(choice_param("data.classes",
                                "image sources: \"a,b\": class a is labelled +1, class b -1",
-                               &RC::classes, class_pair));
+                               &RC::classes, parse_class_pair, format_class_pair));
   table.push_back(int_param("data.n_val",
                             "validation / test samples (images: from the rest of the set, half per "
                             "class; generated: fresh draws of the same law); 0: none",
@@ -210,11 +209,11 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(bool_param("data.center", "image sources: subtract the training mean image",
                              &RC::center));
   table.push_back(int_param("model.width", "number of hidden ReLU neurons k", &RC::width, 1));
-  table.push_back(string_param("model.init",
+  table.push_back(choice_param("model.init",
                                "initialisation: torch, kaiming, scaled, balanced, or data_knots (d = 1: "
                                "knots spread over the gaps between the training inputs, |w1| = "
                                "init_scale, output layer 0)",
-                               &RC::init, init_kind));
+                               &RC::init, parse_init_scheme, init_scheme_name));
   table.push_back(double_param("model.init_scale",
                                "scale of the scaled and balanced initialisations; |w1| of data_knots",
                                &RC::init_scale, kPositive));
@@ -222,16 +221,16 @@ std::vector<ParamSpec> build_parameter_table() {
                             &RC::depth, 1));
   table.push_back(int_param("model.width2", "second hidden width (depth 2); 0: model.width",
                             &RC::width2, 0));
-  table.push_back(string_param("model.activation", "relu, or gelu (depth 1; paper 4's variant)",
-                               &RC::activation, activation_name));
-  table.push_back(string_param("optim.optimizer",
+  table.push_back(choice_param("model.activation", "relu, or gelu (depth 1; paper 4's variant)",
+                               &RC::activation, activation, activation_name));
+  table.push_back(choice_param("optim.optimizer",
                                "gd (SGD when optim.batch > 0) or adam (torch.optim.Adam defaults)",
-                               &RC::optimizer, optimizer_name_check));
-  table.push_back(string_param("optim.fit_output",
+                               &RC::optimizer, parse_optimizer, optimizer_name));
+  table.push_back(choice_param("optim.fit_output",
                                "none, or min_norm: before the steps, replace the output layer (w2, b2) "
                                "by the minimum-norm least-squares solution for the fixed first layer "
                                "(interpolating when the features have rank n)",
-                               &RC::fit_output, output_fit));
+                               &RC::fit_output, parse_output_fit, output_fit_name));
   table.push_back(int_param("optim.batch", "SGD batch size; 0 (or >= n): full-batch GD", &RC::batch, 0));
   table.push_back(double_param("optim.eta", "step size", &RC::eta, kPositive));
   table.push_back(double_param("optim.warmup_from",
@@ -409,24 +408,82 @@ std::string run_key(const RunConfig& config) {
   return std::string(hex, 16);
 }
 
-std::pair<int, int> parse_class_pair(const std::string& text) {
+ClassPair parse_class_pair(std::string_view text) {
+  const std::string expected =
+      "expected two class labels \"a,b\" (integers >= 0), got '" + std::string(text) + "'";
   const auto comma = text.find(',');
   auto parse_label = [&](std::string_view part) {
     int value = -1;
     const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (error != std::errc() || end != part.data() + part.size() || value < 0) {
-      throw InputError("expected two class labels \"a,b\" (integers >= 0), got '" + text + "'");
-    }
+    if (error != std::errc() || end != part.data() + part.size() || value < 0) throw InputError(expected);
     return value;
   };
-  if (comma == std::string::npos) {
-    throw InputError("expected two class labels \"a,b\" (integers >= 0), got '" + text + "'");
+  if (comma == std::string_view::npos) throw InputError(expected);
+  const ClassPair classes{parse_label(text.substr(0, comma)), parse_label(text.substr(comma + 1))};
+  if (classes.positive == classes.negative) {
+    throw InputError("expected two different classes, got '" + std::string(text) + "'");
   }
-  const std::string_view all(text);
-  const int a = parse_label(all.substr(0, comma));
-  const int b = parse_label(all.substr(comma + 1));
-  if (a == b) throw InputError("expected two different classes, got '" + text + "'");
-  return {a, b};
+  return classes;
+}
+
+std::string format_class_pair(const ClassPair& classes) {
+  return std::to_string(classes.positive) + "," + std::to_string(classes.negative);
+}
+
+namespace {
+
+/// A name table of an enum: parse and name from the one list, so they cannot disagree.
+template <class E, std::size_t N>
+E parse_choice(const std::pair<E, std::string_view> (&names)[N], std::string_view name,
+               std::string_view what) {
+  std::string choices;
+  for (const auto& [value, known] : names) {
+    if (known == name) return value;
+    choices += (choices.empty() ? "" : ", ") + std::string(known);
+  }
+  throw InputError(std::string(what) + " '" + std::string(name) + "': expected one of " + choices);
+}
+
+template <class E, std::size_t N>
+std::string_view choice_name(const std::pair<E, std::string_view> (&names)[N], E value) {
+  for (const auto& [known, name] : names) {
+    if (known == value) return name;
+  }
+  return "unknown";
+}
+
+constexpr std::pair<InitScheme, std::string_view> kInitSchemes[] = {
+    {InitScheme::Torch, "torch"},         {InitScheme::Kaiming, "kaiming"},
+    {InitScheme::Scaled, "scaled"},       {InitScheme::Balanced, "balanced"},
+    {InitScheme::DataKnots, "data_knots"}, {InitScheme::Pyramid, "pyramid"},
+};
+constexpr std::pair<OutputLayerFit, std::string_view> kOutputFits[] = {
+    {OutputLayerFit::None, "none"},
+    {OutputLayerFit::MinNorm, "min_norm"},
+};
+
+}  // namespace
+
+InitScheme parse_init_scheme(std::string_view name) {
+  return parse_choice(kInitSchemes, name, "initialisation");
+}
+std::string_view init_scheme_name(InitScheme scheme) { return choice_name(kInitSchemes, scheme); }
+OutputLayerFit parse_output_fit(std::string_view name) {
+  return parse_choice(kOutputFits, name, "output fit");
+}
+std::string_view output_fit_name(OutputLayerFit fit) { return choice_name(kOutputFits, fit); }
+
+InitKind init_kind_of(InitScheme scheme) {
+  switch (scheme) {
+    case InitScheme::Torch: return InitKind::TorchUniform;
+    case InitScheme::Kaiming: return InitKind::KaimingNormal;
+    case InitScheme::Scaled: return InitKind::Scaled;
+    case InitScheme::Balanced: return InitKind::SmallBalanced;
+    case InitScheme::DataKnots:
+    case InitScheme::Pyramid: break;
+  }
+  throw InputError("initialisation '" + std::string(init_scheme_name(scheme)) +
+                   "' is a construction, not a random initialisation");
 }
 
 namespace {
@@ -437,15 +494,15 @@ void validate_model_combinations(const RunConfig& config) {
   require(config.depth <= 2, "key 'model.depth': expected 1 or 2, got " + std::to_string(config.depth));
   const bool relu_only_measures = config.flattest || config.kinks || config.knot_stats;
   if (config.depth == 2) {
-    require(config.activation == "relu", "key 'model.activation': depth 2 nets are ReLU nets");
-    require(config.optimizer == "gd", "key 'optim.optimizer': depth 2 nets train with gd only");
+    require(config.activation == Activation::Relu, "key 'model.activation': depth 2 nets are ReLU nets");
+    require(config.optimizer == Optimizer::GD, "key 'optim.optimizer': depth 2 nets train with gd only");
     require(!relu_only_measures && !config.alignment,
             "keys 'measure.flattest/kinks/knot_stats/alignment' are for depth 1 nets");
-    require(config.init != "balanced" && config.init != "data_knots",
+    require(config.init != InitScheme::Balanced && config.init != InitScheme::DataKnots,
             "key 'model.init': depth 2 nets take torch, kaiming, scaled or pyramid");
-    require(config.fit_output == "none", "key 'optim.fit_output': for depth 1 nets");
+    require(config.fit_output == OutputLayerFit::None, "key 'optim.fit_output': for depth 1 nets");
   } else {
-    require(config.init != "pyramid", "key 'model.init': 'pyramid' is the exact depth 2 "
+    require(config.init != InitScheme::Pyramid, "key 'model.init': 'pyramid' is the exact depth 2 "
                                       "representation; set model.depth = 2");
   }
   if (config.depth == 1 && config.backend != "auto") {
@@ -453,26 +510,27 @@ void validate_model_combinations(const RunConfig& config) {
     // model's (model.activation = gelu with run.backend = auto runs on cpu-gelu).
     const std::string backend_activation(
         activation_name(make_backend(config.backend)->activation()));
-    require(backend_activation == config.activation,
+    require(backend_activation == activation_name(config.activation),
             "keys 'run.backend' and 'model.activation': back end '" + config.backend + "' computes " +
-                backend_activation + " nets, but model.activation = " + config.activation);
+                backend_activation + " nets, but model.activation = " +
+                std::string(activation_name(config.activation)));
   }
-  if (config.activation == "gelu") {
+  if (config.activation == Activation::Gelu) {
     require(!relu_only_measures, "keys 'measure.flattest/kinks/knot_stats' analyse ReLU nets, not "
                                  "model.activation = gelu");
-    require(config.fit_output == "none", "key 'optim.fit_output': min_norm fits ReLU features, not "
+    require(config.fit_output == OutputLayerFit::None, "key 'optim.fit_output': min_norm fits ReLU features, not "
                                          "model.activation = gelu");
   }
-  require(config.init != "data_knots" || config.source == "generated",
+  require(config.init != InitScheme::DataKnots || config.source == DataSource::Generated,
           "key 'model.init': data_knots places knots between scalar inputs (data.dim = 1), not "
           "between images");
   if (config.alignment) {
-    require(config.source == "generated" && config.target == "linear",
+    require(config.source == DataSource::Generated && config.target == Target::Kind::LinearTeacher,
             "key 'measure.alignment': needs the linear teacher (data.target = \"linear\")");
   }
-  if (config.source != "generated") {
+  if (config.source != DataSource::Generated) {
     require(config.data_file.empty(), "keys 'data.file' and 'data.source': give one of them");
-    require(config.source != "idx" || (!config.idx_images.empty() && !config.idx_labels.empty()),
+    require(config.source != DataSource::Idx || (!config.idx_images.empty() && !config.idx_labels.empty()),
             "keys 'data.idx_images' and 'data.idx_labels': needed for data.source = \"idx\"");
   }
 }
@@ -491,7 +549,7 @@ void validate_run_config(const RunConfig& config) {
           "key 'measure.log_growth' expects 0 (off) or a number >= 1, got " +
               format_param_value(ParamValue(config.log_growth)));
   // The remaining checks concern generated data.
-  if (!config.data_file.empty() || config.source != "generated") return;
+  if (!config.data_file.empty() || config.source != DataSource::Generated) return;
   // The dense eigenproblems of the optional measurements, refused before training rather than after.
   const std::int64_t n_params = config.width * (config.dim + 2) + 1;
   if (config.kinks) {
@@ -506,14 +564,14 @@ void validate_run_config(const RunConfig& config) {
             "key 'measure.flattest': the eigenproblems have size min(data.n, P) = " +
                 std::to_string(std::min(config.n, n_params)) + ", above " + std::to_string(limit));
   }
-  const InputLaw law = parse_input_law(config.inputs);
+  const InputLaw law = config.inputs;
   if (law == InputLaw::Uniform || law == InputLaw::Grid) {
     require(config.lo < config.hi, "keys 'data.lo' and 'data.hi': expected lo < hi for inputs '" +
-                                       config.inputs + "', got lo = " +
+                                       std::string(input_law_name(law)) + "', got lo = " +
                                        format_param_value(ParamValue(config.lo)) +
                                        ", hi = " + format_param_value(ParamValue(config.hi)));
   }
-  require(config.init != "data_knots" || config.dim == 1,
+  require(config.init != InitScheme::DataKnots || config.dim == 1,
           "key 'model.init': data_knots needs data.dim = 1 (knots between scalar inputs), got dim = " +
               std::to_string(config.dim));
   if (law == InputLaw::Grid) {
@@ -524,7 +582,7 @@ void validate_run_config(const RunConfig& config) {
   }
   try {
     Rng unused(0);
-    parse_target(config.target, static_cast<Index>(config.dim), unused);
+    make_target(config.target, static_cast<Index>(config.dim), unused);
   } catch (const InputError& e) {
     throw InputError("key 'data.target' with data.dim = " + std::to_string(config.dim) + ": " +
                      e.what());

@@ -31,7 +31,7 @@ using detail::seconds_since;
 
 /// Executes one run of the queue; never throws. The configuration is read back from the stored
 /// canonical JSON and must hash to the stored key, so the run executed is the run registered.
-RunResult execute_row(const store::RunRow& row, const DataFileLoader& load_data) {
+RunResult execute_row(const store::RunRow& row, const RunInputs& inputs) {
   RunResult result;
   try {
     const RunConfig config = detail::config_from_json(row.config_json);
@@ -41,7 +41,7 @@ RunResult execute_row(const store::RunRow& row, const DataFileLoader& load_data)
                        key + ", not to its key " + row.key +
                        " (database written by another version of relustab?)");
     }
-    result = execute_run(config, load_data);
+    result = execute_run(config, inputs);
   } catch (const std::exception& e) {
     result = RunResult{};
     result.status = RunStatus::Failed;
@@ -58,7 +58,7 @@ RunResult execute_row(const store::RunRow& row, const DataFileLoader& load_data)
 /// Worker threads and the buffers between them and the feeding thread.
 class WorkerPool {
  public:
-  WorkerPool(int jobs, const DataFileLoader& load_data) : load_data_(load_data) {
+  WorkerPool(int jobs, const RunInputs& inputs) : inputs_(inputs) {
     workers_.reserve(static_cast<std::size_t>(jobs));
     try {
       for (int i = 0; i < jobs; ++i) workers_.emplace_back([this] { work(); });
@@ -125,7 +125,7 @@ class WorkerPool {
         ready_.pop_front();
         ++executing_;
       }
-      RunResult result = execute_row(row, load_data_);
+      RunResult result = execute_row(row, inputs_);
       {
         std::lock_guard lock(mutex_);
         finished_.push_back(std::move(result));
@@ -135,7 +135,7 @@ class WorkerPool {
     }
   }
 
-  const DataFileLoader& load_data_;
+  const RunInputs& inputs_;
   std::mutex mutex_;
   std::condition_variable work_cv_;  // workers wait for runs
   std::condition_variable main_cv_;  // the feeding thread waits for results
@@ -222,14 +222,14 @@ class StoreQueue final : public RunQueue {
 
 }  // namespace
 
-void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data) {
+void drain_queue(RunQueue& queue, int jobs, const RunInputs& inputs) {
   require(jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(jobs));
   // Keep between `jobs` and 2 `jobs` runs waiting, so a worker never idles while the feeding thread
   // is inside the queue (a database transaction, an MPI round trip), and each take() marks several
   // runs running in one transaction.
   const auto low_water = static_cast<std::size_t>(jobs);
   const auto high_water = 2 * static_cast<std::size_t>(jobs);
-  WorkerPool pool(jobs, load_data);
+  WorkerPool pool(jobs, inputs);
   bool exhausted = false;
   for (;;) {
     pool.wait(low_water, !exhausted, kQueueTick);
@@ -253,7 +253,7 @@ void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data) {
 }
 
 SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
-                        const DataFileLoader& load_data, const SweepProgressCallback& progress) {
+                        const RunInputs& inputs, const SweepProgressCallback& progress) {
   require(options.jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(options.jobs));
   require(options.shard_count >= 1 && options.shard_index >= 0 &&
               options.shard_index < options.shard_count,
@@ -262,7 +262,7 @@ SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
   require(options.write_batch >= 1, "write_batch: expected an integer >= 1");
   store.reset_in_flight();
   StoreQueue queue(store, options, progress);
-  drain_queue(queue, options.jobs, load_data);
+  drain_queue(queue, options.jobs, inputs);
   queue.flush();
   SweepProgress final_progress = queue.snapshot();
   if (progress) progress(final_progress);

@@ -210,4 +210,15 @@ std::string find_sklearn_digits() {
   return find_sklearn_digits(candidates);
 }
 
+ImageSet read_image_source(DataSource source, const std::string& idx_images,
+                           const std::string& idx_labels) {
+  switch (source) {
+    case DataSource::FashionMnist: return read_fashion_mnist("train");
+    case DataSource::Digits: return read_digits_csv(find_sklearn_digits());
+    case DataSource::Idx: return read_idx_image_set(idx_images, idx_labels);
+    case DataSource::Generated: break;
+  }
+  throw InputError("data source 'generated': the data are drawn, there are no images to read");
+}
+
 }  // namespace relustab::io

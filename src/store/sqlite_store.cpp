@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The results database of an experiment directory: ResultStore on SQLite (WAL), one writer at a time.
 #include <relustab/experiment/result_store.h>
+#include <relustab/experiment/result_directory.h>
 
 #include <relustab/core/error.h>
 
@@ -30,7 +31,7 @@ using detail::Connection;
 using detail::Statement;
 using detail::Transaction;
 
-constexpr const char* kDatabaseFile = "results.sqlite";
+constexpr const char* kDatabaseFile = kDatabaseFileName;
 constexpr const char* kLockFile = "results.lock";
 // How long a statement waits for a reader (an external sqlite3 shell, a merge reading this
 // directory) to release the database before failing with SQLITE_BUSY.

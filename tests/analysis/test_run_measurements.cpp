@@ -31,7 +31,7 @@ constexpr double kRoundingTol = 1e-12;
 RunConfig measured_config() {
   RunConfig config;
   config.n = 10;
-  config.target = "sin3";
+  config.target = Target::Kind::Sin3;
   config.noise = 0.0;
   config.data_seed = 3;
   config.width = 50;
@@ -50,8 +50,8 @@ RunConfig measured_config() {
 Dataset data_by_hand(const RunConfig& c, Target& target) {
   Rng rng(c.data_seed);
   Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
-  const RowMatrix X = sample_inputs(parse_input_law(c.inputs), c.n, c.dim, input_rng, c.lo, c.hi);
-  target = parse_target(c.target, c.dim, target_rng);
+  const RowMatrix X = sample_inputs(c.inputs, c.n, c.dim, input_rng, c.lo, c.hi);
+  target = make_target(c.target, c.dim, target_rng);
   return make_dataset(X, target, c.noise, noise_rng);
 }
 
@@ -166,14 +166,14 @@ TEST(RunMeasurements, NoCleanTargetErrorsWithoutAKnownTargetOrInSeveralDimension
   config.data_file = "given.csv";
   Target target;
   const Dataset data = data_by_hand(measured_config(), target);
-  const auto from_file = metric_map(execute_run(config, [&](const std::string&) { return data; }));
+  const auto from_file = metric_map(execute_run(config, RunInputs{.load_data = [&](const std::string&) { return data; }}));
   EXPECT_EQ(from_file.count("mse_full"), 0u);
   EXPECT_EQ(from_file.count("flattest_sharpness"), 1u);
 
   RunConfig plane = measured_config();
   plane.max_steps = 50;
   plane.dim = 2;
-  plane.target = "linear";
+  plane.target = Target::Kind::LinearTeacher;
   const auto metrics = metric_map(execute_run(plane, {}));
   EXPECT_EQ(metrics.count("mse_full"), 0u);
   EXPECT_EQ(metrics.count("knot_q50"), 0u);     // knot statistics are univariate

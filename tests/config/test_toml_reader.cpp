@@ -114,14 +114,14 @@ seed = 99
   expected.data_file = (dir_ / "data.csv").string();  // relative to the experiment file
   expected.n = 17;
   expected.dim = 2;
-  expected.inputs = "gaussian";
+  expected.inputs = InputLaw::Gaussian;
   expected.lo = -2.5;
   expected.hi = 3.0;
-  expected.target = "linear";
+  expected.target = Target::Kind::LinearTeacher;
   expected.noise = 0.05;
   expected.data_seed = 12345;
   expected.width = 7;
-  expected.init = "balanced";
+  expected.init = InitScheme::Balanced;
   expected.init_scale = 0.01;
   expected.batch = 8;
   expected.eta = 0.375;
@@ -185,11 +185,11 @@ cases = [
 )");
   const std::vector<RunConfig> runs = expand_runs(read_experiment(path));
   ASSERT_EQ(runs.size(), 4u);  // cases x eta, cases slowest
-  EXPECT_EQ(runs[0].target, "pyramid");
+  EXPECT_EQ(runs[0].target, Target::Kind::Pyramid);
   EXPECT_EQ(runs[0].depth, 1);
   EXPECT_EQ(runs[1].eta, 1.0);
   EXPECT_EQ(runs[2].depth, 2);
-  EXPECT_EQ(runs[2].init, "pyramid");
+  EXPECT_EQ(runs[2].init, InitScheme::Pyramid);
   EXPECT_EQ(runs[2].width, 4);
   EXPECT_EQ(runs[3].dim, 2);
   EXPECT_EQ(runs[3].eta, 1.0);
@@ -490,11 +490,11 @@ seeds = { count = 4 }
       path, {"optim.eta=0.5", " model.init = kaiming ", "measure.save_net=false", "data.noise=0",
              "optim.max_steps=+77", "data.target=\"abs\"", "run.seed=3"});
   EXPECT_EQ(spec.base.eta, 0.5);
-  EXPECT_EQ(spec.base.init, "kaiming");
+  EXPECT_EQ(spec.base.init, InitScheme::Kaiming);
   EXPECT_FALSE(spec.base.save_net);
   EXPECT_EQ(spec.base.noise, 0.0);
   EXPECT_EQ(spec.base.max_steps, 77);
-  EXPECT_EQ(spec.base.target, "abs");
+  EXPECT_EQ(spec.base.target, Target::Kind::Abs);
   EXPECT_EQ(spec.base.seed, 3u);
   // The overridden key is no longer swept; the other axis stays.
   ASSERT_EQ(spec.axes.size(), 1u);
@@ -574,7 +574,7 @@ TEST(ExampleExperiments, W1EtaSweepIsSmallAndAsDescribed) {
   std::set<std::string> keys;
   for (const RunConfig& run : runs) {
     EXPECT_EQ(run.n, 30);
-    EXPECT_EQ(run.target, "sin3");
+    EXPECT_EQ(run.target, Target::Kind::Sin3);
     EXPECT_GT(run.noise, 0.0);
     EXPECT_EQ(run.width, 100);
     EXPECT_EQ(run.batch, 0);

@@ -169,9 +169,9 @@ TEST(DrainQueue, ThrowingLoaderFailsTheRunWithItsMessage) {
   config.max_steps = 10;
   store::RunRow row{1, run_key(config), canonical_json(config), RunStatus::Pending, ""};
   VectorQueue queue({row});
-  drain_queue(queue, 1, [](const std::string& path) -> Dataset {
-    throw InputError(path + ": cannot open");
-  });
+  drain_queue(queue, 1, RunInputs{.load_data = [](const std::string& path) -> Dataset {
+                 throw InputError(path + ": cannot open");
+               }});
   ASSERT_EQ(queue.finished().size(), 1u);
   EXPECT_EQ(queue.finished()[0].status, RunStatus::Failed);
   EXPECT_EQ(queue.finished()[0].reason, "/data/missing.csv: cannot open");
@@ -208,14 +208,14 @@ TEST(ConfigFromJson, CanonicalJsonRoundTripsForEveryParameter) {
   config.data_file = "/tmp/a \"quoted\" path.csv";
   config.n = 17;
   config.dim = 3;
-  config.inputs = "gaussian";
+  config.inputs = InputLaw::Gaussian;
   config.lo = -2.5;
   config.hi = 0.1 + 0.2;  // not 0.3: the shortest round-trip text must keep every bit
-  config.target = "linear";
+  config.target = Target::Kind::LinearTeacher;
   config.noise = 1e-300;
   config.data_seed = 9007199254740993u;  // 2^53 + 1: not representable as a double
   config.width = 33;
-  config.init = "balanced";
+  config.init = InitScheme::Balanced;
   config.init_scale = 0.125;
   config.batch = 5;
   config.eta = 3.0;  // integral double

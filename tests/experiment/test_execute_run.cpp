@@ -36,7 +36,7 @@ constexpr double kLossRelTol = 1e-12;
 RunConfig small_config() {
   RunConfig config;
   config.n = 14;
-  config.target = "sin3";
+  config.target = Target::Kind::Sin3;
   config.noise = 0.2;
   config.data_seed = 7;
   config.width = 12;
@@ -52,8 +52,8 @@ RunConfig small_config() {
 Dataset data_by_hand(const RunConfig& c) {
   Rng rng(c.data_seed);
   Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
-  const RowMatrix X = sample_inputs(parse_input_law(c.inputs), c.n, c.dim, input_rng, c.lo, c.hi);
-  const Target target = parse_target(c.target, c.dim, target_rng);
+  const RowMatrix X = sample_inputs(c.inputs, c.n, c.dim, input_rng, c.lo, c.hi);
+  const Target target = make_target(c.target, c.dim, target_rng);
   return make_dataset(X, target, c.noise, noise_rng);
 }
 
@@ -65,7 +65,7 @@ struct ByHand {
 ByHand run_by_hand(const RunConfig& c, const Dataset& data) {
   Rng init_rng(c.seed);
   const ShallowReluNet net =
-      initialize(data.dim(), c.width, parse_init_kind(c.init), c.init_scale, init_rng);
+      initialize(data.dim(), c.width, init_kind_of(c.init), c.init_scale, init_rng);
   TrainOptions options;
   options.schedule.eta = c.eta;
   options.stop.max_steps = c.max_steps;
@@ -208,7 +208,7 @@ TEST(ExecuteRun, DataFileComesFromTheLoader) {
     EXPECT_EQ(path, config.data_file);
     return data;
   };
-  const RunResult result = execute_run(config, loader);
+  const RunResult result = execute_run(config, RunInputs{.load_data = loader});
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(result.status, RunStatus::Done);
   const ByHand hand = run_by_hand(config, data);
@@ -256,10 +256,10 @@ TEST(ExecuteRun, SwitchedStepSizeIsTheOneTheAnalysisUses) {
 
 TEST(ExecuteRun, DataKnotsAndTheMinimumNormOutputLayerAreTheLibraryFunctionsInOrder) {
   RunConfig config = small_config();
-  config.inputs = "grid";
-  config.init = "data_knots";
+  config.inputs = InputLaw::Grid;
+  config.init = InitScheme::DataKnots;
   config.init_scale = 1.5;
-  config.fit_output = "min_norm";
+  config.fit_output = OutputLayerFit::MinNorm;
   config.log_every = 0;
   for (const std::int64_t width : {config.n - 1, std::int64_t{50}}) {
     SCOPED_TRACE("width " + std::to_string(width));
@@ -309,10 +309,10 @@ TEST(ExecuteRun, BadConfigurationThrowsInputErrorNamingTheKey) {
 Dataset validation_by_hand(const RunConfig& c) {
   Rng rng(c.data_seed);
   Rng target_rng = rng.split(2);
-  const Target target = parse_target(c.target, c.dim, target_rng);
+  const Target target = make_target(c.target, c.dim, target_rng);
   Rng val_rng = rng.split(4);
   Rng inputs = val_rng.split(1), noise = val_rng.split(3);
-  return make_dataset(sample_inputs(parse_input_law(c.inputs), c.n_val, c.dim, inputs, c.lo, c.hi),
+  return make_dataset(sample_inputs(c.inputs, c.n_val, c.dim, inputs, c.lo, c.hi),
                       target, c.noise, noise);
 }
 
@@ -320,12 +320,12 @@ RunConfig teacher_config() {
   RunConfig c;
   c.n = 40;
   c.dim = 3;
-  c.inputs = "gaussian";
-  c.target = "linear";
+  c.inputs = InputLaw::Gaussian;
+  c.target = Target::Kind::LinearTeacher;
   c.noise = 0.5;
   c.n_val = 60;
   c.width = 10;
-  c.init = "balanced";
+  c.init = InitScheme::Balanced;
   c.init_scale = 0.01;
   c.eta = 0.05;
   c.max_steps = 300;
@@ -355,7 +355,7 @@ TEST(ExecuteRun, ValidationMetricsMatchABruteForceLoopAndTheOlsFormula) {
   // Alignment against the teacher drawn from the same stream.
   Rng rng(c.data_seed);
   Rng target_rng = rng.split(2);
-  const Target target = parse_target(c.target, c.dim, target_rng);
+  const Target target = make_target(c.target, c.dim, target_rng);
   EXPECT_DOUBLE_EQ(metrics.at("aligned_fraction"), neuron_alignment(net, target.beta).fraction_aligned);
   EXPECT_LE(std::abs(metrics.at("extremal_max_cos")), 1.0);
 }
@@ -403,7 +403,7 @@ TEST(ExecuteRun, AlignmentIsLoggedDuringTrainingAtTheRowsParameters) {
   ASSERT_EQ(rows.size(), 11u);
   Rng rng(c.data_seed);
   Rng target_rng = rng.split(2);
-  const Vec beta = parse_target(c.target, c.dim, target_rng).beta;
+  const Vec beta = make_target(c.target, c.dim, target_rng).beta;
   for (const std::int64_t step : {std::int64_t{0}, std::int64_t{16}, std::int64_t{300}}) {
     SCOPED_TRACE("step " + std::to_string(step));
     // The same run stopped at `step`: its final net is the row's.
@@ -449,8 +449,8 @@ TEST(ExecuteRun, GradNormIsTheFullBatchGradientNormOfTheFinalNet) {
 
 TEST(ExecuteRun, GeluRunsPredictWithTheGeluForwardPass) {
   RunConfig c = teacher_config();
-  c.activation = "gelu";
-  c.optimizer = "adam";
+  c.activation = Activation::Gelu;
+  c.optimizer = Optimizer::Adam;
   c.eta = 0.01;
   const RunResult result = execute_run(c, {});
   EXPECT_EQ(result.backend, "cpu-gelu");
@@ -474,13 +474,13 @@ TEST(ExecuteRun, TheExactDeepPyramidIsAStableZeroLossMinimum) {
   RunConfig c;
   c.n = 200;
   c.dim = 2;
-  c.target = "pyramid";
+  c.target = Target::Kind::Pyramid;
   c.noise = 0.0;
   c.n_val = 100;
   c.depth = 2;
   c.width = 6;
   c.width2 = 2;
-  c.init = "pyramid";
+  c.init = InitScheme::Pyramid;
   c.eta = 0.5;
   c.max_steps = 1000;
   c.patience = 20;
@@ -501,8 +501,8 @@ TEST(ExecuteRun, TheExactDeepPyramidIsAStableZeroLossMinimum) {
 
 TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
   RunConfig c = teacher_config();
-  c.activation = "gelu";
-  c.init = "torch";  // weights of order 1, where the GeLU and ReLU curvatures differ clearly
+  c.activation = Activation::Gelu;
+  c.init = InitScheme::Torch;  // weights of order 1, where the GeLU and ReLU curvatures differ clearly
   c.final_analysis = true;
   const RunResult result = execute_run(c, {});
   const auto metrics = metric_map(result);

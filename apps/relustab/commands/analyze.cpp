@@ -3,8 +3,7 @@
 #include "commands.h"
 #include "common.h"
 
-#include <relustab/analysis/flattest.h>
-#include <relustab/analysis/report.h>
+#include <relustab/api.h>
 #include <relustab/io/formats.h>
 
 #include <cstdio>
@@ -112,32 +111,26 @@ Command add_analyze(CLI::App& app) {
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
     const Dataset data = io::read_csv(args->data_path);
+    // Checked here too, to name both files.
     require(data.dim() == net.input_dim(),
             args->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
                 args->net_path + " expects " + std::to_string(net.input_dim()));
-    const auto backend = make_backend(
-        resolve_backend_name(args->backend, data.dim(), net.activation()), RunContext{args->threads});
-    // Per-neuron rescalings leave a ReLU net's function unchanged, not a GeLU net's.
     require(!args->flattest || net.activation() == Activation::Relu,
             "--flattest: the flattest implementation over per-neuron rescalings is ReLU theory; "
             "expected a ReLU net, " + args->net_path + " is a " +
                 std::string(activation_name(net.activation())) + " net");
-    AnalysisOptions options;
-    options.edge_tolerance = args->edge_tolerance;
-    const StabilityReport report = analyze_net(*backend, net, data, args->eta, options);
-    std::optional<FlattestResult> flattest;
-    std::optional<FlattestAllResult> flattest_all;
-    if (args->flattest) flattest = flattest_implementation(net, data);
-    if (args->flattest && net.input_dim() == 1) flattest_all = flattest_over_implementations(net, data);
+    AnalyzeRequest request;
+    request.eta = args->eta;
+    request.flattest = args->flattest;
+    request.edge_tolerance = args->edge_tolerance;
+    request.backend = args->backend;
+    const AnalysisOutput analysis = analyze(net, data, request, RunContext{args->threads});
     if (args->json) {
-      nlohmann::ordered_json json = report_to_json(report);
-      if (flattest) add_flattest_json(json, *flattest);
-      if (flattest_all) add_flattest_all_json(json, *flattest_all);
-      std::cout << json.dump() << "\n";
+      std::cout << metrics_to_json(analysis_metrics(analysis)).dump() << "\n";
     } else {
-      print_text(report);
-      if (flattest) print_flattest(*flattest);
-      if (flattest_all) print_flattest_all(*flattest_all, net.width());
+      print_text(analysis.report);
+      if (analysis.flattest) print_flattest(*analysis.flattest);
+      if (analysis.flattest_all) print_flattest_all(*analysis.flattest_all, net.width());
     }
   };
 }

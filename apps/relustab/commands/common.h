@@ -2,8 +2,7 @@
 // Small helpers shared by the commands: JSON for reports, number formatting, terminal detection.
 #pragma once
 
-#include <relustab/analysis/flattest.h>
-#include <relustab/analysis/report.h>
+#include <relustab/api.h>
 #include <relustab/core/error.h>
 
 #include <nlohmann/json.hpp>
@@ -19,17 +18,10 @@ inline constexpr const char* kBackendHelp =
     "'cpu'; GeLU nets on 'cpu-gelu'), cpu, univariate (ReLU), or cpu-gelu (GeLU); a back end of "
     "another activation than the net's is refused";
 
-/// The JSON object of `relustab analyze --json` (its key names are a stable contract, listed in README.md).
-nlohmann::ordered_json report_to_json(const StabilityReport& report);
-
-/// Adds flattest_sharpness, flattest_lower_bound, flattest_iterations and flattest_converged
-/// (`relustab analyze --flattest`).
-void add_flattest_json(nlohmann::ordered_json& json, const FlattestResult& flattest);
-
-/// Adds flattest_all_sharpness, flattest_all_lower_bound, flattest_all_certified,
-/// flattest_all_neurons, flattest_all_extra_neurons and flattest_all_split_knots (`relustab analyze
-/// --flattest`, d = 1).
-void add_flattest_all_json(nlohmann::ordered_json& json, const FlattestAllResult& flattest);
+/// Named metrics as one JSON object, in their order: numbers, integers, booleans and strings as
+/// they are, an undefined (NaN) quantity as null. `relustab analyze --json` prints
+/// analysis_metrics() this way (its keys are a stable contract, listed in README.md).
+nlohmann::ordered_json metrics_to_json(const Metrics& metrics);
 
 /// A finite double as JSON number, NaN as null (JSON has no NaN).
 nlohmann::ordered_json number_or_null(double value);

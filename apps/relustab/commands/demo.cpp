@@ -4,7 +4,7 @@
 #include "commands.h"
 #include "common.h"
 
-#include <relustab/analysis/report.h>
+#include <relustab/api.h>
 #include <relustab/data/generators.h>
 #include <relustab/io/formats.h>
 #include <relustab/model/init.h>
@@ -29,8 +29,9 @@ struct DemoArgs {
 };
 
 struct DemoRun {
-  TrainResult result;
+  RunOutput output;
   StabilityReport report;
+  const ShallowReluNet& net() const { return std::get<ShallowReluNet>(output.net); }
 };
 
 void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, const DemoRun& large) {
@@ -44,9 +45,10 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
   std::printf("  %-40s %14s %14s\n", "", "small eta", "large eta");
   row("step size eta", a.eta_small, a.eta_large);
   std::printf("  %-40s %14s %14s\n", "outcome",
-              std::string(outcome_name(small.result.outcome)).c_str(),
-              std::string(outcome_name(large.result.outcome)).c_str());
-  row("steps", static_cast<double>(small.result.steps), static_cast<double>(large.result.steps));
+              std::string(outcome_name(small.output.training.outcome)).c_str(),
+              std::string(outcome_name(large.output.training.outcome)).c_str());
+  row("steps", static_cast<double>(small.output.training.steps),
+      static_cast<double>(large.output.training.steps));
   row("training loss 1/(2n) sum r^2", small.report.loss, large.report.loss);
   row("MSE against the clean target sin(3x)", small.report.mse_clean, large.report.mse_clean);
   std::printf("\n  Stability (Lemma 1): GD can only stay where sharpness <= 2/eta\n");
@@ -91,32 +93,35 @@ Command add_demo(CLI::App& app) {
   sub->add_flag("--json", a->json, "print the two analyses as JSON");
   return [a] {
     const Dataset data = builtin_demo_dataset();
-    Rng rng(a->seed);
-    const ShallowReluNet init = initialize(1, a->width, InitKind::TorchUniform, 1.0, rng);
-    const auto backend = make_backend("univariate");
-    const auto run = [&](double eta) {
-      TrainOptions options;
-      options.schedule.eta = eta;
-      options.stop.max_steps = a->steps;
-      options.log_every = a->steps;  // only the final row: the demo reports the end point
-      options.log_sharpness = false;
-      DemoRun r{train(*backend, init, data, options), {}};
-      r.report = analyze_net(*backend, r.result.net, data, eta);
-      return r;
+    const auto run_at = [&](double eta) {
+      RunConfig config;
+      config.width = a->width;
+      config.init = InitScheme::Torch;
+      config.seed = a->seed;
+      config.eta = eta;
+      config.max_steps = a->steps;
+      config.log_every = a->steps;  // only the final row: the demo reports the end point
+      config.log_sharpness = false;
+      config.final_analysis = true;
+      RunInputs inputs;
+      inputs.data = data;
+      RunOutput output = run(config, inputs);
+      const StabilityReport report = *output.report;
+      return DemoRun{std::move(output), report};
     };
-    const DemoRun small = run(a->eta_small);
-    const DemoRun large = run(a->eta_large);
+    const DemoRun small = run_at(a->eta_small);
+    const DemoRun large = run_at(a->eta_large);
     if (!a->out_dir.empty()) {
       std::filesystem::create_directories(a->out_dir);
       const std::filesystem::path dir(a->out_dir);
       io::write_csv((dir / "data.csv").string(), data);
-      io::write_net_json((dir / "net_small_eta.json").string(), small.result.net);
-      io::write_net_json((dir / "net_large_eta.json").string(), large.result.net);
+      io::write_net_json((dir / "net_small_eta.json").string(), small.net());
+      io::write_net_json((dir / "net_large_eta.json").string(), large.net());
     }
     if (a->json) {
       nlohmann::ordered_json j;
-      j["small"] = report_to_json(small.report);
-      j["large"] = report_to_json(large.report);
+      j["small"] = metrics_to_json(report_metrics(small.report));
+      j["large"] = metrics_to_json(report_metrics(large.report));
       std::cout << j.dump(2) << "\n";
       return;
     }

@@ -3,12 +3,9 @@
 #include "commands.h"
 #include "common.h"
 
-#include <relustab/core/rng.h>
+#include <relustab/api.h>
 #include <relustab/io/atomic_file.h>
 #include <relustab/io/formats.h>
-#include <relustab/model/init.h>
-#include <relustab/train/output_fit.h>
-#include <relustab/train/trainer.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -72,6 +69,7 @@ Command add_train(CLI::App& app) {
   sub->add_option("--init", a->init,
                   "torch | kaiming | scaled | balanced | data_knots (1-d inputs: knots spread over "
                   "the gaps between the inputs, output layer 0)")
+      ->check(CLI::IsMember({"torch", "kaiming", "scaled", "balanced", "data_knots"}))
       ->capture_default_str();
   sub->add_option("--init-scale", a->init_scale, "scale for --init scaled / balanced; |w1| of data_knots")
       ->check(kPositiveFinite)->capture_default_str();
@@ -107,51 +105,77 @@ Command add_train(CLI::App& app) {
       ->check(CLI::IsMember({"relu", "gelu"}));
   sub->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
-    const Dataset data = io::read_csv(a->data_path);
-    Rng rng(a->seed);
-    ShallowReluNet net;
+    RunInputs inputs;
+    inputs.data = io::read_csv(a->data_path);
+    const Dataset& data = *inputs.data;
     if (!a->init_net_path.empty()) {
-      net = io::read_net(a->init_net_path);
-      require(data.dim() == net.input_dim(),
+      inputs.initial_net = io::read_net(a->init_net_path);
+      // Checked here too, to name both files.
+      require(data.dim() == inputs.initial_net->input_dim(),
               a->data_path + ": data have input dimension " + std::to_string(data.dim()) + " but " +
-                  a->init_net_path + " expects " + std::to_string(net.input_dim()));
+                  a->init_net_path + " expects " + std::to_string(inputs.initial_net->input_dim()));
     } else {
       require(a->width >= 1, "--width: expected an integer >= 1 (or --init-net)");
-      if (a->init == "data_knots") {
-        require(data.dim() == 1, "--init data_knots: needs one-dimensional inputs, " + a->data_path +
-                                     " has dimension " + std::to_string(data.dim()));
-        net = initialize_data_knots(Vec(data.X.col(0)), a->width, a->init_scale, rng);
-      } else {
-        net = initialize(data.dim(), a->width, parse_init_kind(a->init), a->init_scale, rng);
-      }
     }
+    const TrainOptions& o = a->options;
+    RunConfig config;
+    config.data_file = a->data_path;  // the data are given in `inputs`; this names them
+    config.width = inputs.initial_net ? inputs.initial_net->width() : a->width;
+    config.init = parse_init_scheme(a->init);
+    config.init_scale = a->init_scale;
+    config.fit_output = parse_output_fit(a->fit_output);
+    config.seed = a->seed;
+    config.batch = o.batch_size;
+    config.eta = o.schedule.eta;
+    config.warmup_from = o.schedule.warmup_from;
+    config.warmup_steps = o.schedule.warmup_steps;
+    config.switch_factor = o.schedule.switch_factor;
+    config.switch_below = o.schedule.switch_below_loss;
+    config.max_steps = o.stop.max_steps;
+    config.loss_tol = o.stop.loss_tol;
+    config.patience = o.stop.patience;
+    config.divergence_loss = o.stop.divergence_loss;
+    config.grad_tol = o.stop.grad_tol;
+    config.log_every = o.log_every > 0 ? o.log_every : std::max<std::int64_t>(o.stop.max_steps, 1);
+    config.log_sharpness = o.log_sharpness;
+    config.final_analysis = false;
+    config.backend = a->backend;
+    // The activation: --activation, else the initial net's, else the back end's, else ReLU.
     if (!a->activation.empty()) {
-      net.set_activation(parse_activation(a->activation, "--activation"));
-    } else if (a->init_net_path.empty() && a->backend != "auto") {
-      net.set_activation(make_backend(a->backend)->activation());
+      config.activation = parse_activation(a->activation, "--activation");
+    } else if (inputs.initial_net) {
+      config.activation = inputs.initial_net->activation();
+    } else if (a->backend != "auto") {
+      config.activation = make_backend(a->backend)->activation();
     }
-    require(a->fit_output == "none" || net.activation() == Activation::Relu,
+    // The checks the run repeats with its keys' names, made here with the flags' and files' names.
+    require(config.init != InitScheme::DataKnots || inputs.initial_net || data.dim() == 1,
+            "--init data_knots: needs one-dimensional inputs, " + a->data_path + " has dimension " +
+                std::to_string(data.dim()));
+    if (a->backend != "auto") {
+      const Activation computes = make_backend(a->backend)->activation();
+      require(computes == config.activation,
+              "--backend " + a->backend + " computes " + std::string(activation_name(computes)) +
+                  " nets, but the net is a " + std::string(activation_name(config.activation)) +
+                  " net");
+    }
+    require(config.fit_output == OutputLayerFit::None || config.activation == Activation::Relu,
             "--fit-output min_norm: fits the output layer on ReLU features, not a " +
-                std::string(activation_name(net.activation())) + " net");
-    if (a->fit_output == "min_norm") fit_output_min_norm(net, data);
-    TrainOptions options = a->options;
-    options.seed = a->seed;
-    if (options.log_every == 0) options.log_every = std::max<std::int64_t>(options.stop.max_steps, 1);
+                std::string(activation_name(config.activation)) + " net");
     prepare_output_directory(a->out_dir);
     const bool show_progress = !a->quiet && stderr_is_terminal();
-    const auto backend =
-        make_backend(resolve_backend_name(a->backend, data.dim(), net.activation()),
-                     RunContext{a->threads});
-    const TrainResult result = train(*backend, net, data, options, [&](const LogRow& row) {
+    const RunOutput output = run(config, inputs, RunContext{a->threads}, [&](const LogRow& row) {
       if (!show_progress) return;
       std::fprintf(stderr, "\rstep %lld  eta %.4g  loss %.4e  sharpness %.5g   ",
                    static_cast<long long>(row.step), row.eta, row.loss, row.sharpness);
       std::fflush(stderr);
     });
     if (show_progress) std::fprintf(stderr, "\n");
+    const TrainingTrace& result = output.training;
+    const ShallowReluNet& net = std::get<ShallowReluNet>(output.net);
 
     nlohmann::ordered_json meta;
-    meta["eta"] = options.schedule.eta;
+    meta["eta"] = config.eta;
     meta["seed"] = a->seed;
     meta["outcome"] = std::string(outcome_name(result.outcome));
     meta["steps"] = result.steps;
@@ -159,7 +183,7 @@ Command add_train(CLI::App& app) {
     summary["final_loss"] = number_or_null(result.final_loss);
     summary["final_grad_norm"] = number_or_null(result.final_grad_norm);
     summary["switch_step"] = result.switch_step;
-    summary["batch"] = options.batch_size;
+    summary["batch"] = config.batch;
     summary["init"] = a->init_net_path.empty() ? a->init : a->init_net_path;
     summary["fit_output"] = a->fit_output;
     summary["width"] = net.width();
@@ -170,7 +194,7 @@ Command add_train(CLI::App& app) {
       summary["final_mse_clean"] = number_or_null(result.log.back().mse_clean);
     }
     const std::filesystem::path dir(a->out_dir);
-    io::write_net_json((dir / "net.json").string(), result.net, meta.dump());
+    io::write_net_json((dir / "net.json").string(), net, meta.dump());
     io::write_file_atomically((dir / "log.csv").string(), log_to_csv(result.log));
     io::write_file_atomically((dir / "summary.json").string(), summary.dump(2) + "\n");
     std::printf("%s after %lld steps, loss %.6g; wrote %s\n", std::string(outcome_name(result.outcome)).c_str(),

@@ -18,6 +18,7 @@ enum class InputLaw {
   Grid,      ///< d = 1: n >= 2 evenly spaced points on [lo, hi] (endpoints included exactly)
 };
 InputLaw parse_input_law(std::string_view name);  ///< "uniform", "gaussian", "laplace", "grid"
+std::string_view input_law_name(InputLaw law);    ///< the name parse_input_law reads
 
 /// n x d inputs. For Uniform and Grid the interval is [lo, hi] (finite, lo < hi). Draws fill the matrix
 /// row by row, so a seed fixes every entry. Throws InputError if n < 1 or d < 1, and for Grid if d != 1 or
@@ -54,6 +55,16 @@ struct Target {
 /// direction drawn from `rng` when d > 1), "pyramid", "bump"; "table" needs a table and is built by
 /// the caller.
 Target parse_target(std::string_view name, Index d, Rng& rng);
+
+/// The kind named `name` (as parse_target reads it; "table" is refused: it needs a table). Throws
+/// InputError naming the choices.
+Target::Kind parse_target_kind(std::string_view name);
+/// The name parse_target_kind reads ("linear" for LinearTeacher, "table" for Table).
+std::string_view target_kind_name(Target::Kind kind);
+/// The target of `kind` in dimension d, drawing the linear teacher's direction from `rng` as
+/// parse_target does (parse_target(name, d, rng) == make_target(parse_target_kind(name), d, rng)).
+/// Throws InputError for Table (needs a table) or a kind not defined in dimension d.
+Target make_target(Target::Kind kind, Index d, Rng& rng);
 
 /// y = f0(x) + sigma * N(0, 1) per sample; y_clean = f0(x). Throws InputError if sigma < 0 or n < 1.
 /// Exactly n normals are drawn from `rng` even when sigma = 0, so data sets that differ only in sigma

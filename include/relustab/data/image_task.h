@@ -10,9 +10,21 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace relustab {
+
+/// Where a run's data come from.
+enum class DataSource {
+  Generated,     ///< drawn from an input law and a clean target (or read from a CSV file)
+  FashionMnist,  ///< a binary task from Fashion-MNIST's training images
+  Digits,        ///< a binary task from scikit-learn's 8x8 digits
+  Idx,           ///< a binary task from a pair of IDX files (images, labels)
+};
+/// "generated", "fashion-mnist", "digits", "idx"; throws InputError naming the choices otherwise.
+DataSource parse_data_source(std::string_view name);
+std::string_view data_source_name(DataSource source);
 
 /// Raw pixel intensities, one image per row (row-major, rows*cols pixels in reading order). Bytes rather
 /// than doubles: Fashion-MNIST's 60000 x 784 training images take 47 MB this way instead of 376 MB, and

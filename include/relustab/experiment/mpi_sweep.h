@@ -35,7 +35,7 @@ class Session {
 /// next sweep resets them to pending. Returns the final progress on rank 0 (zeros elsewhere).
 SweepProgress run_sweep_mpi(const Session& session,
                             const std::function<std::unique_ptr<store::ResultStore>()>& open_store,
-                            const SweepOptions& options, const DataFileLoader& load_data,
+                            const SweepOptions& options, const RunInputs& inputs,
                             const SweepProgressCallback& progress = {});
 
 }  // namespace relustab::mpi

@@ -3,6 +3,11 @@
 #pragma once
 
 #include <relustab/core/types.h>
+#include <relustab/data/generators.h>
+#include <relustab/data/image_task.h>
+#include <relustab/model/activation.h>
+#include <relustab/model/init.h>
+#include <relustab/train/trainer.h>
 
 #include <cstdint>
 #include <functional>
@@ -15,35 +20,67 @@
 
 namespace relustab {
 
+/// How a run's net is initialised: the draws of InitKind, or one of the constructions that need the
+/// data or the depth.
+enum class InitScheme {
+  Torch,      ///< InitKind::TorchUniform
+  Kaiming,    ///< InitKind::KaimingNormal
+  Scaled,     ///< InitKind::Scaled
+  Balanced,   ///< InitKind::SmallBalanced
+  DataKnots,  ///< d = 1: knots spread over the gaps between the inputs (initialize_data_knots)
+  Pyramid,    ///< depth 2: the exact representation of relu(1 - ||x||_1) (DeepReluNet::pyramid)
+};
+InitScheme parse_init_scheme(std::string_view name);  ///< "torch", ..., "data_knots", "pyramid"
+std::string_view init_scheme_name(InitScheme scheme);
+/// The InitKind of a random initialisation; throws InputError for DataKnots and Pyramid.
+InitKind init_kind_of(InitScheme scheme);
+
+/// What is done to the output layer before the steps.
+enum class OutputLayerFit {
+  None,     ///< nothing
+  MinNorm,  ///< the minimum-norm least-squares output layer for the fixed first layer (fit_output_min_norm)
+};
+OutputLayerFit parse_output_fit(std::string_view name);  ///< "none", "min_norm"
+std::string_view output_fit_name(OutputLayerFit fit);
+
+/// The two classes of a binary image task: `positive` is labelled +1, `negative` -1.
+struct ClassPair {
+  int positive = 0;
+  int negative = 1;
+  friend bool operator==(const ClassPair&, const ClassPair&) = default;
+};
+
 /// Everything one training run needs. A run's result depends on these values only (not on the
-/// number of jobs or ranks, nor on the order in which runs execute).
+/// number of jobs or ranks, nor on the order in which runs execute). Names from files and the command
+/// line are parsed into these types once, by the parameter table (run_parameters); below it every
+/// choice is an enum. The strings left are file paths and the back-end name.
 struct RunConfig {
   // [data]: generated (data.file empty) or read from a CSV file.
   std::string data_file;
   std::int64_t n = 30;
   std::int64_t dim = 1;
-  std::string inputs = "uniform";   ///< uniform | gaussian | laplace | grid
+  InputLaw inputs = InputLaw::Uniform;
   double lo = -1.0;
   double hi = 1.0;
-  std::string target = "sin3";      ///< sin3 | cubic | abs | tent | sawtooth | zero | linear | pyramid | bump
+  Target::Kind target = Target::Kind::Sin3;  ///< any kind but Table
   double noise = 0.3;
   std::uint64_t data_seed = 0;
-  std::string source = "generated"; ///< generated | fashion-mnist | digits | idx (binary image task)
+  DataSource source = DataSource::Generated;
   std::string idx_images;           ///< source = idx: the images file
   std::string idx_labels;           ///< source = idx: the labels file
-  std::string classes = "0,1";      ///< image sources: "a,b": class a gets y = +1, class b y = -1
+  ClassPair classes;                ///< image sources
   std::int64_t n_val = 0;           ///< validation / test samples (0: none)
   bool center = false;              ///< image sources: subtract the training mean image
   // [model]
   std::int64_t width = 100;
-  std::string init = "torch";       ///< torch | kaiming | scaled | balanced | data_knots (d = 1) | pyramid (depth 2)
+  InitScheme init = InitScheme::Torch;
   double init_scale = 1.0;
   std::int64_t depth = 1;           ///< hidden layers: 1 or 2
   std::int64_t width2 = 0;          ///< second hidden width (depth 2; 0: same as width)
-  std::string activation = "relu";  ///< relu | gelu (depth 1)
+  Activation activation = Activation::Relu;
   // [optim]
-  std::string optimizer = "gd";     ///< gd (SGD when batch > 0) | adam
-  std::string fit_output = "none";  ///< none | min_norm: output layer fitted before the steps (fit_output_min_norm)
+  Optimizer optimizer = Optimizer::GD;  ///< GD is SGD when batch > 0
+  OutputLayerFit fit_output = OutputLayerFit::None;
   std::int64_t batch = 0;           ///< 0: full-batch GD; else SGD batch size
   double eta = 0.1;
   double warmup_from = 0.0;
@@ -70,7 +107,9 @@ struct RunConfig {
   std::int64_t grid_points = 2001;  ///< grid of mse_full and mse_interior (d = 1, known target)
   // [run]
   std::uint64_t seed = 0;           ///< initialisation and SGD batch stream
-  std::string backend = "auto";     ///< auto (univariate for d = 1, else cpu) or a back-end name
+  /// "auto" or a back-end name of the registry (make_backend), checked when set. A name, not an
+  /// enum: the set of back ends is open (a device back end registers one more).
+  std::string backend = "auto";
 };
 
 /// A parameter's value as written in a file or on the command line.
@@ -109,7 +148,8 @@ std::string run_key(const RunConfig& config);
 std::string format_param_value(const ParamValue& value);
 
 /// "a,b" -> {a, b}: two different class labels >= 0. Throws InputError otherwise.
-std::pair<int, int> parse_class_pair(const std::string& text);
+ClassPair parse_class_pair(std::string_view text);
+std::string format_class_pair(const ClassPair& classes);  ///< "a,b"
 
 /// Cross-field validation (e.g. lo < hi, width >= 1, eta > 0); throws InputError naming the key.
 void validate_run_config(const RunConfig& config);

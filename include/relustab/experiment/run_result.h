@@ -3,11 +3,14 @@
 #pragma once
 
 #include <relustab/data/dataset.h>
+#include <relustab/data/image_task.h>
+#include <relustab/model/shallow_relu.h>
 #include <relustab/experiment/run_config.h>
 
-#include <functional>
-
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,15 +64,33 @@ struct RunResult {
 /// no I/O). Called from worker threads: must be thread-safe.
 using DataFileLoader = std::function<Dataset(const std::string& path)>;
 
-/// Runs one configuration single-threaded: builds the data (generated from data.seed, or loaded),
-/// initialises from run.seed, trains, measures. A diverged run is returned with status Failed and the
-/// reason; bad configuration throws InputError. Deterministic: the result (wall time aside) depends
-/// only on `config`.
+/// Reads the image set of a data source (with data.idx_images / data.idx_labels for idx). The run
+/// API reads no files: the caller passes a reader; a sweep passes one cache for all its runs
+/// (io::ImageSetCache::read), so each set is read once. Called from worker threads: thread-safe.
+using ImageSetLoader = std::function<std::shared_ptr<const ImageSet>(
+    DataSource source, const std::string& idx_images, const std::string& idx_labels)>;
+
+/// What a run reads besides its configuration.
+struct RunInputs {
+  DataFileLoader load_data = {};    ///< data.file (CSV)
+  ImageSetLoader load_images = {};  ///< data.source other than generated
+  /// Given: the training data, in place of data.* (no validation set; a clean target only as the
+  /// data's y_clean). The command line's `train --data` and `demo` pass their data here.
+  std::optional<Dataset> data = {};
+  /// Given: the initial net, in place of model.width / model.init (a depth 1 run; its activation is
+  /// replaced by model.activation).
+  std::optional<ShallowReluNet> initial_net = {};
+};
+
+/// The row of the results database for one configuration: run() (relustab/api.h) single-threaded,
+/// mapped by to_run_result(). A diverged run is returned with status Failed and the reason; bad
+/// configuration throws InputError. Deterministic: the result (wall time aside) depends only on
+/// `config` and the inputs.
 ///
 /// The same run from the command line: `relustab data --seed <data.seed> --n ... --target ...
 /// --noise ...` (Rng(data.seed) split 1, 2, 3 for inputs, target, noise), then `relustab train
 /// --seed <run.seed> ...` (initialisation drawn from Rng(run.seed) itself) gives the same final
 /// parameters bit for bit.
-RunResult execute_run(const RunConfig& config, const DataFileLoader& load_data);
+RunResult execute_run(const RunConfig& config, const RunInputs& inputs);
 
 }  // namespace relustab

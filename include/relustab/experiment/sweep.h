@@ -55,12 +55,12 @@ class RunQueue {
 /// finished and handed back. An exception from the queue stops the workers (runs not yet started
 /// are dropped, running ones complete and their results are dropped too) and propagates; those
 /// runs stay marked running, and the next sweep's reset_in_flight() makes them pending again.
-void drain_queue(RunQueue& queue, int jobs, const DataFileLoader& load_data);
+void drain_queue(RunQueue& queue, int jobs, const RunInputs& inputs);
 
 /// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left
 /// in flight by a killed process, takes work in small batches, executes each with execute_run, and
 /// writes results in batches from one writer. Returns the final progress.
 SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
-                        const DataFileLoader& load_data, const SweepProgressCallback& progress = {});
+                        const RunInputs& inputs, const SweepProgressCallback& progress = {});
 
 }  // namespace relustab

@@ -95,4 +95,9 @@ std::string find_sklearn_digits();
 /// The same over the given candidate files, in order.
 std::string find_sklearn_digits(const std::vector<std::string>& candidates);
 
+/// The image set of a data source: Fashion-MNIST's training split, scikit-learn's digits, or the IDX
+/// pair (images, labels) for DataSource::Idx. InputError for DataSource::Generated.
+ImageSet read_image_source(DataSource source, const std::string& idx_images = {},
+                           const std::string& idx_labels = {});
+
 }  // namespace relustab::io

@@ -308,7 +308,7 @@ TEST(MpiSweep, OtherRanksGetWorkWhileRankZeroIsBusy) {
   };
   std::optional<MemoryState> state;
   if (rank() == 0) state.emplace(configs);
-  run_sweep_mpi(*g_session, factory_of(state ? &*state : nullptr), SweepOptions{}, loader);
+  run_sweep_mpi(*g_session, factory_of(state ? &*state : nullptr), SweepOptions{}, RunInputs{.load_data = loader});
   EXPECT_EQ(sum_over_ranks(loads), 16);
   EXPECT_GE(min_over_ranks(loads), 1) << "a rank executed nothing";
   if (rank() == 0) {

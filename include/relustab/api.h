@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// The run API: one training run or one analysis from a typed configuration, with typed results and
+// the one mapping from them to named metrics. The command line, the sweep engine and the Python
+// module all go through these functions, so they cannot disagree. Part of the experiment layer.
+#pragma once
+
+#include <relustab/analysis/flattest.h>
+#include <relustab/analysis/report.h>
+#include <relustab/backend/backend.h>
+#include <relustab/data/dataset.h>
+#include <relustab/data/generators.h>
+#include <relustab/data/image_task.h>
+#include <relustab/experiment/run_config.h>
+#include <relustab/experiment/run_result.h>
+#include <relustab/model/deep_relu.h>
+#include <relustab/model/shallow_relu.h>
+#include <relustab/train/trainer.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace relustab {
+
+/// A named measurement. The value keeps its type: counts are integers, verdicts booleans, names
+/// strings; a double NaN means "not defined here" (no clean target, a ReLU-theory quantity of a GeLU
+/// net, d > 1 for the univariate ones), which JSON writes as null and the results database leaves out.
+using MetricValue = std::variant<double, std::int64_t, bool, std::string>;
+struct Metric {
+  std::string name;
+  MetricValue value;
+};
+using Metrics = std::vector<Metric>;
+
+/// The value of metric `name`, or nullptr.
+const MetricValue* find_metric(const Metrics& metrics, std::string_view name);
+
+/// The data of a run: training set, validation set (empty unless data.n_val > 0), the clean target
+/// when the data were generated from one, and whether the labels are classes (+-1).
+struct RunData {
+  Dataset train;
+  Dataset validation;
+  std::optional<Target> target;
+  bool classification = false;
+};
+
+/// The data `config` describes. Generated data use the streams of `relustab data --seed data.seed`
+/// (inputs split(1), target split(2), noise split(3); a validation set draws from split(4)), so a
+/// run can be replayed from the command line. Throws InputError for a bad configuration or a missing
+/// loader.
+RunData make_run_data(const RunConfig& config, const RunInputs& inputs = {});
+
+/// The training part of a run.
+struct TrainingTrace {
+  Outcome outcome = Outcome::MaxSteps;
+  std::int64_t steps = 0;
+  double final_loss = 0.0;
+  double final_grad_norm = 0.0;
+  std::int64_t switch_step = -1;  ///< step of the step-size switch, or -1
+  double final_eta = 0.0;         ///< the step size in effect at the end (the minimum is judged against it)
+  std::vector<LogRow> log;
+};
+
+/// A trained net of either depth.
+using AnyNet = std::variant<ShallowReluNet, DeepReluNet>;
+
+/// Everything one run produced.
+struct RunOutput {
+  std::string key;      ///< run_key(config)
+  std::string backend;  ///< the back end that ran ("cpu-deep" for depth 2)
+  TrainingTrace training;
+  AnyNet net;           ///< the final net
+  /// measure.final_analysis, not diverged: analyze_net at final_eta (depth 2: loss, mse_clean, the
+  /// sharpness and the verdict; the other fields are left undefined).
+  std::optional<StabilityReport> report;
+  /// The further measurements, by name: generalisation (train_mse, val_mse, ...), the output fit,
+  /// mse_full / mse_interior, and those measure.flattest, kinks, knot_stats and alignment ask for.
+  Metrics measurements;
+  double wall_seconds = 0.0;
+};
+
+/// Runs one configuration: builds the data, initialises from run.seed (or takes inputs.initial_net),
+/// trains, measures. Deterministic: the result (wall time aside) depends only on `config` and
+/// `inputs`, not on context.threads. A diverged run is an outcome, not an error; a bad configuration
+/// throws InputError naming the key. `progress` sees every log row.
+RunOutput run(const RunConfig& config, const RunInputs& inputs = {}, const RunContext& context = {},
+              const ProgressCallback& progress = {});
+
+/// What `analyze` computes for a net on its data.
+struct AnalyzeRequest {
+  std::optional<double> eta;             ///< adds 2/eta, the bounds of Theorems 1 and 2 and the verdict
+  bool flattest = false;                 ///< flattest implementations (ReLU nets; over all of them for d = 1)
+  double edge_tolerance = kEdgeTolerance;
+  std::string backend = "auto";          ///< a back-end name or auto (resolve_backend_name)
+};
+struct AnalysisOutput {
+  std::string backend;
+  StabilityReport report;
+  std::optional<FlattestResult> flattest;
+  std::optional<FlattestAllResult> flattest_all;
+};
+/// Analyses `net` on `data` on the back end the request names (auto: the net's activation and the
+/// input dimension decide). Throws InputError for mismatched dimensions or a request the net's
+/// activation has no theory for (flattest of a GeLU net).
+AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request = {},
+                       const RunContext& context = {});
+
+// The one mapping from typed results to named metrics. Names and order are a stable contract (the
+// keys of `relustab analyze --json`, the metric columns of a sweep's database and export).
+
+/// n, input_dim, width, activation, loss, mse_clean, sharpness (+ _residual, _converged),
+/// gn_sharpness (+ _residual, _converged), weighted_tv, weighted_norm, lemma4_bound,
+/// per_implementation_bound, knots, effective_knots, effective_knots_weighted, neurons_on_data,
+/// dead_neurons, max_abs_x; with a step size also eta, two_over_eta, thm1_rhs, stable, edge_ratio,
+/// edge_tolerance, stability (name), stability_class (0 stable, 1 at the edge, 2 unstable),
+/// noninterpolating_bound, thm2_delta. Counts left out by the report (-1) are NaN.
+Metrics report_metrics(const StabilityReport& report);
+/// flattest_sharpness, flattest_lower_bound, flattest_iterations, flattest_converged.
+Metrics flattest_metrics(const FlattestResult& flattest);
+/// flattest_all_sharpness, flattest_all_lower_bound, flattest_all_certified, flattest_all_neurons,
+/// flattest_all_extra_neurons, flattest_all_split_knots.
+Metrics flattest_all_metrics(const FlattestAllResult& flattest);
+/// report_metrics, then the flattest metrics when present.
+Metrics analysis_metrics(const AnalysisOutput& analysis);
+/// outcome (0 converged, 1 max_steps, 2 diverged), steps, loss, grad_norm, switch_step, final_eta.
+Metrics training_metrics(const TrainingTrace& training);
+/// training_metrics, report_metrics (when analysed), then the measurements; a name already given
+/// is not repeated (the training loss is the report's loss).
+Metrics run_metrics(const RunOutput& output);
+
+/// The row a sweep stores for a run: status (failed with the reason when diverged), the numeric
+/// metrics of run_metrics (booleans 0/1, integers as doubles; strings and undefined values left
+/// out), the log in long format and the final net as relustab-net JSON (measure.save_net, depth 1).
+RunResult to_run_result(const RunConfig& config, const RunOutput& output);
+
+}  // namespace relustab

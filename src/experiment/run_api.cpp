@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: MIT
+// The run API (relustab/api.h): run() builds a run exactly as `relustab data` + `relustab train`
+// would, analyze() is `relustab analyze`, and the metric functions are the one mapping from their
+// typed results to names.
+#include <relustab/api.h>
+
+#include <relustab/analysis/alignment.h>
+#include <relustab/analysis/flattest.h>
+#include <relustab/analysis/kinks.h>
+#include <relustab/analysis/knot_stats.h>
+#include <relustab/analysis/report.h>
+#include <relustab/backend/backend.h>
+#include <relustab/core/error.h>
+#include <relustab/core/rng.h>
+#include <relustab/curvature/deep_curvature.h>
+#include <relustab/data/generators.h>
+#include <relustab/data/image_task.h>
+#include <relustab/io/formats.h>
+#include <relustab/model/deep_relu.h>
+#include <relustab/model/init.h>
+#include <relustab/train/output_fit.h>
+#include <relustab/train/train_deep.h>
+#include <relustab/train/trainer.h>
+
+#include <Eigen/QR>
+
+#include <algorithm>
+#include <limits>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace relustab {
+namespace {
+
+/// A measurement; NaN (and infinities) stay in the typed list and are left out of the database.
+void add_metric(Metrics& out, const char* name, double value) { out.push_back({name, value}); }
+
+void add_count(Metrics& out, const char* name, Index count) {
+  // A count the analysis left out (-1) is undefined, like a NaN quantity.
+  if (count >= 0) {
+    out.push_back({name, static_cast<std::int64_t>(count)});
+  } else {
+    out.push_back({name, std::numeric_limits<double>::quiet_NaN()});
+  }
+}
+
+/// The step size in effect at step `step` of a run that switched at `switch_step` (-1: never), by
+/// the formula documented with StepSchedule: the minimum GD ends in is judged against this eta.
+double step_size_at(const StepSchedule& schedule, std::int64_t step, std::int64_t switch_step) {
+  double eta = schedule.eta;
+  if (schedule.warmup_from > 0.0 && schedule.warmup_steps > 0 && step < schedule.warmup_steps) {
+    eta = schedule.warmup_from *
+          std::pow(schedule.eta / schedule.warmup_from,
+                   static_cast<double>(step) / static_cast<double>(schedule.warmup_steps));
+  }
+  return switch_step >= 0 && step >= switch_step ? eta * schedule.switch_factor : eta;
+}
+
+double outcome_code(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Converged: return 0.0;
+    case Outcome::MaxSteps: return 1.0;
+    case Outcome::Diverged: return 2.0;
+  }
+  return -1.0;
+}
+
+
+TrainOptions train_options(const RunConfig& config) {
+  TrainOptions options;
+  options.schedule.eta = config.eta;
+  options.schedule.warmup_from = config.warmup_from;
+  options.schedule.warmup_steps = config.warmup_steps;
+  options.schedule.switch_factor = config.switch_factor;
+  options.schedule.switch_below_loss = config.switch_below;
+  options.stop.max_steps = config.max_steps;
+  options.stop.loss_tol = config.loss_tol;
+  options.stop.patience = config.patience;
+  options.stop.divergence_loss = config.divergence_loss;
+  options.stop.grad_tol = config.grad_tol;
+  options.batch_size = config.batch;
+  options.seed = config.seed;
+  options.log_every = config.log_every;
+  options.log_growth = config.log_growth;
+  options.log_sharpness = config.log_sharpness;
+  options.optimizer = config.optimizer;
+  return options;
+}
+
+/// mse_full and mse_interior: the mean of (f - f0)^2 over a uniform grid of [x_min, x_max] and of its
+/// strict interior (d = 1, known target).
+void add_clean_target_errors(Metrics& out, const RunConfig& config, const ShallowReluNet& net,
+                             const Dataset& data, const Target& target) {
+  const double x_min = data.X.col(0).minCoeff();
+  const double x_max = data.X.col(0).maxCoeff();
+  if (!(x_min < x_max)) return;  // one distinct input: no interval to average over
+  add_metric(out, "mse_full", mse_on_interval(net, target, x_min, x_max, config.grid_points));
+  const Interval interior = strict_interior(x_min, x_max, config.interior_margin);
+  if (interior.lo < interior.hi) {
+    add_metric(out, "mse_interior",
+               mse_on_interval(net, target, interior.lo, interior.hi, config.grid_points));
+  }
+}
+
+void add_flattest(AnalysisOutput& analysis, const ShallowReluNet& net, const Dataset& data) {
+  analysis.flattest = flattest_implementation(net, data);
+  // Moving neurons across sides is implemented for d = 1.
+  if (net.input_dim() == 1) analysis.flattest_all = flattest_over_implementations(net, data);
+}
+
+void add_kinks(Metrics& out, const ShallowReluNet& net, const Dataset& data, double eta) {
+  const KinkAnalysis kinks = analyze_kinks(net, data, eta);
+  add_metric(out, "kink_points", static_cast<double>(kinks.kinks.size()));
+  add_metric(out, "kink_neurons", static_cast<double>(kinks.kink_neurons));
+  add_metric(out, "kink_modes", static_cast<double>(kinks.modes.size()));
+  add_metric(out, "lambda_upper", kinks.lambda_upper);
+  add_metric(out, "lambda_lower", kinks.lambda_lower);
+  add_metric(out, "kink_delta", kinks.delta);
+  // Lemma 3 assumes, and Lemma 2's default (gamma = 0) holds at, a point where every mode's
+  // gradient vanishes: this says how far the run's end is from that.
+  add_metric(out, "kink_max_gradient", kinks.max_gradient_norm);
+  add_metric(out, "lemma3_stable", kinks.lemma3_stable ? 1.0 : 0.0);
+  add_metric(out, "lemma2_unstable", kinks.lemma2_unstable ? 1.0 : 0.0);
+}
+
+void add_knot_statistics(Metrics& out, const ShallowReluNet& net, const Dataset& data) {
+  const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
+  const KnotStatistics stats = knot_statistics(net, inputs);
+  add_count(out, "active_neurons", stats.active_neurons);
+  // Quantiles of an empty set are NaN and so left out.
+  const std::pair<const char*, double> location_quantiles[] = {
+      {"knot_q10", 0.10}, {"knot_q25", 0.25}, {"knot_q50", 0.50}, {"knot_q75", 0.75},
+      {"knot_q90", 0.90}};
+  for (const auto& [name, p] : location_quantiles) add_metric(out, name, quantile(stats.locations, p));
+  add_metric(out, "knot_distance_q50", quantile(stats.distances, 0.5));
+  add_metric(out, "knot_distance_q90", quantile(stats.distances, 0.9));
+  add_metric(out, "knot_distance_max", quantile(stats.distances, 1.0));
+  // The same quantiles for knots placed uniformly at random on the data range: knots "on the data
+  // points" are closer than these, knots placed without regard to them are not.
+  add_metric(out, "uniform_knot_distance_q50", uniform_knot_distance_quantile(inputs, 0.5));
+  add_metric(out, "uniform_knot_distance_q90", uniform_knot_distance_quantile(inputs, 0.9));
+}
+
+std::string format_loss(double loss) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", loss);
+  return text;
+}
+
+/// The least-squares affine fit x -> <c, x> + c_0 of a data set, as (c, c_0); none unless n > d + 1.
+std::optional<Vec> least_squares_affine(const Dataset& data) {
+  const Index d = data.dim();
+  if (data.n() <= d + 1) return std::nullopt;
+  Matrix A(data.n(), d + 1);
+  A.leftCols(d) = data.X;
+  A.col(d).setOnes();
+  return Vec(A.colPivHouseholderQr().solve(data.y));
+}
+
+Vec affine_predict(const Vec& coefficients, const RowMatrix& X) {
+  const Index d = X.cols();
+  return (X * coefficients.head(d)).array() + coefficients[d];
+}
+
+/// Validation metrics from the net's predictions on the validation set, and the references of the
+/// generated data (noise level, least-squares test error). For a linear teacher, the least-squares
+/// affine fit of the training data gives ols_train_mse, ols_val_mse (its errors) and ols_gap, the
+/// mean squared difference between the net and that fit on the validation inputs (paper 4: above
+/// the optimization threshold the net approximates the least-squares fit).
+void add_generalisation(Metrics& out, const RunConfig& config, const RunData& run_data,
+                        double final_loss, const std::function<Vec(const RowMatrix&)>& predict) {
+  add_metric(out, "train_mse", 2.0 * final_loss);
+  const Dataset& val = run_data.validation;
+  if (val.n() > 0) {
+    const Vec f = predict(val.X);
+    add_metric(out, "val_mse", (f - val.y).squaredNorm() / static_cast<double>(val.n()));
+    if (val.has_clean()) {
+      add_metric(out, "val_mse_clean",
+                 (f - val.y_clean).squaredNorm() / static_cast<double>(val.n()));
+    }
+    const std::optional<Vec> ols =
+        config.target == Target::Kind::LinearTeacher ? least_squares_affine(run_data.train)
+                                                     : std::nullopt;
+    if (ols) {
+      const Vec g = affine_predict(*ols, val.X);
+      const auto m = static_cast<double>(val.n());
+      add_metric(out, "ols_val_mse", (g - val.y).squaredNorm() / m);
+      add_metric(out, "ols_gap", (f - g).squaredNorm() / m);
+    }
+    if (run_data.classification) {
+      Index wrong = 0;
+      for (Index j = 0; j < val.n(); ++j) wrong += (f[j] > 0.0 ? 1.0 : -1.0) != val.y[j];
+      add_metric(out, "val_error", static_cast<double>(wrong) / static_cast<double>(val.n()));
+    }
+  }
+  if (run_data.target) {
+    const double variance = config.noise * config.noise;
+    add_metric(out, "noise_var", variance);
+    const auto n = static_cast<double>(config.n), d = static_cast<double>(config.dim);
+    // E over a fresh noisy sample of the least-squares fit's squared error (Gaussian design).
+    if (config.target == Target::Kind::LinearTeacher && n > d + 1.0) {
+      add_metric(out, "ols_test_mse", variance * (1.0 + d / (n - d - 1.0)));
+      const Dataset& data = run_data.train;
+      const Vec residual = affine_predict(*least_squares_affine(data), data.X) - data.y;
+      add_metric(out, "ols_train_mse", residual.squaredNorm() / n);
+    }
+  }
+}
+
+/// Paper 4's diagnostics: the neurons' cosines with the teacher and the extremal vectors of D_n.
+void add_alignment(Metrics& out, const ShallowReluNet& net, const Dataset& data,
+                   const Target& target, std::uint64_t seed) {
+  const NeuronAlignment aligned = neuron_alignment(net, target.beta);
+  add_metric(out, "aligned_fraction", aligned.fraction_aligned);
+  add_metric(out, "aligned_fraction_signed", aligned.fraction_sign_consistent);
+  add_metric(out, "aligned_fraction_weighted", aligned.weighted_fraction_aligned);
+  ExtremalOptions options;
+  options.seed = seed;
+  const ExtremalVectors extremal = extremal_vectors(data, options);
+  if (!extremal.maximizers.empty()) {
+    const Vec& top = extremal.maximizers.front().direction;
+    add_metric(out, "extremal_max_cos", top.dot(target.beta) / target.beta.norm());
+  }
+  add_metric(out, "extremal_maximizers", static_cast<double>(extremal.maximizers.size()));
+}
+
+
+/// Paper 4's early alignment as it happens: the fractions of aligned neurons in each log row.
+LogMeasure alignment_log(const Vec& beta) {
+  return [beta](const ShallowReluNet& net, LogRow& row) {
+    const NeuronAlignment aligned = neuron_alignment(net, beta);
+    row.extra.emplace_back("aligned_fraction", aligned.fraction_aligned);
+    row.extra.emplace_back("aligned_fraction_signed", aligned.fraction_sign_consistent);
+    row.extra.emplace_back("aligned_fraction_weighted", aligned.weighted_fraction_aligned);
+  };
+}
+
+template <class TrainedNet>
+TrainingTrace trace_of(const TrainedNet& trained, const StepSchedule& schedule) {
+  TrainingTrace trace;
+  trace.outcome = trained.outcome;
+  trace.steps = trained.steps;
+  trace.final_loss = trained.final_loss;
+  trace.final_grad_norm = trained.final_grad_norm;
+  trace.switch_step = trained.switch_step;
+  trace.final_eta = step_size_at(schedule, trained.steps, trained.switch_step);
+  trace.log = trained.log;
+  return trace;
+}
+
+/// The initial net of a depth 1 run: the given one, or drawn from Rng(run.seed) itself (the
+/// initialisation of `relustab train --seed`, not a split stream), with the output layer fitted
+/// when asked, and the run's activation.
+ShallowReluNet initial_shallow_net(const RunConfig& config, const RunInputs& inputs,
+                                   const Dataset& data, Metrics& measurements) {
+  ShallowReluNet net;
+  if (inputs.initial_net) {
+    net = *inputs.initial_net;
+    require(net.input_dim() == data.dim(),
+            "the initial net expects input dimension " + std::to_string(net.input_dim()) +
+                ", the data have dimension " + std::to_string(data.dim()));
+  } else {
+    Rng init_rng(config.seed);
+    if (config.init == InitScheme::DataKnots) {
+      require(data.dim() == 1, "key 'model.init': data_knots needs one-dimensional inputs, the data "
+                               "have dimension " + std::to_string(data.dim()));
+      net = initialize_data_knots(Vec(data.X.col(0)), config.width, config.init_scale, init_rng);
+    } else {
+      net = initialize(data.dim(), config.width, init_kind_of(config.init), config.init_scale,
+                       init_rng);
+    }
+  }
+  net.set_activation(config.activation);
+  if (config.fit_output == OutputLayerFit::MinNorm) {
+    // The output layer GD would reach from zero with the first layer frozen (fit_output_min_norm);
+    // GD steps, if any, start from there.
+    const OutputFit fit = fit_output_min_norm(net, data);
+    add_metric(measurements, "output_rank", static_cast<double>(fit.rank));
+    add_metric(measurements, "output_norm", fit.norm);
+  }
+  return net;
+}
+
+/// A run of a net with two hidden layers (paper 3's depth separation).
+void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_data,
+              const TrainOptions& options, const RunContext& context, const ProgressCallback& progress) {
+  const Dataset& data = run_data.train;
+  const Index width2 = config.width2 > 0 ? config.width2 : config.width;
+  DeepReluNet initial(data.dim(), config.width, width2);
+  if (config.init == InitScheme::Pyramid) {
+    DeepReluNet::PyramidOptions layout;
+    layout.width1 = config.width;
+    layout.width2 = width2;
+    initial = DeepReluNet::pyramid(data.dim(), layout);
+  } else {
+    Rng init_rng(config.seed);
+    initial = initialize_deep(data.dim(), config.width, width2, init_kind_of(config.init),
+                              config.init_scale, init_rng);
+  }
+  output.backend = "cpu-deep";
+  const DeepTrainResult trained = train_deep(initial, data, options, progress, context);
+  output.training = trace_of(trained, options.schedule);
+  output.net = trained.net;
+  if (trained.outcome == Outcome::Diverged) return;
+  add_generalisation(output.measurements, config, run_data, trained.final_loss,
+                     [&](const RowMatrix& X) { return trained.net.predict(X); });
+  if (!config.final_analysis) return;
+  // The sharpness and its verdict; the function-space quantities are theory of one hidden layer.
+  StabilityReport report;
+  report.n = data.n();
+  report.input_dim = data.dim();
+  report.width = config.width;
+  report.loss = deep_loss_and_grad(trained.net, data, {}, nullptr, context);
+  if (data.has_clean()) {
+    report.mse_clean = (trained.net.predict(data.X) - data.y_clean).squaredNorm() /
+                       static_cast<double>(data.n());
+  }
+  report.max_abs_x = data.X.cwiseAbs().maxCoeff();
+  report.sharpness = deep_sharpness(trained.net, data, {}, context);
+  report.gn_sharpness.value = std::numeric_limits<double>::quiet_NaN();
+  report.gn_sharpness.residual = std::numeric_limits<double>::quiet_NaN();
+  const double eta = output.training.final_eta;
+  report.eta = eta;
+  report.two_over_eta = 2.0 / eta;
+  report.stable = report.sharpness.value <= report.two_over_eta;
+  report.edge_ratio = report.sharpness.value * eta / 2.0;
+  report.stability = classify_stability(report.edge_ratio, report.edge_tolerance);
+  output.report = report;
+}
+
+}  // namespace
+
+const MetricValue* find_metric(const Metrics& metrics, std::string_view name) {
+  for (const Metric& metric : metrics) {
+    if (metric.name == name) return &metric.value;
+  }
+  return nullptr;
+}
+
+RunData make_run_data(const RunConfig& config, const RunInputs& inputs) {
+  if (inputs.data) {
+    validate_dataset(*inputs.data, "the given data");
+    return {*inputs.data, Dataset{}, std::nullopt, false};
+  }
+  if (config.source != DataSource::Generated) {
+    require(static_cast<bool>(inputs.load_images),
+            "data.source = \"" + std::string(data_source_name(config.source)) +
+                "\": no image loader was given");
+    BinaryTaskSpec spec;
+    spec.class_pos = config.classes.positive;
+    spec.class_neg = config.classes.negative;
+    spec.n_train = config.n;
+    spec.n_val_per_class = config.n_val / 2;
+    spec.center = config.center;
+    spec.seed = config.data_seed;
+    const std::shared_ptr<const ImageSet> images =
+        inputs.load_images(config.source, config.idx_images, config.idx_labels);
+    require(images != nullptr, "data.source = \"" + std::string(data_source_name(config.source)) +
+                                   "\": the image loader returned nothing");
+    BinaryImageTask task = make_binary_image_task(*images, spec);
+    return {std::move(task.train), std::move(task.val), std::nullopt, true};
+  }
+  if (!config.data_file.empty()) {
+    require(static_cast<bool>(inputs.load_data),
+            "data.file = \"" + config.data_file + "\": no data file loader was given");
+    Dataset data = inputs.load_data(config.data_file);
+    validate_dataset(data, config.data_file);
+    return {std::move(data), Dataset{}, std::nullopt, false};
+  }
+  Rng rng(config.data_seed);
+  Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
+  const RowMatrix X = sample_inputs(config.inputs, config.n, config.dim, input_rng, config.lo, config.hi);
+  Target target = make_target(config.target, config.dim, target_rng);
+  Dataset data = make_dataset(X, target, config.noise, noise_rng);
+  Dataset val;
+  if (config.n_val > 0) {
+    Rng val_rng = rng.split(4);
+    Rng val_inputs = val_rng.split(1), val_noise = val_rng.split(3);
+    val = make_dataset(sample_inputs(config.inputs, config.n_val, config.dim, val_inputs, config.lo,
+                                     config.hi),
+                       target, config.noise, val_noise);
+  }
+  return {std::move(data), std::move(val), std::move(target), false};
+}
+
+RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext& context,
+              const ProgressCallback& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  validate_run_config(config);
+  RunOutput output;
+  output.key = run_key(config);
+  const RunData run_data = make_run_data(config, inputs);
+  const Dataset& data = run_data.train;
+  TrainOptions options = train_options(config);
+  const auto finish = [&] {
+    output.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::move(output);
+  };
+  if (config.depth == 2) {
+    require(!inputs.initial_net, "an initial net is a depth 1 net, but model.depth = 2");
+    run_deep(output, config, run_data, options, context, progress);
+    return finish();
+  }
+  const ShallowReluNet initial = initial_shallow_net(config, inputs, data, output.measurements);
+  if (config.alignment && run_data.target) options.log_measure = alignment_log(run_data.target->beta);
+  const auto backend =
+      make_backend(resolve_backend_name(config.backend, data.dim(), initial.activation()), context);
+  output.backend = std::string(backend->name());
+  TrainResult trained = train(*backend, initial, data, options, progress);
+  output.training = trace_of(trained, options.schedule);
+  if (trained.outcome != Outcome::Diverged) {
+    const ShallowReluNet& net = trained.net;
+    const bool relu = net.activation() == Activation::Relu;
+    // Validation errors through the net's own forward pass (its activation).
+    add_generalisation(output.measurements, config, run_data, trained.final_loss,
+                       [&](const RowMatrix& X) { return Vec(net.predict(X)); });
+    if (config.final_analysis) {
+      AnalyzeRequest request;
+      request.eta = output.training.final_eta;
+      request.flattest = config.flattest;
+      request.backend = config.backend;
+      const AnalysisOutput analysis = analyze(net, data, request, context);
+      output.report = analysis.report;
+      for (Metric& metric : analysis_metrics(analysis)) {
+        if (metric.name.starts_with("flattest")) output.measurements.push_back(std::move(metric));
+      }
+    } else if (config.flattest) {
+      AnalysisOutput flattest;
+      add_flattest(flattest, net, data);
+      for (Metric& metric : analysis_metrics(flattest)) {
+        if (metric.name.starts_with("flattest")) output.measurements.push_back(std::move(metric));
+      }
+    }
+    if (relu) {
+      const bool univariate = data.dim() == 1;
+      if (univariate && run_data.target) {
+        add_clean_target_errors(output.measurements, config, net, data, *run_data.target);
+      }
+      if (config.kinks) add_kinks(output.measurements, net, data, output.training.final_eta);
+      if (config.knot_stats && univariate) add_knot_statistics(output.measurements, net, data);
+    }
+    // Directions of the neurons' input weights: the same reading for ReLU and GeLU nets.
+    if (config.alignment && run_data.target) {
+      add_alignment(output.measurements, net, data, *run_data.target, config.data_seed);
+    }
+  }
+  output.net = std::move(trained.net);
+  return finish();
+}
+
+AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request,
+                       const RunContext& context) {
+  require(data.dim() == net.input_dim(),
+          "the data have input dimension " + std::to_string(data.dim()) + " but the net expects " +
+              std::to_string(net.input_dim()));
+  // Per-neuron rescalings leave a ReLU net's function unchanged, not a GeLU net's.
+  require(!request.flattest || net.activation() == Activation::Relu,
+          "flattest: the flattest implementation over per-neuron rescalings is ReLU theory; expected "
+          "a ReLU net, got a " + std::string(activation_name(net.activation())) + " net");
+  const auto backend =
+      make_backend(resolve_backend_name(request.backend, data.dim(), net.activation()), context);
+  AnalysisOutput output;
+  output.backend = std::string(backend->name());
+  AnalysisOptions options;
+  options.edge_tolerance = request.edge_tolerance;
+  output.report = analyze_net(*backend, net, data, request.eta, options);
+  if (request.flattest) add_flattest(output, net, data);
+  return output;
+}
+
+Metrics report_metrics(const StabilityReport& r) {
+  Metrics m;
+  add_count(m, "n", r.n);
+  add_count(m, "input_dim", r.input_dim);
+  add_count(m, "width", r.width);
+  m.push_back({"activation", std::string(activation_name(r.activation))});
+  add_metric(m, "loss", r.loss);
+  add_metric(m, "mse_clean", r.mse_clean);
+  add_metric(m, "sharpness", r.sharpness.value);
+  add_metric(m, "sharpness_residual", r.sharpness.residual);
+  m.push_back({"sharpness_converged", r.sharpness.converged});
+  add_metric(m, "gn_sharpness", r.gn_sharpness.value);
+  add_metric(m, "gn_sharpness_residual", r.gn_sharpness.residual);
+  m.push_back({"gn_sharpness_converged", r.gn_sharpness.converged});
+  // The ReLU-theory quantities are NaN (-1 for counts) for other activations (StabilityReport).
+  add_metric(m, "weighted_tv", r.weighted_tv);
+  add_metric(m, "weighted_norm", r.weighted_norm);
+  add_metric(m, "lemma4_bound", r.lemma4_bound);
+  add_metric(m, "per_implementation_bound", r.per_implementation_bound);
+  add_count(m, "knots", r.knots);
+  add_count(m, "effective_knots", r.effective_knots);
+  add_count(m, "effective_knots_weighted", r.effective_knots_weighted);
+  add_count(m, "neurons_on_data", r.neurons_on_data);
+  add_count(m, "dead_neurons", r.dead_neurons);
+  add_metric(m, "max_abs_x", r.max_abs_x);
+  if (r.eta) {
+    add_metric(m, "eta", *r.eta);
+    add_metric(m, "two_over_eta", r.two_over_eta);
+    add_metric(m, "thm1_rhs", r.thm1_rhs);
+    m.push_back({"stable", r.stable});
+    add_metric(m, "edge_ratio", r.edge_ratio);
+    add_metric(m, "edge_tolerance", r.edge_tolerance);
+    m.push_back({"stability", std::string(stability_name(r.stability))});
+    m.push_back({"stability_class", static_cast<std::int64_t>(r.stability)});
+    add_metric(m, "noninterpolating_bound", r.noninterpolating_bound);
+    add_metric(m, "thm2_delta", r.thm2_delta);
+  }
+  return m;
+}
+
+Metrics flattest_metrics(const FlattestResult& flattest) {
+  Metrics m;
+  add_metric(m, "flattest_sharpness", flattest.sharpness);
+  add_metric(m, "flattest_lower_bound", flattest.lower_bound);
+  m.push_back({"flattest_iterations", static_cast<std::int64_t>(flattest.iterations)});
+  m.push_back({"flattest_converged", flattest.converged});
+  return m;
+}
+
+Metrics flattest_all_metrics(const FlattestAllResult& flattest) {
+  Metrics m;
+  add_metric(m, "flattest_all_sharpness", flattest.sharpness);
+  add_metric(m, "flattest_all_lower_bound", flattest.lower_bound);
+  m.push_back({"flattest_all_certified", flattest.certified});
+  add_count(m, "flattest_all_neurons", flattest.neurons);
+  add_count(m, "flattest_all_extra_neurons", flattest.extra_neurons);
+  add_count(m, "flattest_all_split_knots", flattest.split_knots);
+  return m;
+}
+
+Metrics analysis_metrics(const AnalysisOutput& analysis) {
+  Metrics m = report_metrics(analysis.report);
+  if (analysis.flattest) {
+    for (Metric& metric : flattest_metrics(*analysis.flattest)) m.push_back(std::move(metric));
+  }
+  if (analysis.flattest_all) {
+    for (Metric& metric : flattest_all_metrics(*analysis.flattest_all)) m.push_back(std::move(metric));
+  }
+  return m;
+}
+
+Metrics training_metrics(const TrainingTrace& training) {
+  Metrics m;
+  m.push_back({"outcome", static_cast<std::int64_t>(outcome_code(training.outcome))});
+  m.push_back({"steps", training.steps});
+  add_metric(m, "loss", training.final_loss);
+  add_metric(m, "grad_norm", training.final_grad_norm);
+  m.push_back({"switch_step", training.switch_step});
+  add_metric(m, "final_eta", training.final_eta);
+  return m;
+}
+
+Metrics run_metrics(const RunOutput& output) {
+  Metrics all = training_metrics(output.training);
+  std::set<std::string> names;
+  for (const Metric& metric : all) names.insert(metric.name);
+  const auto append = [&](const Metrics& more) {
+    for (const Metric& metric : more) {
+      if (names.insert(metric.name).second) all.push_back(metric);
+    }
+  };
+  if (output.report) append(report_metrics(*output.report));
+  append(output.measurements);
+  return all;
+}
+
+namespace {
+
+/// A metric as the database stores it: a finite number, or nothing.
+std::optional<double> stored_value(const MetricValue& value) {
+  if (const auto* d = std::get_if<double>(&value)) {
+    if (std::isfinite(*d)) return *d;
+    return std::nullopt;  // SQLite has no NaN: an undefined quantity is left out
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? 1.0 : 0.0;
+  return std::nullopt;  // names (activation, stability) are in the run's parameters or stability_class
+}
+
+void add_log_rows(RunResult& result, const std::vector<LogRow>& rows) {
+  for (const LogRow& row : rows) {
+    const std::pair<const char*, double> values[] = {{"loss", row.loss},
+                                                     {"eta", row.eta},
+                                                     {"grad_norm", row.grad_norm},
+                                                     {"mse_clean", row.mse_clean},
+                                                     {"sharpness", row.sharpness},
+                                                     {"sharpness_residual", row.sharpness_residual}};
+    for (const auto& [metric, value] : values) {
+      if (std::isfinite(value)) result.log.push_back(LogEntry{row.step, metric, value});
+    }
+    for (const auto& [metric, value] : row.extra) {
+      if (std::isfinite(value)) result.log.push_back(LogEntry{row.step, metric, value});
+    }
+  }
+}
+
+}  // namespace
+
+RunResult to_run_result(const RunConfig& config, const RunOutput& output) {
+  RunResult result;
+  result.key = output.key;
+  result.backend = output.backend;
+  result.wall_seconds = output.wall_seconds;
+  for (const Metric& metric : run_metrics(output)) {
+    if (const std::optional<double> value = stored_value(metric.value)) {
+      result.metrics.emplace_back(metric.name, *value);
+    }
+  }
+  add_log_rows(result, output.training.log);
+  if (output.training.outcome == Outcome::Diverged) {
+    // The sweep goes on: a diverged run is a result (failed, with the reason), not an error. The
+    // analysis of a blown-up net would measure nothing the theory speaks about, so it was skipped.
+    result.status = RunStatus::Failed;
+    result.reason = "diverged at step " + std::to_string(output.training.steps) + " (loss " +
+                    format_loss(output.training.final_loss) + ")";
+  }
+  if (const auto* net = std::get_if<ShallowReluNet>(&output.net)) {
+    if (config.save_net && net->theta().allFinite()) {
+      result.net_json = io::net_to_json(*net);  // with its activation
+    }
+  }
+  return result;
+}
+
+RunResult execute_run(const RunConfig& config, const RunInputs& inputs) {
+  // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
+  return to_run_result(config, run(config, inputs, RunContext{1}));
+}
+
+}  // namespace relustab
