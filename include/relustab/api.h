@@ -5,6 +5,7 @@
 #pragma once
 
 #include <relustab/analysis/flattest.h>
+#include <relustab/analysis/function_space.h>
 #include <relustab/analysis/report.h>
 #include <relustab/backend/backend.h>
 #include <relustab/data/dataset.h>
@@ -108,6 +109,27 @@ struct AnalysisOutput {
 /// activation has no theory for (flattest of a GeLU net).
 AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request = {},
                        const RunContext& context = {});
+
+/// What `curves` draws of a univariate ReLU net: the grid and its defaults.
+struct CurvesRequest {
+  /// Ends of the grid; default: the data range widened by a quarter of its length on each side, so
+  /// knots just outside the data (paper 1, Fig. 3: large |f''| outside the support) show.
+  std::optional<double> from, to;
+  Index points = 801;  ///< grid points, ends included (>= 2)
+  /// Standard deviation of the Gaussian smoothing of |f''|; default 2% of the data range (our
+  /// choice: the papers' smoothing is not published, Mulayoff et al. 2021, Sec. 4).
+  std::optional<double> bandwidth;
+};
+/// A univariate net and its data's weight function on a grid.
+struct FunctionCurves {
+  std::vector<double> x, f, abs_f2_smoothed, g;  ///< grid, f(x), smoothed |f''|(x), g(x)
+  std::vector<Knot> knots;
+  double bandwidth = 0.0;  ///< the smoothing used
+};
+/// Throws InputError unless the net is a univariate ReLU net, the data are univariate, the ends are
+/// finite with from < to and points >= 2.
+FunctionCurves function_curves(const ShallowReluNet& net, const Dataset& data,
+                               const CurvesRequest& request = {});
 
 // The one mapping from typed results to named metrics. Names and order are a stable contract (the
 // keys of `relustab analyze --json`, the metric columns of a sweep's database and export).

@@ -6,6 +6,7 @@
 
 #include <relustab/analysis/alignment.h>
 #include <relustab/analysis/flattest.h>
+#include <relustab/analysis/function_space.h>
 #include <relustab/analysis/kinks.h>
 #include <relustab/analysis/knot_stats.h>
 #include <relustab/analysis/report.h>
@@ -472,6 +473,50 @@ AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const Ana
   output.report = analyze_net(*backend, net, data, request.eta, options);
   if (request.flattest) add_flattest(output, net, data);
   return output;
+}
+
+FunctionCurves function_curves(const ShallowReluNet& net, const Dataset& data,
+                               const CurvesRequest& request) {
+  require(net.input_dim() == 1, "curves need a univariate net (input_dim 1), got " +
+                                    std::to_string(net.input_dim()));
+  require(net.activation() == Activation::Relu,
+          "curves (knots, |f''| and the ReLU bounds) need a ReLU net, got a " +
+              std::string(activation_name(net.activation())) + " net");
+  require(data.dim() == 1, "curves need univariate data (x,y), got " + std::to_string(data.dim()) +
+                               " input columns");
+  require(request.points >= 2, "curves: expected at least 2 grid points, got " +
+                                   std::to_string(request.points));
+  constexpr double kDefaultMarginFraction = 0.25;
+  constexpr double kDefaultBandwidthFraction = 0.02;
+  const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
+  const EmpiricalWeight weight(inputs);
+  const double range = weight.x_max() - weight.x_min();
+  // One data point (or all equal): a unit range keeps the defaults finite and non-degenerate.
+  const double scale = range > 0.0 ? range : 1.0;
+  const double from = request.from.value_or(weight.x_min() - kDefaultMarginFraction * scale);
+  const double to = request.to.value_or(weight.x_max() + kDefaultMarginFraction * scale);
+  require(std::isfinite(from) && std::isfinite(to) && from < to,
+          "curves: expected finite grid ends with from < to, got from = " + std::to_string(from) +
+              ", to = " + std::to_string(to));
+  FunctionCurves c;
+  c.bandwidth = request.bandwidth.value_or(kDefaultBandwidthFraction * scale);
+  require(std::isfinite(c.bandwidth) && c.bandwidth > 0.0, "curves: the bandwidth must be > 0");
+  const Index points = request.points;
+  c.x.resize(static_cast<std::size_t>(points));
+  for (Index i = 0; i < points; ++i) {
+    // Endpoints exact; interior points by linear interpolation of the two ends.
+    const double s = static_cast<double>(i) / static_cast<double>(points - 1);
+    c.x[static_cast<std::size_t>(i)] = i + 1 == points ? to : from + s * (to - from);
+  }
+  const RowMatrix grid = Eigen::Map<const RowMatrix>(c.x.data(), points, 1);
+  const Vec f = net.predict(grid);
+  c.f.assign(f.data(), f.data() + f.size());
+  const Vec smoothed = smoothed_abs_second_derivative(net, c.x, c.bandwidth);
+  c.abs_f2_smoothed.assign(smoothed.data(), smoothed.data() + smoothed.size());
+  const Vec g = weight.evaluate(c.x);
+  c.g.assign(g.data(), g.data() + g.size());
+  c.knots = knots(net);
+  return c;
 }
 
 Metrics report_metrics(const StabilityReport& r) {

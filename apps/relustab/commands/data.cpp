@@ -48,11 +48,18 @@ Command add_data(CLI::App& app) {
     } else {
       require(std::isfinite(a->lo) && std::isfinite(a->hi) && a->lo < a->hi,
               "--lo/--hi: expected finite numbers with lo < hi");
-      Rng rng(a->seed);
-      Rng input_rng = rng.split(1), target_rng = rng.split(2), noise_rng = rng.split(3);
-      const RowMatrix X = sample_inputs(parse_input_law(a->inputs), a->n, a->dim, input_rng, a->lo, a->hi);
-      const Target target = parse_target(a->target, a->dim, target_rng);
-      data = make_dataset(X, target, a->noise, noise_rng);
+      // The streams of a sweep's generated data (make_run_data), so `relustab data --seed S`
+      // writes exactly the training set of a run with data.seed = S.
+      RunConfig config;
+      config.n = a->n;
+      config.dim = a->dim;
+      config.inputs = parse_input_law(a->inputs);
+      config.target = parse_target_kind(a->target);
+      config.noise = a->noise;
+      config.lo = a->lo;
+      config.hi = a->hi;
+      config.data_seed = a->seed;
+      data = make_run_data(config).train;
     }
     io::write_csv(a->out, data);
     std::printf("wrote %lld samples to %s\n", static_cast<long long>(data.n()), a->out.c_str());
