@@ -6,6 +6,7 @@
 #include <relustab/core/error.h>
 
 #include <cstdio>
+#include <new>
 #include <exception>
 #include <iostream>
 
@@ -59,6 +60,13 @@ int main(int argc, char** argv) {
   } catch (const relustab::InputError& e) {
     std::cout.flush();
     std::fprintf(stderr, "relustab: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    // Sizes above the stated limits are refused before allocating (core/limits.h); below them the
+    // input can still ask for more memory than this machine has, which is the input's size, not a bug.
+    std::cout.flush();
+    std::fprintf(stderr, "relustab: error: out of memory: the input asks for more memory than this "
+                         "machine can give (smaller data, width or sweep)\n");
     return 2;
   } catch (const std::exception& e) {
     std::cout.flush();

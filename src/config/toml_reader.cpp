@@ -4,6 +4,7 @@
 #include <relustab/experiment/toml_reader.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 
 #include <toml++/toml.h>  // Debian installs the header as toml.h (upstream also ships toml.hpp)
 
@@ -230,6 +231,16 @@ std::int64_t integer_field(const SourceFile& file, const std::string& axis, std:
   return integer->get();
 }
 
+/// An axis cannot have more values than a sweep has runs: refused before the values are built.
+void check_axis_length(const SourceFile& file, const toml::source_region& where, const std::string& axis,
+                       const char* field, std::int64_t n) {
+  if (n > limits::kMaxRuns) {
+    fail_at(file, where, "sweep axis " + in_quotes(axis) + ": " + field + " = " + std::to_string(n) +
+                             " is above the limit of " + std::to_string(limits::kMaxRuns) +
+                             " runs per sweep");
+  }
+}
+
 /// Values of a range table: {log = [a, b], num = N}, {linear = [a, b], num = N} or
 /// {start = S, count = N}.
 std::vector<ParamValue> range_values(const SourceFile& file, const ParamSpec& spec,
@@ -270,6 +281,7 @@ std::vector<ParamValue> range_values(const SourceFile& file, const ParamSpec& sp
     const std::int64_t n = integer_field(file, axis, "count", *count);
     if (n < 0) fail_at(file, count->source(), "sweep axis " + in_quotes(axis) + ": count must be >= 0");
     if (n == 0) fail_at(file, where, "sweep axis " + in_quotes(axis) + " has no values (count = 0)");
+    check_axis_length(file, where, axis, "count", n);
     if (first > std::numeric_limits<std::int64_t>::max() - (n - 1)) {
       fail_at(file, where, "sweep axis " + in_quotes(axis) + ": start + count overflows");
     }
@@ -286,6 +298,7 @@ std::vector<ParamValue> range_values(const SourceFile& file, const ParamSpec& sp
   const std::int64_t n = integer_field(file, axis, "num", *num);
   if (n < 0) fail_at(file, num->source(), "sweep axis " + in_quotes(axis) + ": num must be >= 0");
   if (n == 0) fail_at(file, where, "sweep axis " + in_quotes(axis) + " has no values (num = 0)");
+  check_axis_length(file, where, axis, "num", n);
   const bool geometric = log != nullptr;
   const auto [a, b] = range_ends(file, axis, geometric ? "log" : "linear", geometric ? *log : *linear);
   if (geometric && !(a > 0.0 && b > 0.0)) {
@@ -328,6 +341,11 @@ std::vector<ParamValue> range_values(const SourceFile& file, const ParamSpec& sp
       fail_at(file, where,
               "sweep axis " + in_quotes(axis) + ": " + range_text() +
                   " does not give integers (a and b must be integers)");
+    }
+    // Both ends are below 2^63 in size, their difference need not be: refused before it is formed.
+    if (std::abs(b - a) > kInt64Limit) {
+      fail_at(file, where, "sweep axis " + in_quotes(axis) + ": " + range_text() +
+                               " spans more than int64 can hold");
     }
     const auto first = static_cast<std::int64_t>(a);
     const auto last = static_cast<std::int64_t>(b);
@@ -512,6 +530,10 @@ void apply_include(const SourceFile& file, const toml::node& node, Layers& layer
   const fs::path relative(name->get());
   const fs::path path = (relative.is_absolute() ? relative : file.dir / relative).lexically_normal();
   SourceFile included{path.string(), identity_of(path), path.parent_path()};
+  if (stack.size() >= static_cast<std::size_t>(limits::kMaxIncludeDepth)) {
+    fail_at(file, node.source(), "includes nested deeper than " +
+                                     std::to_string(limits::kMaxIncludeDepth) + " files");
+  }
   for (std::size_t i = 0; i < stack.size(); ++i) {
     if (stack[i].identity == included.identity) {
       std::string chain;

@@ -3,6 +3,7 @@
 #include <relustab/data/generators.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 
 #include <algorithm>
 #include <utility>
@@ -111,6 +112,7 @@ std::string_view input_law_name(InputLaw law) {
 RowMatrix sample_inputs(InputLaw law, Index n, Index d, Rng& rng, double lo, double hi) {
   require(n >= 1, "inputs: expected n >= 1 samples, got " + std::to_string(n));
   require(d >= 1, "inputs: expected dimension d >= 1, got " + std::to_string(d));
+  limits::require_data_size(n, d, "inputs");
   if (law == InputLaw::Uniform || law == InputLaw::Grid) {
     require(std::isfinite(lo) && std::isfinite(hi) && lo < hi,
             "inputs: expected a finite interval with lo < hi, got [" + std::to_string(lo) + ", " +

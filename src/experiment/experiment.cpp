@@ -3,6 +3,7 @@
 #include <relustab/experiment/experiment.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace {
 
 /// A guard against a sweep whose run list would not fit in memory (a RunConfig is a few hundred
 /// bytes, so this is a few GB); real sweeps are 10^3 to 10^5 runs.
-constexpr std::int64_t kMaxRuns = 10'000'000;
+constexpr std::int64_t kMaxRuns = limits::kMaxRuns;
 
 const ParamSpec& axis_parameter(const SweepAxis& axis) {
   const ParamSpec* spec = find_parameter(axis.key);

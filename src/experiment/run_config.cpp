@@ -7,6 +7,7 @@
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/kinks.h>
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 #include <relustab/core/rng.h>
 #include <relustab/data/generators.h>
 #include <relustab/model/init.h>
@@ -544,14 +545,23 @@ void validate_run_config(const RunConfig& config) {
   for (const ParamSpec& spec : run_parameters()) {
     if (spec.type != ParamType::UInt) spec.set(scratch, spec.get(config));
   }
+  // Sizes against the stated limits first: the products below cannot overflow after this.
+  limits::require_in_range(config.width, limits::kMaxWidth, "key 'model.width'");
+  if (config.width2 > 0) limits::require_in_range(config.width2, limits::kMaxWidth, "key 'model.width2'");
+  limits::require_in_range(config.n, limits::kMaxSamples, "key 'data.n'");
+  if (config.n_val > 0) limits::require_in_range(config.n_val, limits::kMaxSamples, "key 'data.n_val'");
+  limits::require_in_range(config.dim, limits::kMaxInputDim, "key 'data.dim'");
   validate_model_combinations(config);
   require(config.log_growth == 0.0 || config.log_growth >= 1.0,
           "key 'measure.log_growth' expects 0 (off) or a number >= 1, got " +
               format_param_value(ParamValue(config.log_growth)));
   // The remaining checks concern generated data.
   if (!config.data_file.empty() || config.source != DataSource::Generated) return;
+  limits::require_data_size(config.n, config.dim, "keys 'data.n' and 'data.dim'");
+  if (config.n_val > 0) limits::require_data_size(config.n_val, config.dim, "keys 'data.n_val' and 'data.dim'");
+  const std::int64_t n_params =
+      limits::checked_shallow_params(config.dim, config.width, "keys 'data.dim' and 'model.width'");
   // The dense eigenproblems of the optional measurements, refused before training rather than after.
-  const std::int64_t n_params = config.width * (config.dim + 2) + 1;
   if (config.kinks) {
     const Index limit = KinkOptions{}.dense_max;
     require(n_params <= limit, "key 'measure.kinks': the mode Hessians are dense, P = model.width x "

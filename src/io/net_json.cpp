@@ -179,7 +179,20 @@ ShallowReluNet parse_net_json(const std::string& text, const std::string& name) 
     throw InputError(name + ": field 'W1': expected " + std::to_string(width) + " rows (width), got " +
                      std::to_string(W1.size()));
   }
-  // Sizes are now bounded by the document itself, so allocating is safe.
+  // The width is bounded by the document (W1 has that many rows); the input dimension only once
+  // every row is checked to hold that many entries, before the net is allocated.
+  for (Index i = 0; i < width; ++i) {
+    const json& row = W1[static_cast<std::size_t>(i)];
+    const std::string where = name + ": field 'W1' row " + std::to_string(i + 1);
+    if (!row.is_array()) {
+      throw InputError(where + ": expected an array of " + std::to_string(input_dim) +
+                       " numbers, got " + type_of(row));
+    }
+    if (static_cast<Index>(row.size()) != input_dim) {
+      throw InputError(where + ": expected " + std::to_string(input_dim) + " numbers, got " +
+                       std::to_string(row.size()));
+    }
+  }
   ShallowReluNet net(input_dim, width);
   for (Index i = 0; i < width; ++i) {
     read_numbers(W1[static_cast<std::size_t>(i)], input_dim, name + ": field 'W1' row " + std::to_string(i + 1),

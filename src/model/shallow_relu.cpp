@@ -2,24 +2,35 @@
 #include <relustab/model/shallow_relu.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 
 #include <algorithm>
 #include <string>
 
 namespace relustab {
 
+namespace {
+
+/// The parameter count, after the sizes are checked (>= 1, and the limits of core/limits.h, so the
+/// count cannot overflow): called before anything of that size is allocated.
+Index checked_n_params(Index input_dim, Index width) {
+  require(input_dim >= 1, "input_dim: expected an integer >= 1, got " + std::to_string(input_dim));
+  require(width >= 1, "width: expected an integer >= 1, got " + std::to_string(width));
+  return limits::checked_shallow_params(input_dim, width, "network");
+}
+
+}  // namespace
+
 ShallowReluNet::ShallowReluNet(Index input_dim, Index width)
-    : ShallowReluNet(input_dim, width, Vec::Zero(n_params(std::max<Index>(input_dim, 0),
-                                                          std::max<Index>(width, 0)))) {}
+    : ShallowReluNet(input_dim, width, Vec::Zero(checked_n_params(input_dim, width))) {}
 
 ShallowReluNet::ShallowReluNet(Index input_dim, Index width, Vec theta)
     : input_dim_(input_dim), width_(width), theta_(std::move(theta)) {
-  require(input_dim >= 1, "input_dim: expected an integer >= 1, got " + std::to_string(input_dim));
-  require(width >= 1, "width: expected an integer >= 1, got " + std::to_string(width));
-  require(theta_.size() == n_params(input_dim, width),
-          "parameter vector: expected length " + std::to_string(n_params(input_dim, width)) +
-              " for input_dim " + std::to_string(input_dim) + " and width " +
-              std::to_string(width) + ", got " + std::to_string(theta_.size()));
+  const Index expected = checked_n_params(input_dim, width);
+  require(theta_.size() == expected,
+          "parameter vector: expected length " + std::to_string(expected) + " for input_dim " +
+              std::to_string(input_dim) + " and width " + std::to_string(width) + ", got " +
+              std::to_string(theta_.size()));
 }
 
 ShallowReluNet::ShallowReluNet(Index input_dim, Index width, Vec theta, Activation activation)

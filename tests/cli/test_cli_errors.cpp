@@ -150,3 +150,25 @@ TEST_F(CliErrors, OutputFilesAreWholeAndNoTemporariesRemain) {
 
 }  // namespace
 }  // namespace relustab::test
+
+namespace relustab::test {
+namespace {
+
+// Sizes above the stated limits are bad input, named with the limit, before anything is allocated:
+// before, the first crashed (signed overflow of the parameter count) and the second ended in
+// std::bad_alloc with exit code 1.
+TEST_F(CliErrors, SizesAboveTheLimitsAreBadInputNotCrashes) {
+  expect_bad_input("train --data " + data_ + " --width 3074457345618258603 --lr 0.1 --out " +
+                       dir_.file("o"),
+                   {"model.width", "10000000"});
+  expect_bad_input("data --n 1000000000000 --out " + dir_.file("d.csv"),
+                   {"number of samples", "100000000"});
+  // A 100-byte net file that promises 2e9 inputs per neuron is refused before it is allocated.
+  const auto huge = dir_.write(
+      "huge.json", R"({"format":"relustab-net","version":1,"input_dim":2000000000,"width":1,)"
+                   R"("W1":[[0.5]],"b1":[0],"w2":[1],"b2":0})");
+  expect_bad_input("analyze --net " + huge + " --data " + data_, {"huge.json", "W1' row 1"});
+}
+
+}  // namespace
+}  // namespace relustab::test

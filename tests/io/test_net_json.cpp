@@ -200,3 +200,26 @@ TEST(NetJson, MissingFileAndWrongExtension) {
 
 }  // namespace
 }  // namespace relustab
+
+namespace relustab {
+namespace {
+
+// A 100-byte file that promises 2e9 (or 2^62) inputs per neuron allocated 16 GB (or threw
+// std::bad_alloc) before the rows were checked; the rows are now checked first.
+TEST(NetJsonLimits, AHugeInputDimensionIsRefusedBeforeTheNetIsAllocated) {
+  for (const char* dim : {"2000000000", "4611686018427387904"}) {
+    const std::string text = std::string(R"({"format":"relustab-net","version":1,"input_dim":)") + dim +
+                             R"(,"width":1,"W1":[[0.5]],"b1":[0],"w2":[1],"b2":0})";
+    try {
+      (void)io::parse_net_json(text, "huge.json");
+      ADD_FAILURE() << "accepted input_dim " << dim;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("huge.json: field 'W1' row 1: expected " + std::string(dim)),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace relustab

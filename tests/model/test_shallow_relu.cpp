@@ -139,3 +139,20 @@ TEST(ShallowReluNet, RejectsBadShapes) {
 
 }  // namespace
 }  // namespace relustab
+
+namespace relustab {
+namespace {
+
+// The parameter count k d + 2 k + 1 overflowed int64 for k = 3074457345618258603 (a crash in
+// `train --width`); sizes are now checked against the stated limits before anything is allocated.
+TEST(ShallowReluNetLimits, SizesAboveTheLimitsAreRefusedBeforeAllocating) {
+  EXPECT_THROW(ShallowReluNet(1, 3074457345618258603), InputError);
+  EXPECT_THROW(ShallowReluNet(Index{1} << 62, 1), InputError);
+  EXPECT_THROW(ShallowReluNet(100'000, 10'000), InputError);  // 1e9 parameters: above 5e8
+  EXPECT_THROW(ShallowReluNet(1, 3, Vec::Zero(7)), InputError);  // 3 + 6 + 1 = 10 expected
+  const ShallowReluNet largest_shape(1, 1000);
+  EXPECT_EQ(largest_shape.n_params(), 3001);
+}
+
+}  // namespace
+}  // namespace relustab
