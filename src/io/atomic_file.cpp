@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -46,6 +47,12 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  // Reading a directory "succeeds" with no bytes on Linux, which the readers would report as an
+  // empty or truncated file.
+  if (std::filesystem::is_directory(path, error)) {
+    throw InputError(path + ": is a directory, expected a file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the file for reading");
   std::ostringstream buffer;

@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -45,6 +46,16 @@ NumberStatus parse_number(std::string_view field, double& value) {
   if (field.size() > 1 && field[0] == '+' && field[1] != '-' && field[1] != '+') field.remove_prefix(1);
   if (field.empty()) return NumberStatus::NotANumber;
   const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (error == std::errc::result_out_of_range && end == field.data() + field.size()) {
+    // Too small for a double (1e-400): read as the correctly rounded value, +-0, as strtod and numpy
+    // read it (subnormals such as 1e-310 are exact doubles and read as such). Too large (1e400) has
+    // no double and stays an error.
+    const std::string text(field);
+    const double rounded = std::strtod(text.c_str(), nullptr);
+    if (std::abs(rounded) > 1.0) return NumberStatus::OutOfRange;
+    value = rounded;
+    return NumberStatus::Ok;
+  }
   if (error == std::errc::result_out_of_range) return NumberStatus::OutOfRange;
   if (error != std::errc() || end != field.data() + field.size()) return NumberStatus::NotANumber;
   return std::isfinite(value) ? NumberStatus::Ok : NumberStatus::NotFinite;

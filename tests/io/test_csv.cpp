@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
 namespace relustab {
 namespace {
 
@@ -156,6 +160,41 @@ TEST(Csv, WriterRefusesWhatTheReaderWouldReject) {
   RELUSTAB_EXPECT_INPUT_ERROR(io::write_csv(dir.file("inf.csv"), data), "clean targets must be finite");
   EXPECT_FALSE(std::filesystem::exists(dir.file("nan.csv")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("inf.csv")));
+}
+
+// Numbers too small for a double read as the correctly rounded value (+-0), as strtod and numpy
+// read them; subnormals are exact doubles; numbers too large for one stay an error. Before, 1e-400
+// was refused while 4.9e-324 was accepted.
+TEST(Csv, UnderflowReadsAsZeroSubnormalsExactlyAndOverflowIsAnError) {
+  const Dataset data = io::parse_csv("x,y\n1e-400,-1e-400\n4.9406564584124654e-324,2.2e-308\n", "tiny.csv");
+  EXPECT_EQ(data.X(0, 0), 0.0);
+  EXPECT_FALSE(std::signbit(data.X(0, 0)));
+  EXPECT_EQ(data.y[0], 0.0);
+  EXPECT_TRUE(std::signbit(data.y[0]));
+  EXPECT_EQ(data.X(1, 0), std::numeric_limits<double>::denorm_min());
+  EXPECT_EQ(data.y[1], 2.2e-308);
+  EXPECT_THROW(io::parse_csv("x,y\n1e400,0\n", "huge.csv"), InputError);
+  EXPECT_THROW(io::parse_csv("x,y\n0,-1e400\n", "huge.csv"), InputError);
+}
+
+// A directory given where a file is expected was reported as an empty file (CSV) or as "not a zip
+// archive" (.npz).
+TEST(Csv, ADirectoryIsNamedAsADirectory) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("data.csv"));
+  std::filesystem::create_directories(dir.file("net.npz"));
+  for (const std::string& path : {dir.file("data.csv"), dir.file("net.npz")}) {
+    try {
+      if (path.ends_with(".csv")) {
+        (void)io::read_csv(path);
+      } else {
+        (void)io::read_net(path);
+      }
+      ADD_FAILURE() << path << " was read";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), path + ": is a directory, expected a file");
+    }
+  }
 }
 
 }  // namespace
