@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -484,7 +485,79 @@ std::vector<FileAxis> read_sweep(const SourceFile& file, const toml::table& swee
   return axes;
 }
 
+/// Refuses any non-ASCII byte outside strings and comments, before toml++ sees the text. toml++
+/// 3.3.0 (Debian 12) reaches undefined behaviour (TOML_UNREACHABLE in its Unicode tables) on some
+/// stray characters of U+00A1-U+0499 in bare positions (e.g. a key "½"; fixed upstream after
+/// 3.3.0). TOML allows non-ASCII there only in quoted keys, so an experiment file loses nothing.
+void check_bare_characters(const SourceFile& file, const std::string& text) {
+  enum class State { Bare, Comment, Basic, Literal, MultiBasic, MultiLiteral } state = State::Bare;
+  std::size_t line = 1, column = 0;
+  const auto starts = [&](std::size_t i, std::string_view token) {
+    return text.compare(i, token.size(), token) == 0;
+  };
+  constexpr std::string_view kBasicFence = "\"\"\"", kLiteralFence = "'''";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      if (state == State::Comment || state == State::Basic || state == State::Literal) state = State::Bare;
+      continue;
+    }
+    switch (state) {
+      case State::Bare:
+        if (c == '#') {
+          state = State::Comment;
+        } else if (starts(i, kBasicFence)) {
+          state = State::MultiBasic;
+          i += 2;
+        } else if (starts(i, kLiteralFence)) {
+          state = State::MultiLiteral;
+          i += 2;
+        } else if (c == '"') {
+          state = State::Basic;
+        } else if (c == '\'') {
+          state = State::Literal;
+        } else if (static_cast<unsigned char>(c) >= 0x80) {
+          char code[8];
+          std::snprintf(code, sizeof code, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          throw InputError(file.display + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                           ": unexpected non-ASCII byte " + code +
+                           " outside a string or comment (quote keys that are not ASCII)");
+        }
+        break;
+      case State::Comment: break;
+      case State::Basic:
+      case State::MultiBasic:
+        if (c == '\\') {
+          ++i;  // the escaped character
+          if (i < text.size() && text[i] == '\n') {
+            ++line;
+            column = 0;
+          }
+        } else if (state == State::Basic && c == '"') {
+          state = State::Bare;
+        } else if (state == State::MultiBasic && starts(i, kBasicFence)) {
+          state = State::Bare;
+          i += 2;
+        }
+        break;
+      case State::Literal:
+        if (c == '\'') state = State::Bare;
+        break;
+      case State::MultiLiteral:
+        if (starts(i, kLiteralFence)) {
+          state = State::Bare;
+          i += 2;
+        }
+        break;
+    }
+  }
+}
+
 toml::table parse_toml(const SourceFile& file, const std::string& text) {
+  check_bare_characters(file, text);
   try {
     return toml::parse(text, file.display);
   } catch (const toml::parse_error& e) {

@@ -641,3 +641,27 @@ TEST_F(TomlReader, HugeAxesOverflowingRangesAndDeepIncludesAreRefusedWithTheLimi
 
 }  // namespace
 }  // namespace relustab
+
+namespace relustab {
+namespace {
+
+// toml++ 3.3.0 reaches undefined behaviour on some stray non-ASCII characters in bare positions;
+// relustab refuses them before toml++ parses, with the position. In strings, quoted keys and
+// comments they are fine.
+TEST_F(TomlReader, NonAsciiOutsideStringsAndCommentsIsRefusedBeforeTomlParses) {
+  const std::string bare = write("half.toml", "name = \"x\"\n[optim]\neta\xC2\xBD = 0.1\n");
+  EXPECT_EQ(input_error_message([&] { read_experiment(bare); }),
+            bare + ":3:4: unexpected non-ASCII byte 0xC2 outside a string or comment (quote keys that "
+                   "are not ASCII)");
+  const ExperimentSpec fine = read_experiment(write(
+      "fine.toml", "# r\xC3\xA9sum\xC3\xA9 \xC2\xBD\nname = \"caf\xC3\xA9 \\\" \xC2\xBD\"\n"
+                   "[optim] # \xC2\xBD\neta = 0.25\n"));
+  EXPECT_EQ(fine.name, "caf\xC3\xA9 \" \xC2\xBD");
+  EXPECT_EQ(fine.base.eta, 0.25);
+  const ExperimentSpec multi = read_experiment(write(
+      "multi.toml", "name = '''a\n\xC2\xBD'''\n[optim]\neta = 0.5\n"));
+  EXPECT_EQ(multi.base.eta, 0.5);
+}
+
+}  // namespace
+}  // namespace relustab
