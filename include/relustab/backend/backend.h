@@ -44,7 +44,8 @@ enum class CurvatureKind {
   GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
 };
 
-/// One engine: loss, gradient and curvature-vector products for a two-layer net on a data set.
+/// One engine: loss, gradient and curvature-vector products for a two-layer net (and, where the
+/// back end computes them, a two-hidden-layer net) on a data set.
 /// Every ReLU back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0
 /// at a sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons
 /// are off (the switching-system analysis of Mulayoff et al. 2021, Theorem 2, looks at all modes).
