@@ -17,6 +17,38 @@ void require_activation_match(const Backend& backend, const ShallowReluNet& net)
                    " net (its activation is part of the net; pick the back end 'auto')");
 }
 
+void require_activation_match(const Backend& backend, const DeepReluNet& /*net*/) {
+  if (backend.activation() == Activation::Relu) return;
+  throw InputError("backend: back end '" + std::string(backend.name()) + "' computes " +
+                   std::string(activation_name(backend.activation())) +
+                   " nets, but the net is a two-hidden-layer relu net (pick the back end 'cpu')");
+}
+
+namespace {
+
+[[noreturn]] void refuse_deep(const Backend& backend) {
+  throw InputError("backend: back end '" + std::string(backend.name()) +
+                   "' does not compute two-hidden-layer nets (the back end 'cpu' does)");
+}
+
+}  // namespace
+
+double Backend::loss_and_grad(const DeepReluNet& /*net*/, const Dataset& /*data*/,
+                              std::span<const Index> /*rows*/, Vec* /*grad*/) const {
+  refuse_deep(*this);
+}
+
+std::unique_ptr<LinearOperator> Backend::curvature(const DeepReluNet& /*net*/,
+                                                   const Dataset& /*data*/,
+                                                   CurvatureKind /*kind*/) const {
+  refuse_deep(*this);
+}
+
+Matrix Backend::dense_curvature(const DeepReluNet& net, const Dataset& data,
+                                CurvatureKind kind) const {
+  return dense_matrix(*curvature(net, data, kind));
+}
+
 Matrix dense_matrix(const LinearOperator& op) {
   const Index p = op.size();
   Matrix A(p, p);

@@ -5,7 +5,6 @@
 
 #include "cpu/cpu_backend.h"
 #include "univariate/univariate_backend.h"
-#include "cpu/gelu_backend.h"
 
 namespace relustab {
 
@@ -21,9 +20,10 @@ std::string resolve_backend_name(std::string_view requested, Index input_dim,
 std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context) {
   require(context.threads >= 1, "threads: expected an integer >= 1, got " +
                                     std::to_string(context.threads));
-  if (name == "cpu") return std::make_unique<cpu::CpuBackend>(context);
+  // "cpu" and "cpu-gelu" are the one CPU back end instantiated for each activation.
+  if (name == "cpu") return std::make_unique<cpu::CpuBackend<ReluActivation>>(context);
   if (name == "univariate") return std::make_unique<univariate::UnivariateBackend>(context);
-  if (name == "cpu-gelu") return std::make_unique<cpu::GeluBackend>(context);
+  if (name == "cpu-gelu") return std::make_unique<cpu::CpuBackend<GeluActivation>>(context);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("backend: unknown back end '" + std::string(name) + "'; compiled in: " + known);

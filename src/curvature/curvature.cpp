@@ -6,6 +6,7 @@
 #include <relustab/core/error.h>
 
 #include <string>
+#include <type_traits>
 
 namespace relustab {
 namespace {
@@ -47,8 +48,10 @@ void require_dense_max(const SharpnessOptions& options) {
 /// the back end (Backend::dense_curvature), which knows its activation, and the dense eigenpair's
 /// residual is measured with the back end's operator, so a dense matrix that is not the operator's
 /// would show there.
-EigenResult curvature_extreme(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+template <class Net>
+EigenResult curvature_extreme(const Backend& backend, const Net& net, const Dataset& data,
                               CurvatureKind kind, const SharpnessOptions& options, Which which) {
+  require_activation_match(backend, net);
   require_dense_max(options);
   const bool small = net.n_params() <= options.dense_max;
   const auto op = backend.curvature(net, data, kind);
@@ -173,30 +176,12 @@ Matrix gram_matrix(const ShallowReluNet& net, const Dataset& data) {
   return K;
 }
 
-EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
-                      const SharpnessOptions& options) {
-  require_activation_match(backend, net);
-  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
-                           Which::LargestAlgebraic);
-}
+namespace {
 
-EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
+/// Phi Phi^T / n of a ReLU net through its n x n Gram form K = Phi^T Phi / n (n <= dense_max),
+/// else Lanczos on the back end's Gauss-Newton operator.
+EigenResult relu_gram_gn_sharpness(const Backend& backend, const ShallowReluNet& net,
                                    const Dataset& data, const SharpnessOptions& options) {
-  require_activation_match(backend, net);
-  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
-                           Which::SmallestAlgebraic);
-}
-
-EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
-                         const SharpnessOptions& options) {
-  require_activation_match(backend, net);
-  require_dense_max(options);
-  // The Gram form is assembled from the ReLU closed forms (gram_matrix, tangent_features); other
-  // activations take the back end's own P x P matrix or its operator.
-  if (backend.activation() != Activation::Relu) {
-    return curvature_extreme(backend, net, data, CurvatureKind::GaussNewton, options,
-                             Which::LargestAlgebraic);
-  }
   const auto op = backend.curvature(net, data, CurvatureKind::GaussNewton);
   if (data.n() > options.dense_max) return lanczos(*op, Which::LargestAlgebraic, options.lanczos);
 
@@ -214,6 +199,57 @@ EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, cons
   result.converged = gram.converged;
   result.iterations = 0;
   return result;
+}
+
+/// The Gauss-Newton sharpness of either net type. Shallow ReLU nets use the Gram form when
+/// n <= options.dense_max; everything else is curvature_extreme on the Gauss-Newton matrix.
+template <class Net>
+EigenResult gn_sharpness_of(const Backend& backend, const Net& net, const Dataset& data,
+                            const SharpnessOptions& options) {
+  require_activation_match(backend, net);
+  require_dense_max(options);
+  if constexpr (std::is_same_v<Net, ShallowReluNet>) {
+    // The Gram form is assembled from the ReLU closed forms (gram_matrix, tangent_features).
+    if (backend.activation() == Activation::Relu) return relu_gram_gn_sharpness(backend, net, data, options);
+  }
+  return curvature_extreme(backend, net, data, CurvatureKind::GaussNewton, options,
+                           Which::LargestAlgebraic);
+}
+
+}  // namespace
+
+EigenResult sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                      const SharpnessOptions& options) {
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::LargestAlgebraic);
+}
+
+EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet& net,
+                                   const Dataset& data, const SharpnessOptions& options) {
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::SmallestAlgebraic);
+}
+
+EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                         const SharpnessOptions& options) {
+  return gn_sharpness_of(backend, net, data, options);
+}
+
+EigenResult sharpness(const Backend& backend, const DeepReluNet& net, const Dataset& data,
+                      const SharpnessOptions& options) {
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::LargestAlgebraic);
+}
+
+EigenResult min_hessian_eigenvalue(const Backend& backend, const DeepReluNet& net,
+                                   const Dataset& data, const SharpnessOptions& options) {
+  return curvature_extreme(backend, net, data, CurvatureKind::Hessian, options,
+                           Which::SmallestAlgebraic);
+}
+
+EigenResult gn_sharpness(const Backend& backend, const DeepReluNet& net, const Dataset& data,
+                         const SharpnessOptions& options) {
+  return gn_sharpness_of(backend, net, data, options);
 }
 
 }  // namespace relustab

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// GD / SGD for the two-hidden-layer ReLU net; the loop follows train() in trainer.cpp step for
-// step.
+// GD / SGD for the two-hidden-layer ReLU net through a back end; the loop is train()'s
+// (train_loop.h).
 #include <relustab/train/train_deep.h>
 
 #include "train_loop.h"
 
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
-#include <relustab/curvature/deep_curvature.h>
+#include <relustab/curvature/curvature.h>
 
 #include <array>
 #include <charconv>
@@ -38,8 +38,8 @@ void validate(const DeepReluNet& net, const Dataset& data, const TrainOptions& o
 /// Measurements for the log rows; keeps the last eigenvector to warm-start the next Lanczos run.
 class RowMaker {
  public:
-  RowMaker(const Dataset& data, const TrainOptions& options, const RunContext& context)
-      : data_(data), options_(options), context_(context), sharpness_options_(options.sharpness) {}
+  RowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
+      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {}
 
   LogRow make(const DeepReluNet& net, std::int64_t step, double eta, double loss,
                 double grad_norm) {
@@ -54,7 +54,7 @@ class RowMaker {
     }
     // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
     if (options_.log_sharpness && std::isfinite(loss)) {
-      const EigenResult top = deep_sharpness(net, data_, sharpness_options_, context_);
+      const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
       row.sharpness = top.value;
       row.sharpness_residual = top.residual;
       if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
@@ -65,22 +65,23 @@ class RowMaker {
   }
 
  private:
+  const Backend& backend_;
   const Dataset& data_;
   const TrainOptions& options_;
-  RunContext context_;
   SharpnessOptions sharpness_options_;
 };
 
 }  // namespace
 
-DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOptions& options,
-                           const ProgressCallback& progress, const RunContext& context) {
+DeepTrainResult train_deep(const Backend& backend, DeepReluNet net, const Dataset& data,
+                           const TrainOptions& options, const ProgressCallback& progress) {
   validate(net, data, options);
-  RowMaker rows(data, options, context);
+  require_activation_match(backend, net);
+  RowMaker rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
       [&](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {
-        return deep_loss_and_grad(at, data, batch, grad, context);
+        return backend.loss_and_grad(at, data, batch, grad);
       },
       [&](const DeepReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
         return rows.make(at, step, eta, loss, grad_norm);
@@ -95,6 +96,11 @@ DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOpti
   result.switch_step = loop.switch_step;
   result.log = std::move(loop.log);
   return result;
+}
+
+DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOptions& options,
+                           const ProgressCallback& progress, const RunContext& context) {
+  return train_deep(*make_backend("cpu", context), std::move(net), data, options, progress);
 }
 
 }  // namespace relustab

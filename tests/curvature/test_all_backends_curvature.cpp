@@ -203,6 +203,9 @@ class OperatorOnly final : public Backend {
   explicit OperatorOnly(const Backend& inner) : inner_(inner) {}
   std::string_view name() const override { return "operator-only"; }
   Activation activation() const override { return inner_.activation(); }
+  using Backend::curvature;  // the two-hidden-layer overloads: Backend's defaults
+  using Backend::dense_curvature;
+  using Backend::loss_and_grad;
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override {
     return inner_.loss_and_grad(net, data, rows, grad);
@@ -437,6 +440,9 @@ class ReluDenseGeluOperator final : public Backend {
  public:
   std::string_view name() const override { return "relu-dense-gelu-operator"; }
   Activation activation() const override { return Activation::Gelu; }
+  using Backend::curvature;  // the two-hidden-layer overloads: Backend's defaults
+  using Backend::dense_curvature;
+  using Backend::loss_and_grad;
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override {
     return gelu_->loss_and_grad(net, data, rows, grad);

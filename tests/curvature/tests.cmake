@@ -8,6 +8,9 @@ relustab_test_other_backends(test_sharpness)
 relustab_add_test(test_gelu_backend curvature/test_gelu_backend.cpp)
 # Every back end in backend_names() (any activation): dense, Lanczos and finite-difference curvature.
 relustab_add_test(test_all_backends_curvature curvature/test_all_backends_curvature.cpp)
+# The engine over every (back end, activation, depth) that exists, against independent oracles, and
+# the refusal of those that do not exist.
+relustab_add_test(test_engine_combinations curvature/test_engine_combinations.cpp)
 
 # Spectra (header-only) is a second, independent Lanczos used only as an oracle here; machines
 # without its headers skip this one test.

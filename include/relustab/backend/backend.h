@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The engine interface every back end implements: the CPU reference, the sorted-knot univariate one and
-// the CPU GeLU variant.
+// The engine interface every back end implements: the CPU reference (one template over the
+// activation: "cpu" for ReLU, "cpu-gelu" for GeLU) and the sorted-knot univariate one. Two-layer
+// nets (ShallowReluNet) and two-hidden-layer nets (DeepReluNet) go through the same interface.
 #pragma once
 
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
 #include <relustab/model/activation.h>
+#include <relustab/model/deep_relu.h>
 #include <relustab/model/shallow_relu.h>
 
 #include <memory>
@@ -42,7 +44,8 @@ enum class CurvatureKind {
   GaussNewton,  ///< (1/n) sum_j grad f_j grad f_j^T = Phi Phi^T / n
 };
 
-/// One engine: loss, gradient and curvature-vector products for a two-layer net on a data set.
+/// One engine: loss, gradient and curvature-vector products for a two-layer net (and, where the
+/// back end computes them, a two-hidden-layer net) on a data set.
 /// Every ReLU back end follows the convention relu'(0) = 0: a neuron whose pre-activation is exactly 0
 /// at a sample is inactive there, so "the Hessian" at a kink is that of the mode in which such neurons
 /// are off (the switching-system analysis of Mulayoff et al. 2021, Theorem 2, looks at all modes).
@@ -77,12 +80,27 @@ class Backend {
   /// True when a curvature-vector product costs far less than forming the dense matrix (O(n + k) for
   /// the sorted-knot back end), so eigensolvers should use the operator even for small nets.
   virtual bool cheap_curvature_products() const { return false; }
+
+  // Two-hidden-layer nets (DeepReluNet), with the same contracts as the overloads above. A back end
+  // that does not compute them keeps the defaults, which throw InputError "back end X does not
+  // compute two-hidden-layer nets". A derived class that overrides one overload of a name brings
+  // the others in with `using Backend::loss_and_grad;` (etc.), so none is hidden.
+
+  virtual double loss_and_grad(const DeepReluNet& net, const Dataset& data,
+                               std::span<const Index> rows, Vec* grad) const;
+  virtual std::unique_ptr<LinearOperator> curvature(const DeepReluNet& net, const Dataset& data,
+                                                    CurvatureKind kind) const;
+  /// The default applies this back end's own operator to the P unit vectors and symmetrises.
+  virtual Matrix dense_curvature(const DeepReluNet& net, const Dataset& data,
+                                 CurvatureKind kind) const;
 };
 
 /// Throws InputError unless `backend` computes with `net`'s activation: every library entry point that
 /// takes both (train, sharpness, analyze_net, ...) calls this, so no net is ever evaluated with another
 /// activation than its own.
 void require_activation_match(const Backend& backend, const ShallowReluNet& net);
+/// The same for a two-hidden-layer net, whose activation is ReLU.
+void require_activation_match(const Backend& backend, const DeepReluNet& net);
 
 /// The back ends compiled into this build, by name ("cpu", "univariate", ...).
 std::vector<std::string> backend_names();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Exact curvature of the loss of a two-layer net: the dense matrices of a ReLU net by explicit
-// formulas, and the sharpness drivers, which take every matrix from the back end (any activation).
+// formulas, and the sharpness drivers, which take every matrix from the back end (any activation,
+// one or two hidden layers).
 #pragma once
 
 #include <relustab/backend/backend.h>
@@ -65,6 +66,17 @@ EigenResult min_hessian_eigenvalue(const Backend& backend, const ShallowReluNet&
 /// returned is then in parameter space: Phi u / ||Phi u||), else Lanczos on the Gauss-Newton
 /// operator. Other activations: as sharpness(), on the Gauss-Newton matrix.
 EigenResult gn_sharpness(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
+                         const SharpnessOptions& options = {});
+
+/// The same three for a two-hidden-layer net, by the same code: up to options.dense_max parameters
+/// the dense solver on backend.dense_curvature(), otherwise Lanczos on the back end's operator (the
+/// Gauss-Newton sharpness too: there is no Gram form). Throws InputError when the back end does not
+/// compute two-hidden-layer nets.
+EigenResult sharpness(const Backend& backend, const DeepReluNet& net, const Dataset& data,
+                      const SharpnessOptions& options = {});
+EigenResult min_hessian_eigenvalue(const Backend& backend, const DeepReluNet& net,
+                                   const Dataset& data, const SharpnessOptions& options = {});
+EigenResult gn_sharpness(const Backend& backend, const DeepReluNet& net, const Dataset& data,
                          const SharpnessOptions& options = {});
 
 }  // namespace relustab

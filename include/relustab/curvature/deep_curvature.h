@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Loss, gradient and exact curvature (Hessian- and Gauss-Newton-vector products, sharpness) of a
-// two-hidden-layer ReLU net.
+// two-hidden-layer ReLU net: shorthands for the CPU back end ("cpu"), which computes DeepReluNet
+// through Backend's interface (Backend::loss_and_grad, curvature, dense_curvature and the sharpness
+// drivers of curvature.h take either net type).
 #pragma once
 
 #include <relustab/backend/backend.h>

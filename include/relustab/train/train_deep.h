@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Full-batch GD (and SGD) for the two-hidden-layer ReLU net, with the options, stopping rules and
-// log rows of the one-hidden-layer trainer (trainer.h).
+// Full-batch GD (and SGD) for the two-hidden-layer ReLU net through a back end, with the options,
+// stopping rules, log rows and loop of the one-hidden-layer trainer (trainer.h).
 #pragma once
 
 #include <relustab/backend/backend.h>
@@ -27,13 +27,19 @@ struct DeepTrainResult {
 /// Trains `net` on `data` with exactly the contract of train() in trainer.h (same TrainOptions, the
 /// same seven sub-steps per step: loss, divergence, switch, convergence after stop.patience
 /// consecutive losses < stop.loss_tol, max_steps, log row, update; SGD with batch indices
-/// Rng(seed).below(n)), with the loss, gradient and sharpness of deep_curvature.h in place of a
-/// back end's. Log rows carry the sharpness (deep_sharpness with options.sharpness, Lanczos warm-
-/// started from the previous row's eigenvector) and its residual. Validates the options and throws
+/// Rng(seed).below(n)), with the CPU back end's loss, gradient and sharpness for DeepReluNet. Log
+/// rows carry the sharpness (sharpness() of curvature.h with options.sharpness, Lanczos warm-started
+/// from the previous row's eigenvector) and its residual. Validates the options and throws
 /// InputError naming the field; divergence is an outcome, not an error. Results are bit-identical
 /// for any context.threads. Only options.optimizer == Optimizer::GD is supported (Adam is an
 /// InputError), and options.log_measure must be empty (it measures a ShallowReluNet).
 DeepTrainResult train_deep(DeepReluNet net, const Dataset& data, const TrainOptions& options,
                            const ProgressCallback& progress = {}, const RunContext& context = {});
+
+/// The same through `backend` (the one above uses make_backend("cpu", context)): its loss and
+/// gradient, and sharpness(backend, ...) for the log rows. Throws InputError when the back end does
+/// not compute two-hidden-layer nets.
+DeepTrainResult train_deep(const Backend& backend, DeepReluNet net, const Dataset& data,
+                           const TrainOptions& options, const ProgressCallback& progress = {});
 
 }  // namespace relustab

@@ -22,6 +22,10 @@ class UnivariateBackend final : public Backend {
   explicit UnivariateBackend(const RunContext& context) : context_(context) {}
   std::string_view name() const override { return "univariate"; }
   Activation activation() const override { return Activation::Relu; }
+  // Two-hidden-layer nets: Backend's defaults, which refuse them.
+  using Backend::curvature;
+  using Backend::dense_curvature;
+  using Backend::loss_and_grad;
   double loss_and_grad(const ShallowReluNet& net, const Dataset& data, std::span<const Index> rows,
                        Vec* grad) const override;
   std::unique_ptr<LinearOperator> curvature(const ShallowReluNet& net, const Dataset& data,
