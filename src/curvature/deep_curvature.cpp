@@ -121,11 +121,11 @@ void back_propagate(const DeepReluNet& net, const ConstRowRef& X, const ForwardR
 class DeepCurvatureOperator final : public LinearOperator {
  public:
   DeepCurvatureOperator(const DeepReluNet& net, const Dataset& data, CurvatureKind kind,
-                        int threads)
+                        const RunContext& context)
       : net_(net),
         data_(data),
         kind_(kind),
-        threads_(threads),
+        context_(context),
         forward_(forward(net, data.X)),
         residual_(forward_.f - data.y) {}
 
@@ -137,7 +137,7 @@ class DeepCurvatureOperator final : public LinearOperator {
                                              std::to_string(v.size()));
     const Index n = data_.n();
     const DeepReluNet direction(net_.input_dim(), net_.width1(), net_.width2(), v);
-    detail::block_reduce(n, net_.n_params(), threads_, out,
+    detail::block_reduce(n, net_.n_params(), context_, out,
                          [&](Index begin, Index end, Vec& partial) {
                            apply_block(direction, begin, end - begin, partial);
                          });
@@ -171,7 +171,7 @@ class DeepCurvatureOperator final : public LinearOperator {
   const DeepReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
-  int threads_;
+  RunContext context_;
   Forward forward_;
   Vec residual_;
 };
@@ -218,7 +218,7 @@ double deep_loss_and_grad(const DeepReluNet& net, const Dataset& data, std::span
   // Slot P of the reduced vector carries the sum of squared residuals.
   const Index p = net.n_params();
   Vec total;
-  detail::block_reduce(m, p + 1, context.threads, total, [&](Index begin, Index end, Vec& partial) {
+  detail::block_reduce(m, p + 1, context, total, [&](Index begin, Index end, Vec& partial) {
     const auto Xb = X->middleRows(begin, end - begin);
     const Forward fw = forward(net, Xb);
     const Vec r = fw.f - y->segment(begin, end - begin);
@@ -239,7 +239,7 @@ double deep_loss_and_grad(const DeepReluNet& net, const Dataset& data, std::span
 std::unique_ptr<LinearOperator> deep_curvature(const DeepReluNet& net, const Dataset& data,
                                                CurvatureKind kind, const RunContext& context) {
   require_compatible(net, data, "deep_curvature");
-  return std::make_unique<DeepCurvatureOperator>(net, data, kind, context.threads);
+  return std::make_unique<DeepCurvatureOperator>(net, data, kind, context);
 }
 
 Matrix deep_curvature_matrix(const DeepReluNet& net, const Dataset& data, CurvatureKind kind,

@@ -57,10 +57,11 @@ struct Direction {
 /// It also keeps its block buffers from one product to the next.
 class CurvatureOperator final : public LinearOperator {
  public:
-  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind, int threads)
-      : net_(net), data_(data), kind_(kind), threads_(threads),
+  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind,
+                    const RunContext& context)
+      : net_(net), data_(data), kind_(kind), context_(context),
         relu_(data.n(), net.width()), residual_(data.n()) {
-    detail::for_each_block(data_.n(), threads_, [&](Index begin, Index end) {
+    detail::for_each_block(data_.n(), context_, [&](Index begin, Index end) {
       const Index m = end - begin;
       RowMatrix relu;
       hidden_relu(net_, data_.X.middleRows(begin, m), relu);
@@ -78,7 +79,7 @@ class CurvatureOperator final : public LinearOperator {
     detail::BufferLease lease(buffers_mutex_, buffers_);
     detail::BlockBuffers& buffers = lease.get();
     detail::block_reduce(
-        n, net_.n_params(), threads_, out,
+        n, net_.n_params(), context_, out,
         [&](Index begin, Index end, Vec& partial) {
           RowMatrix& scratch = buffers.scratch[static_cast<size_t>(begin / detail::kSamplesPerBlock)];
           apply_block(direction, begin, end, scratch, partial);
@@ -126,7 +127,7 @@ class CurvatureOperator final : public LinearOperator {
   const ShallowReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
-  int threads_;
+  RunContext context_;
   RowMatrix relu_;  ///< n x k hidden outputs; > 0 exactly where a neuron is active
   Vec residual_;    ///< n residuals f(x_j) - y_j
   mutable std::mutex buffers_mutex_;
@@ -175,7 +176,7 @@ double CpuBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data,
   detail::BufferLease lease(buffers_mutex_, buffers_);
   detail::BlockBuffers& buffers = lease.get();
   detail::block_reduce(
-      m, p + 1, context_.threads, total,
+      m, p + 1, context_, total,
       [&](Index begin, Index end, Vec& partial) {
         const auto Xb = X->middleRows(begin, end - begin);
         // The block's hidden outputs, then (for the gradient) M in the same storage.
@@ -206,7 +207,7 @@ std::unique_ptr<LinearOperator> CpuBackend::curvature(const ShallowReluNet& net,
                                                       const Dataset& data,
                                                       CurvatureKind kind) const {
   require_compatible(net, data);
-  return std::make_unique<CurvatureOperator>(net, data, kind, context_.threads);
+  return std::make_unique<CurvatureOperator>(net, data, kind, context_);
 }
 
 Matrix CpuBackend::dense_curvature(const ShallowReluNet& net, const Dataset& data,

@@ -68,13 +68,14 @@ class CurvatureOperator final : public LinearOperator {
   /// Computes the activations (and, for the Hessian, the residuals) of every block once, on the
   /// blocks block_reduce will use, so a product costs matrix products only: the GeLU values need
   /// erfc and exp, which would otherwise dominate every product.
-  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind, int threads)
-      : net_(net), data_(data), kind_(kind), threads_(threads) {
+  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind,
+                    const RunContext& context)
+      : net_(net), data_(data), kind_(kind), context_(context) {
     const bool hessian = kind_ == CurvatureKind::Hessian;
     const Index n = data_.n();
     blocks_.resize(static_cast<size_t>(detail::block_count(n)));
     residuals_.resize(blocks_.size());
-    detail::for_each_block(n, threads_, [&](Index begin, Index end) {
+    detail::for_each_block(n, context_, [&](Index begin, Index end) {
       const size_t b = static_cast<size_t>(begin / detail::kSamplesPerBlock);
       blocks_[b] = activations(net_, data_.X.middleRows(begin, end - begin), hessian);
       if (hessian) {
@@ -90,7 +91,7 @@ class CurvatureOperator final : public LinearOperator {
     require(v.size() == net_.n_params(), "curvature operator: vector length mismatch");
     const Index n = data_.n();
     const ShallowReluNet direction(net_.input_dim(), net_.width(), v);
-    detail::block_reduce(n, net_.n_params(), threads_, out,
+    detail::block_reduce(n, net_.n_params(), context_, out,
                          [&](Index begin, Index end, Vec& partial) {
                            apply_block(direction, begin, end, partial);
                          });
@@ -128,7 +129,7 @@ class CurvatureOperator final : public LinearOperator {
   const ShallowReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
-  int threads_;
+  RunContext context_;
   std::vector<Activations> blocks_;  ///< per block of detail::kSamplesPerBlock samples
   std::vector<Vec> residuals_;       ///< per block; Hessian only
 };
@@ -172,7 +173,7 @@ double GeluBackend::loss_and_grad(const ShallowReluNet& net, const Dataset& data
   // Slot n_params() of the reduced vector carries the sum of squared residuals.
   const Index p = net.n_params();
   Vec total;
-  detail::block_reduce(m, p + 1, context_.threads, total, [&](Index begin, Index end, Vec& partial) {
+  detail::block_reduce(m, p + 1, context_, total, [&](Index begin, Index end, Vec& partial) {
     const auto Xb = X->middleRows(begin, end - begin);
     const Activations a = activations(net, Xb, false);
     const Vec r = a.value * net.w2() + Vec::Constant(end - begin, net.b2()) -
@@ -195,7 +196,7 @@ std::unique_ptr<LinearOperator> GeluBackend::curvature(const ShallowReluNet& net
                                                        const Dataset& data,
                                                        CurvatureKind kind) const {
   require_compatible(net, data);
-  return std::make_unique<CurvatureOperator>(net, data, kind, context_.threads);
+  return std::make_unique<CurvatureOperator>(net, data, kind, context_);
 }
 
 Matrix GeluBackend::dense_curvature(const ShallowReluNet& net, const Dataset& data,
