@@ -136,7 +136,14 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
     const bool budget_spent = applications >= options.max_iter;
 
     if (invariant || spans || full || budget_spent || is_check_step(applications, options.max_iter)) {
-      ritz.compute(H.topLeftCorner(dim, dim), Eigen::ComputeEigenvectors);
+      if (restarts == 0) {
+        // Still plain Lanczos: H is tridiagonal, whose solver is several times cheaper than the
+        // dense one (it matters for back ends with O(n + k) products).
+        ritz.computeFromTridiagonal(H.diagonal().head(dim), H.diagonal(-1).head(dim - 1),
+                                    Eigen::ComputeEigenvectors);
+      } else {
+        ritz.compute(H.topLeftCorner(dim, dim), Eigen::ComputeEigenvectors);
+      }
       const Index pick = largest ? dim - 1 : 0;  // ascending order
       const double ritz_value = ritz.eigenvalues()[pick];
       // ||A V s - theta V s|| = beta |s_last| in exact arithmetic (the Ritz residual estimate).
