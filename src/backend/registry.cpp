@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The back-end registry: one explicit line per back end compiled in (no self-registering statics).
 #include <relustab/backend/backend.h>
+#include <relustab/core/device.h>
 #include <relustab/core/error.h>
 
 #include "cpu/cpu_backend.h"
@@ -20,6 +21,11 @@ std::string resolve_backend_name(std::string_view requested, Index input_dim,
 std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context) {
   require(context.threads >= 1, "threads: expected an integer >= 1, got " +
                                     std::to_string(context.threads));
+  // Every back end compiled in today computes on the CPU; a device back end adds its own line.
+  const bool on_cpu = name == "cpu" || name == "univariate" || name == "cpu-gelu";
+  require(!on_cpu || context.device == Device::Cpu,
+          "backend: '" + std::string(name) + "' computes on cpu, but the run asks for device " +
+              device_name(context.device));
   // "cpu" and "cpu-gelu" are the one CPU back end instantiated for each activation.
   if (name == "cpu") return std::make_unique<cpu::CpuBackend<ReluActivation>>(context);
   if (name == "univariate") return std::make_unique<univariate::UnivariateBackend>(context);

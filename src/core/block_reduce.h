@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Deterministic parallel work over blocks of samples.
+// Deterministic parallel work over blocks of samples, on the thread pool of a RunContext.
 #pragma once
 
+#include <relustab/core/run_context.h>
+#include <relustab/core/thread_pool.h>
 #include <relustab/core/types.h>
 
 #include <algorithm>
-#include <exception>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace relustab::detail {
@@ -20,34 +21,24 @@ inline Index block_count(Index n) {
   return std::max<Index>(1, (n + kSamplesPerBlock - 1) / kSamplesPerBlock);
 }
 
-/// Runs `work(task)` for task = 0 .. n_tasks - 1 on up to `threads` threads (the calling thread is one
-/// of them; task t goes to thread t mod threads). The first exception thrown by a task is rethrown
-/// here after every thread has finished.
+/// Runs `work(task)` for task = 0 .. n_tasks - 1 on the context's thread pool (the calling thread is
+/// one of its threads; inline when context.threads == 1). The first exception thrown by a task is
+/// rethrown here after every started task has finished.
 template <class Work>
-void parallel_tasks(Index n_tasks, int threads, Work&& work) {
-  const Index workers = std::clamp<Index>(threads, 1, std::max<Index>(1, n_tasks));
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto run = [&](Index first) {
-    try {
-      for (Index t = first; t < n_tasks; t += workers) work(t);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (Index w = 1; w < workers; ++w) pool.emplace_back(run, w);
-  run(0);
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+void parallel_tasks(Index n_tasks, const RunContext& context, Work&& work) {
+  const std::shared_ptr<ThreadPool> pool = n_tasks > 1 ? context.thread_pool() : nullptr;
+  if (!pool) {
+    for (Index t = 0; t < n_tasks; ++t) work(t);
+    return;
+  }
+  pool->parallel_for(n_tasks, work);
 }
 
-/// Runs `block_work(begin, end)` for every block [begin, end) of the n samples, on up to `threads`
+/// Runs `block_work(begin, end)` for every block [begin, end) of the n samples on the context's
 /// threads. Blocks must write disjoint outputs (e.g. their own rows of a matrix).
 template <class BlockWork>
-void for_each_block(Index n, int threads, BlockWork&& block_work) {
-  parallel_tasks(block_count(n), threads, [&](Index b) {
+void for_each_block(Index n, const RunContext& context, BlockWork&& block_work) {
+  parallel_tasks(block_count(n), context, [&](Index b) {
     const Index begin = b * kSamplesPerBlock;
     block_work(begin, std::min(n, begin + kSamplesPerBlock));
   });
@@ -75,12 +66,12 @@ class BufferLease {
 };
 
 /// Computes sum over blocks b of `block_sum(begin, end, partial)` into `total` (length `size`), with
-/// `block_sum` writing (not accumulating) into `partial`. Runs the blocks on up to `threads` threads.
+/// `block_sum` writing (not accumulating) into `partial`. Runs the blocks on the context's threads.
 /// Every entry of `total` is ((p_0 + p_1) + p_2) + ... in block order whatever the thread count; the
 /// final additions are split by entries among the threads, which leaves that order unchanged.
 /// `buffers`, when given, provides the partials (and gets one scratch slot per block).
 template <class BlockSum>
-void block_reduce(Index n, Index size, int threads, Vec& total, BlockSum&& block_sum,
+void block_reduce(Index n, Index size, const RunContext& context, Vec& total, BlockSum&& block_sum,
                   BlockBuffers* buffers = nullptr) {
   const Index n_blocks = block_count(n);
   BlockBuffers local;
@@ -94,7 +85,7 @@ void block_reduce(Index n, Index size, int threads, Vec& total, BlockSum&& block
   }
   // Block 0 writes straight into `total`, the others into their own partial vectors.
   std::vector<Vec>& partials = memory.partials;
-  for_each_block(n, threads, [&](Index begin, Index end) {
+  for_each_block(n, context, [&](Index begin, Index end) {
     const Index b = begin / kSamplesPerBlock;
     if (b == 0) {
       block_sum(begin, end, total);
@@ -104,11 +95,11 @@ void block_reduce(Index n, Index size, int threads, Vec& total, BlockSum&& block
     partial.resize(size);
     block_sum(begin, end, partial);
   });
-  // Entries [chunk * c, chunk * (c + 1)) per task; large chunks keep the threads' start-up cheap.
+  // Entries [chunk * c, chunk * (c + 1)) per task; large chunks keep the hand-over to workers cheap.
   constexpr Index kMinEntriesPerTask = Index{1} << 16;
-  const Index n_tasks = std::clamp<Index>(size / kMinEntriesPerTask, 1, std::max(1, threads));
+  const Index n_tasks = std::clamp<Index>(size / kMinEntriesPerTask, 1, std::max(1, context.threads));
   const Index chunk = (size + n_tasks - 1) / n_tasks;
-  parallel_tasks(n_tasks, threads, [&](Index task) {
+  parallel_tasks(n_tasks, context, [&](Index task) {
     const Index begin = std::min(size, task * chunk);
     const Index length = std::min(size, begin + chunk) - begin;
     for (const Vec& p : partials) total.segment(begin, length) += p.segment(begin, length);

@@ -4,6 +4,7 @@
 #include "progress_clock.h"
 
 #include <relustab/core/error.h>
+#include <relustab/core/thread_pool.h>
 #include <relustab/experiment/sweep.h>
 
 #include "config_from_json.h"
@@ -14,8 +15,8 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <future>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -55,13 +56,16 @@ RunResult execute_row(const store::RunRow& row, const RunInputs& inputs) {
   return result;
 }
 
-/// Worker threads and the buffers between them and the feeding thread.
+/// The `jobs` workers of a ThreadPool, each running a loop that takes runs from the buffer the feeding
+/// thread fills; the feeding (calling) thread stays outside the pool's loops, so it alone talks to
+/// the queue (an MPI rank must make its MPI calls from its main thread).
 class WorkerPool {
  public:
-  WorkerPool(int jobs, const RunInputs& inputs) : inputs_(inputs) {
+  WorkerPool(int jobs, const RunInputs& inputs)
+      : inputs_(inputs), threads_(jobs + 1) {  // jobs workers + the (idle) calling thread
     workers_.reserve(static_cast<std::size_t>(jobs));
     try {
-      for (int i = 0; i < jobs; ++i) workers_.emplace_back([this] { work(); });
+      for (int i = 0; i < jobs; ++i) workers_.push_back(threads_.submit([this] { work(); }));
     } catch (...) {
       stop();
       throw;
@@ -108,9 +112,7 @@ class WorkerPool {
       ready_.clear();
     }
     work_cv_.notify_all();
-    for (auto& worker : workers_) {
-      if (worker.joinable()) worker.join();
-    }
+    for (auto& worker : workers_) worker.wait();  // work() does not throw (execute_row catches)
   }
 
  private:
@@ -143,7 +145,8 @@ class WorkerPool {
   std::vector<RunResult> finished_;
   int executing_ = 0;
   bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  ThreadPool threads_;
+  std::vector<std::future<void>> workers_;  // one per work() loop
 };
 
 bool in_shard(std::int64_t id, const SweepOptions& options) {

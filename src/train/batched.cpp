@@ -3,13 +3,86 @@
 
 #include <relustab/core/error.h>
 
-#include <algorithm>
-#include <atomic>
-#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
-#include <thread>
 
 namespace relustab {
+namespace {
+
+void require_batchable(std::span<const BatchMember> members) {
+  for (size_t m = 0; m < members.size(); ++m) {
+    require(batchable(members[m], members.front()),
+            "batch member " + std::to_string(m) +
+                ": expected a univariate ReLU net trained by full-batch GD with the same sample count "
+                "and width as member 0");
+  }
+}
+
+/// The CPU engine: lanes on the context's pool, each with its own sorted-knot back end (which keeps
+/// its lane's data sorted between calls).
+class CpuBatchedEngine final : public BatchedEngine {
+ public:
+  explicit CpuBatchedEngine(const RunContext& context) : context_(context) {}
+  Device device() const override { return Device::Cpu; }
+
+  void losses_and_grads(std::span<const ShallowReluNet* const> nets,
+                        std::span<const Dataset* const> data, std::span<double> losses,
+                        std::span<Vec> grads) const override {
+    const size_t lanes = nets.size();
+    require(data.size() == lanes && losses.size() == lanes && grads.size() == lanes,
+            "batched engine: expected one net, data set, loss and gradient per lane");
+    for (size_t l = 0; l < lanes; ++l) {
+      require(nets[l] != nullptr && data[l] != nullptr, "batched engine: lane " +
+                                                            std::to_string(l) + " has no net or data");
+      require(batchable(BatchMember{nets[l], data[l], {}}, BatchMember{nets[0], data[0], {}}),
+              "batched engine: lane " + std::to_string(l) +
+                  ": expected a univariate ReLU net with the sample count and width of lane 0");
+    }
+    const std::vector<Backend*> backends = lane_backends(lanes);
+    for_lanes(lanes, [&](size_t l) {
+      losses[l] = backends[l]->loss_and_grad(*nets[l], *data[l], {}, &grads[l]);
+    });
+  }
+
+  std::vector<TrainResult> train(std::span<const BatchMember> members) const override {
+    require_batchable(members);
+    std::vector<TrainResult> results(members.size());
+    // Members are independent: each lane trains its member with its own sorted-knot back end, so a
+    // result is the single-net result bit for bit whatever the thread count.
+    for_lanes(members.size(), [&](size_t m) {
+      const auto backend = make_backend("univariate");
+      results[m] = relustab::train(*backend, *members[m].net, *members[m].data, members[m].options);
+    });
+    return results;
+  }
+
+ private:
+  template <class Work>
+  void for_lanes(size_t lanes, Work&& work) const {
+    const auto pool = context_.thread_pool();
+    if (!pool) {
+      for (size_t l = 0; l < lanes; ++l) work(l);
+      return;
+    }
+    pool->parallel_for(static_cast<Index>(lanes), [&](Index l) { work(static_cast<size_t>(l)); });
+  }
+
+  /// One back end per lane, kept between calls (lane l's sorted samples stay cached).
+  std::vector<Backend*> lane_backends(size_t lanes) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    while (backends_.size() < lanes) backends_.push_back(make_backend("univariate"));
+    std::vector<Backend*> result;
+    for (size_t l = 0; l < lanes; ++l) result.push_back(backends_[l].get());
+    return result;
+  }
+
+  RunContext context_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Backend>> backends_;
+};
+
+}  // namespace
 
 bool batchable(const BatchMember& member, const BatchMember& first) {
   if (member.net == nullptr || member.data == nullptr || first.net == nullptr ||
@@ -23,37 +96,38 @@ bool batchable(const BatchMember& member, const BatchMember& first) {
          member.data->n() == first.data->n() && member.net->width() == first.net->width();
 }
 
+void BatchedEngine::gd_step(std::span<ShallowReluNet* const> nets,
+                            std::span<const Dataset* const> data, std::span<const double> etas,
+                            std::span<double> losses) const {
+  require(etas.size() == nets.size(), "batched engine: expected one step size per lane");
+  std::vector<const ShallowReluNet*> current(nets.begin(), nets.end());
+  std::vector<Vec> grads(nets.size());
+  losses_and_grads(current, data, losses, grads);
+  for (size_t l = 0; l < nets.size(); ++l) {
+    // The expression train()'s GD update evaluates, so a step rounds as it does there.
+    Vec next(nets[l]->n_params());
+    next.noalias() = nets[l]->theta() - etas[l] * grads[l];
+    nets[l]->theta().swap(next);
+  }
+}
+
+std::unique_ptr<BatchedEngine> make_batched_engine(const RunContext& context) {
+  require(context.threads >= 1,
+          "threads: expected an integer >= 1, got " + std::to_string(context.threads));
+  require(context.device == Device::Cpu,
+          "batched engine: none for device " + device_name(context.device) + " (known: cpu)");
+  return std::make_unique<CpuBatchedEngine>(context);
+}
+
 std::vector<TrainResult> train_batch(std::span<const BatchMember> members, int threads) {
   require(threads >= 1, "threads: expected an integer >= 1, got " + std::to_string(threads));
-  for (size_t m = 0; m < members.size(); ++m) {
-    require(batchable(members[m], members.front()),
-            "batch member " + std::to_string(m) +
-                ": expected a univariate ReLU net trained by full-batch GD with the same sample count "
-                "and width as member 0");
-  }
-  std::vector<TrainResult> results(members.size());
-  // Members are independent: each worker takes the next one and trains it with its own sorted-knot
-  // back end, so a result is the single-net result bit for bit whatever the thread count.
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  auto work = [&]() {
-    const auto backend = make_backend("univariate");
-    for (size_t m = next++; m < members.size() && !failed; m = next++) {
-      try {
-        results[m] = train(*backend, *members[m].net, *members[m].data, members[m].options);
-      } catch (...) {
-        if (!failed.exchange(true)) failure = std::current_exception();
-      }
-    }
-  };
-  const size_t workers = std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(1, members.size()));
-  std::vector<std::thread> pool;
-  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return results;
+  require_batchable(members);
+  return train_batch(*make_batched_engine(RunContext{threads}), members);
+}
+
+std::vector<TrainResult> train_batch(const BatchedEngine& engine,
+                                     std::span<const BatchMember> members) {
+  return engine.train(members);
 }
 
 }  // namespace relustab

@@ -3,6 +3,8 @@ relustab_add_test(test_cpu_backend curvature/test_cpu_backend.cpp)
 relustab_test_other_backends(test_cpu_backend)
 relustab_add_test(test_dense_curvature curvature/test_dense_curvature.cpp)
 relustab_add_test(test_lanczos curvature/test_lanczos.cpp)
+# Thick restart: a basis far smaller than the iterations, against the dense solver.
+relustab_add_test(test_lanczos_restart curvature/test_lanczos_restart.cpp)
 relustab_add_test(test_sharpness curvature/test_sharpness.cpp)
 relustab_test_other_backends(test_sharpness)
 relustab_add_test(test_gelu_backend curvature/test_gelu_backend.cpp)

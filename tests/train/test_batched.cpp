@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "train/reference_net.h"
@@ -57,6 +58,62 @@ TEST(TrainBatch, MembersThatCannotShareABatchAreRefused) {
   members[1].options.batch_size = 4;  // SGD is not batchable
   EXPECT_THROW((void)train_batch(members), InputError);
   EXPECT_THROW((void)train_batch({}, 0), InputError);
+}
+
+TEST(BatchedEngine, LanesMatchTheUnivariateBackendAndGdStepsMatchTrain) {
+  // Lanes of one shape (n = 16, k = 12), each its own data and parameters.
+  std::vector<Dataset> data;
+  std::vector<ShallowReluNet> nets;
+  for (int l = 0; l < 5; ++l) {
+    data.push_back(test::sine_problem(16, 1, 0.2, 40 + static_cast<std::uint64_t>(l)));
+    Rng rng(90 + static_cast<std::uint64_t>(l));
+    nets.push_back(initialize(1, 12, InitKind::TorchUniform, 1.0, rng));
+  }
+  const auto alone = make_backend("univariate");
+  for (int threads : {1, 3}) {
+    SCOPED_TRACE("threads = " + std::to_string(threads));
+    const auto engine = make_batched_engine(RunContext{threads});
+    EXPECT_EQ(engine->device(), Device::Cpu);
+    std::vector<const ShallowReluNet*> lane_nets;
+    std::vector<const Dataset*> lane_data;
+    for (size_t l = 0; l < nets.size(); ++l) lane_nets.push_back(&nets[l]), lane_data.push_back(&data[l]);
+    std::vector<double> losses(nets.size());
+    std::vector<Vec> grads(nets.size());
+    engine->losses_and_grads(lane_nets, lane_data, losses, grads);
+    for (size_t l = 0; l < nets.size(); ++l) {
+      Vec grad;
+      EXPECT_EQ(losses[l], alone->loss_and_grad(nets[l], data[l], {}, &grad)) << "lane " << l;
+      EXPECT_TRUE(grads[l] == grad) << "lane " << l;
+    }
+    // Five GD steps of every lane, each with its own step size, against train() for 5 steps.
+    std::vector<ShallowReluNet> stepped = nets;
+    std::vector<ShallowReluNet*> lanes;
+    for (auto& net : stepped) lanes.push_back(&net);
+    std::vector<double> etas;
+    for (size_t l = 0; l < nets.size(); ++l) etas.push_back(0.01 * static_cast<double>(l + 1));
+    for (int step = 0; step < 5; ++step) engine->gd_step(lanes, lane_data, etas, losses);
+    for (size_t l = 0; l < nets.size(); ++l) {
+      TrainOptions options;
+      options.schedule.eta = etas[l];
+      options.stop.max_steps = 5;
+      options.stop.loss_tol = 0.0;
+      const TrainResult reference = train(*alone, nets[l], data[l], options);
+      ASSERT_EQ(reference.steps, 5);
+      EXPECT_TRUE(stepped[l].theta() == reference.net.theta()) << "lane " << l;
+    }
+    // Lanes of another width are refused.
+    Rng rng(1);
+    const ShallowReluNet wider = initialize(1, 13, InitKind::TorchUniform, 1.0, rng);
+    lane_nets[2] = &wider;
+    EXPECT_THROW(engine->losses_and_grads(lane_nets, lane_data, losses, grads), InputError);
+  }
+}
+
+TEST(BatchedEngine, OnlyTheCpuHasOne) {
+  RunContext context;
+  context.device = static_cast<Device>(1);  // no second device exists yet
+  EXPECT_THROW((void)make_batched_engine(context), InputError);
+  EXPECT_THROW((void)make_batched_engine(RunContext{0}), InputError);
 }
 
 }  // namespace

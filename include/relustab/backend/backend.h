@@ -4,6 +4,7 @@
 // nets (ShallowReluNet) and two-hidden-layer nets (DeepReluNet) go through the same interface.
 #pragma once
 
+#include <relustab/core/run_context.h>
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
 #include <relustab/model/activation.h>
@@ -18,12 +19,8 @@
 
 namespace relustab {
 
-/// How a computation may run: the thread count. Results never depend on it (bit for bit): back ends
-/// split samples into blocks whose boundaries do not depend on the thread count and add the blocks'
-/// partial sums in block order.
-struct RunContext {
-  int threads = 1;
-};
+// RunContext (the device and the thread pool a computation runs on) is defined in the core layer,
+// <relustab/core/run_context.h>, so that core's block-parallel loop can take it.
 
 /// A symmetric linear map R^n -> R^n given only by its action (Hessian, Gauss-Newton matrix).
 class LinearOperator {
@@ -113,7 +110,8 @@ std::string resolve_backend_name(std::string_view requested, Index input_dim,
                                  Activation activation = Activation::Relu);
 
 /// Constructs a back end by name. Throws InputError naming the back ends compiled in when `name` is
-/// unknown: there is no silent fallback.
+/// unknown (there is no silent fallback), and when the back end computes on another device than
+/// context.device.
 std::unique_ptr<Backend> make_backend(std::string_view name, const RunContext& context = {});
 
 }  // namespace relustab

@@ -92,13 +92,14 @@ struct Direction {
 template <class A>
 class CurvatureOperator final : public LinearOperator {
  public:
-  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind, int threads)
-      : net_(net), data_(data), kind_(kind), threads_(threads),
+  CurvatureOperator(const ShallowReluNet& net, const Dataset& data, CurvatureKind kind,
+                    const RunContext& context)
+      : net_(net), data_(data), kind_(kind), context_(context),
         value_(data.n(), net.width()), residual_(data.n()) {
     const bool curve = A::kHasCurvature && kind_ == CurvatureKind::Hessian;
     if constexpr (!A::kSlopeFromValue) slope_.resize(data.n(), net.width());
     if (curve) curve_.resize(data.n(), net.width());
-    detail::for_each_block(data_.n(), threads_, [&](Index begin, Index end) {
+    detail::for_each_block(data_.n(), context_, [&](Index begin, Index end) {
       const Index m = end - begin;
       const auto X = data_.X.middleRows(begin, m);
       RowMatrix value;
@@ -125,7 +126,7 @@ class CurvatureOperator final : public LinearOperator {
     detail::BufferLease lease(buffers_mutex_, buffers_);
     detail::BlockBuffers& buffers = lease.get();
     detail::block_reduce(
-        n, net_.n_params(), threads_, out,
+        n, net_.n_params(), context_, out,
         [&](Index begin, Index end, Vec& partial) {
           RowMatrix& scratch = buffers.scratch[static_cast<size_t>(begin / detail::kSamplesPerBlock)];
           apply_block(direction, begin, end, scratch, partial);
@@ -182,7 +183,7 @@ class CurvatureOperator final : public LinearOperator {
   const ShallowReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
-  int threads_;
+  RunContext context_;
   RowMatrix value_;  ///< n x k hidden outputs (for ReLU > 0 exactly where a neuron is active)
   RowMatrix slope_;  ///< n x k slopes; empty when they follow from value_
   RowMatrix curve_;  ///< n x k second derivatives; Hessian of activations with curvature only
@@ -283,7 +284,7 @@ double CpuBackend<A>::loss_and_grad(const ShallowReluNet& net, const Dataset& da
   CpuBuffers& buffers = lease.get();
   if constexpr (!A::kSlopeFromValue) buffers.slopes.resize(static_cast<size_t>(detail::block_count(m)));
   detail::block_reduce(
-      m, p + 1, context_.threads, total,
+      m, p + 1, context_, total,
       [&](Index begin, Index end, Vec& partial) {
         const auto Xb = X->middleRows(begin, end - begin);
         const size_t block = static_cast<size_t>(begin / detail::kSamplesPerBlock);
@@ -320,7 +321,7 @@ std::unique_ptr<LinearOperator> CpuBackend<A>::curvature(const ShallowReluNet& n
                                                          const Dataset& data,
                                                          CurvatureKind kind) const {
   require_compatible(net, data);
-  return std::make_unique<CurvatureOperator<A>>(net, data, kind, context_.threads);
+  return std::make_unique<CurvatureOperator<A>>(net, data, kind, context_);
 }
 
 template <class A>
@@ -341,7 +342,7 @@ double CpuBackend<A>::loss_and_grad(const DeepReluNet& net, const Dataset& data,
   if constexpr (A::kind != Activation::Relu) {
     return Backend::loss_and_grad(net, data, rows, grad);  // refuses
   } else {
-    return deep_relu_loss_and_grad(net, data, rows, grad, context_.threads);
+    return deep_relu_loss_and_grad(net, data, rows, grad, context_);
   }
 }
 
@@ -352,7 +353,7 @@ std::unique_ptr<LinearOperator> CpuBackend<A>::curvature(const DeepReluNet& net,
   if constexpr (A::kind != Activation::Relu) {
     return Backend::curvature(net, data, kind);  // refuses
   } else {
-    return deep_relu_curvature(net, data, kind, context_.threads);
+    return deep_relu_curvature(net, data, kind, context_);
   }
 }
 

@@ -119,11 +119,11 @@ void back_propagate(const DeepReluNet& net, const ConstRowRef& X, const ForwardR
 class DeepCurvatureOperator final : public LinearOperator {
  public:
   DeepCurvatureOperator(const DeepReluNet& net, const Dataset& data, CurvatureKind kind,
-                        int threads)
+                        const RunContext& context)
       : net_(net),
         data_(data),
         kind_(kind),
-        threads_(threads),
+        context_(context),
         forward_(forward(net, data.X)),
         residual_(forward_.f - data.y) {}
 
@@ -135,7 +135,7 @@ class DeepCurvatureOperator final : public LinearOperator {
                                              std::to_string(v.size()));
     const Index n = data_.n();
     const DeepReluNet direction(net_.input_dim(), net_.width1(), net_.width2(), v);
-    detail::block_reduce(n, net_.n_params(), threads_, out,
+    detail::block_reduce(n, net_.n_params(), context_, out,
                          [&](Index begin, Index end, Vec& partial) {
                            apply_block(direction, begin, end - begin, partial);
                          });
@@ -169,7 +169,7 @@ class DeepCurvatureOperator final : public LinearOperator {
   const DeepReluNet& net_;
   const Dataset& data_;
   CurvatureKind kind_;
-  int threads_;
+  RunContext context_;
   Forward forward_;
   Vec residual_;
 };
@@ -177,7 +177,8 @@ class DeepCurvatureOperator final : public LinearOperator {
 }  // namespace
 
 double deep_relu_loss_and_grad(const DeepReluNet& net, const Dataset& data,
-                               std::span<const Index> rows, Vec* grad, int threads) {
+                               std::span<const Index> rows, Vec* grad,
+                               const RunContext& context) {
   require_compatible(net, data, "deep_loss_and_grad");
   // A mini-batch is gathered into its own rows first; the full batch is used in place.
   RowMatrix gathered;
@@ -189,7 +190,7 @@ double deep_relu_loss_and_grad(const DeepReluNet& net, const Dataset& data,
   // Slot P of the reduced vector carries the sum of squared residuals.
   const Index p = net.n_params();
   Vec total;
-  detail::block_reduce(m, p + 1, threads, total, [&](Index begin, Index end, Vec& partial) {
+  detail::block_reduce(m, p + 1, context, total, [&](Index begin, Index end, Vec& partial) {
     const auto Xb = X->middleRows(begin, end - begin);
     const Forward fw = forward(net, Xb);
     const Vec r = fw.f - y->segment(begin, end - begin);
@@ -208,9 +209,9 @@ double deep_relu_loss_and_grad(const DeepReluNet& net, const Dataset& data,
 }
 
 std::unique_ptr<LinearOperator> deep_relu_curvature(const DeepReluNet& net, const Dataset& data,
-                                                    CurvatureKind kind, int threads) {
+                                                    CurvatureKind kind, const RunContext& context) {
   require_compatible(net, data, "deep_curvature");
-  return std::make_unique<DeepCurvatureOperator>(net, data, kind, threads);
+  return std::make_unique<DeepCurvatureOperator>(net, data, kind, context);
 }
 
 }  // namespace relustab::cpu
