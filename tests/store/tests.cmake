@@ -1,3 +1,3 @@
 # Tests of the results store (SQLite). They open the database directly too, as the oracle.
-relustab_add_test(test_result_store store/test_result_store.cpp LIBS relustab_store SQLite::SQLite3)
-relustab_add_test(test_store_crash store/test_store_crash.cpp LIBS relustab_store SQLite::SQLite3)
+relustab_add_test(test_result_store store/test_result_store.cpp)
+relustab_add_test(test_store_crash store/test_store_crash.cpp)
