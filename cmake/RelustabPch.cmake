@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Precompiled headers (RELUSTAB_PCH, on by default): the third-party headers that nearly every
+# Precompiled headers (RELUSTAB_PCH, off by default: see CMakeLists.txt): the third-party headers that nearly every
 # translation unit parses (Eigen in the core, CLI11 and nlohmann/json in the command line; the tests'
 # GoogleTest is in tests/CMakeLists.txt). Only headers that never change with our sources, so an edit
 # of ours never invalidates them. With ccache, set CCACHE_SLOPPINESS=pch_defines,time_macros (and
