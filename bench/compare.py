@@ -91,7 +91,8 @@ def build(args):
     naive = build_dir / "naive_fused_gd"
     if not args.no_build:
         configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
-                     "-DRELUSTAB_BUILD_BENCH=ON", "-DRELUSTAB_BUILD_TESTS=OFF", *args.cmake_arg]
+                     "-DRELUSTAB_NATIVE=ON", "-DRELUSTAB_BUILD_BENCH=ON", "-DRELUSTAB_BUILD_TESTS=OFF",
+                     *args.cmake_arg]
         if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             configure += ["-G", "Ninja"]
         for command in (configure, ["cmake", "--build", str(build_dir), "--target", "relustab_workloads",

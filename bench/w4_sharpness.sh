@@ -50,7 +50,7 @@ done
 
 if ((!no_build)); then
   mkdir -p "$build_dir"
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELUSTAB_BUILD_BENCH=ON \
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELUSTAB_NATIVE=ON -DRELUSTAB_BUILD_BENCH=ON \
     -DRELUSTAB_BUILD_TESTS=OFF >"$build_dir/w4-configure.log" 2>&1 ||
     { cat "$build_dir/w4-configure.log" >&2; exit 1; }
   cmake --build "$build_dir" --target relustab_w4 -j2 >"$build_dir/w4-build.log" 2>&1 ||

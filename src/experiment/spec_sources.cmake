@@ -1,2 +1,3 @@
-# Run configurations and experiment specs: plain data, part of relustab::core (no I/O).
-target_sources(relustab_core PRIVATE src/experiment/run_config.cpp src/experiment/experiment.cpp)
+# Run configurations and experiment specs: plain data (no I/O) of the experiment layer, compiled into
+# relustab::experiment beside the engine. relustab::config and relustab::store link them from there.
+target_sources(relustab_experiment PRIVATE src/experiment/run_config.cpp src/experiment/experiment.cpp)

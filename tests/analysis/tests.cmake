@@ -9,9 +9,7 @@ relustab_add_test(test_analysis_flattest_all analysis/test_flattest_all.cpp)
 relustab_add_test(test_analysis_kinks analysis/test_kinks.cpp)
 relustab_add_test(test_analysis_knot_stats analysis/test_knot_stats.cpp)
 relustab_add_test(test_analysis_alignment analysis/test_alignment.cpp)
-relustab_add_test(test_analysis_run_measurements analysis/test_run_measurements.cpp
-  LIBS relustab_experiment relustab_io)
-relustab_add_test(test_analysis_analyze_flattest_cli analysis/test_analyze_flattest_cli.cpp
-  LIBS relustab_io nlohmann_json::nlohmann_json)
+relustab_add_test(test_analysis_run_measurements analysis/test_run_measurements.cpp)
+relustab_add_test(test_analysis_analyze_flattest_cli analysis/test_analyze_flattest_cli.cpp)
 add_dependencies(test_analysis_analyze_flattest_cli relustab)
 relustab_add_test(test_analysis_report analysis/test_report.cpp)

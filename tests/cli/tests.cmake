@@ -1,4 +1,3 @@
 # Tests of the command line: run the built binary (RELUSTAB_BIN) on small files.
-find_package(nlohmann_json REQUIRED)
-relustab_add_test(test_cli cli/test_cli_errors.cpp cli/test_cli_contract.cpp cli/test_cli_gelu.cpp LIBS nlohmann_json::nlohmann_json)
+relustab_add_test(test_cli cli/test_cli_errors.cpp cli/test_cli_contract.cpp cli/test_cli_gelu.cpp)
 add_dependencies(test_cli relustab)

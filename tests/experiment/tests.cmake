@@ -5,8 +5,6 @@ relustab_add_test(test_experiment
   experiment/test_execute_run.cpp
   experiment/test_run_api.cpp
   experiment/test_drain_queue.cpp
-  experiment/test_run_sweep.cpp
-  LIBS relustab_experiment relustab_io ZLIB::ZLIB)
-relustab_add_test(test_sweep_cli experiment/test_sweep_cli.cpp
-  LIBS relustab_io SQLite::SQLite3 nlohmann_json::nlohmann_json)
+  experiment/test_run_sweep.cpp)
+relustab_add_test(test_sweep_cli experiment/test_sweep_cli.cpp)
 add_dependencies(test_sweep_cli relustab)

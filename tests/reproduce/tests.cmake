@@ -4,16 +4,9 @@
 # results database (read with SQLite directly) and the figure files.
 relustab_add_test(test_reproduce_cli
   reproduce/test_curves.cpp
-  reproduce/test_reproduce_command.cpp
-  LIBS relustab_config SQLite::SQLite3 nlohmann_json::nlohmann_json)
+  reproduce/test_reproduce_command.cpp)
 add_dependencies(test_reproduce_cli relustab)
-relustab_add_test(test_reproduce_targets reproduce/test_targets.cpp
-  LIBS SQLite::SQLite3 nlohmann_json::nlohmann_json)
+relustab_add_test(test_reproduce_targets reproduce/test_targets.cpp)
 add_dependencies(test_reproduce_targets relustab)
-relustab_add_test(test_reproduce_targets_papers34 reproduce/test_targets_papers34.cpp
-  LIBS SQLite::SQLite3 nlohmann_json::nlohmann_json)
+relustab_add_test(test_reproduce_targets_papers34 reproduce/test_targets_papers34.cpp)
 add_dependencies(test_reproduce_targets_papers34 relustab)
-# The real experiment files and figure scripts live in the source tree.
-target_compile_definitions(test_reproduce_cli PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_compile_definitions(test_reproduce_targets PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_compile_definitions(test_reproduce_targets_papers34 PRIVATE RELUSTAB_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -13,9 +13,7 @@ if(RELUSTAB_WITH_MPI AND MPIEXEC_EXECUTABLE)
     "OMPI_MCA_rmaps_base_oversubscribe=1")
 
   # The protocol against an in-memory store: a GoogleTest program with its own main (MPI_Init).
-  add_executable(test_mpi_sweep experiment/mpi/test_mpi_sweep.cpp)
-  target_link_libraries(test_mpi_sweep PRIVATE relustab_experiment relustab_core MPI::MPI_CXX
-    GTest::gtest relustab_warnings)
+  relustab_add_test(test_mpi_sweep experiment/mpi/test_mpi_sweep.cpp LIBS MPI::MPI_CXX NO_MAIN)
   add_test(NAME mpi_sweep_protocol
     COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${RELUSTAB_MPI_TEST_RANKS}
             ${MPIEXEC_PREFLAGS} $<TARGET_FILE:test_mpi_sweep> ${MPIEXEC_POSTFLAGS})
