@@ -77,7 +77,8 @@ for h in "${harnesses[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   echo "   $last"
-  line="fuzz_$h: ${execs:-?} executions; ${last#*cov: }"
+  coverage=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' <<<"$last" || true)
+  line="fuzz_$h: ${execs:-?} executions, ${coverage:-no coverage line}"
   if [[ $rc -ne 0 ]]; then
     failed+=("$h")
     echo "   FAILED (exit $rc); log: $log"
