@@ -6,8 +6,12 @@
 // link the libraries whose functions you call. Including is free of side effects and of I/O.
 #pragma once
 
+#include <relustab/core/device.h>
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 #include <relustab/core/rng.h>
+#include <relustab/core/run_context.h>
+#include <relustab/core/thread_pool.h>
 #include <relustab/core/types.h>
 #include <relustab/model/activation.h>
 #include <relustab/model/deep_relu.h>
@@ -32,12 +36,17 @@
 #include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>
 #include <relustab/io/atomic_file.h>
+#include <relustab/io/file_cache.h>
 #include <relustab/io/formats.h>
 #include <relustab/io/idx.h>
 #include <relustab/experiment/experiment.h>
 #include <relustab/experiment/mpi_sweep.h>
+#include <relustab/experiment/result_directory.h>
 #include <relustab/experiment/result_store.h>
 #include <relustab/experiment/run_config.h>
 #include <relustab/experiment/run_result.h>
 #include <relustab/experiment/sweep.h>
 #include <relustab/experiment/toml_reader.h>
+
+// The run API: run(), analyze() and the one mapping to named metrics.
+#include <relustab/api.h>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Consumer of an installed relustab: trains a small univariate ReLU net and checks the library's
 // numbers against oracles computed here (the loss by a loop over the data; the sharpness against
-// Eigen's dense symmetric eigensolver on the Hessian matrix). Exits non-zero when a check fails.
+// Eigen's dense symmetric eigensolver on the Hessian matrix), then the same run through the run API
+// (relustab::run). Exits non-zero when a check fails.
 #include <relustab/relustab.h>
 
 #include <Eigen/Eigenvalues>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <variant>
 
 namespace {
 
@@ -84,6 +86,31 @@ int main() {
           "sharpness: residual small", sharp.residual, 1e-8 * std::max(1.0, std::abs(sharp.value)));
     check(std::abs(sharp.value - largest) <= 1e-9 * std::max(1.0, std::abs(largest)),
           "sharpness: largest eigenvalue of the dense Hessian", sharp.value, largest);
+
+    // The run API: the same data and initial net through run(), with its analysis. The trained net
+    // must be the trainer's bit for bit, and the report's sharpness the dense Hessian's.
+    relustab::RunConfig config;
+    config.data_file = "given";  // the data come in RunInputs
+    config.width = width;
+    config.eta = options.schedule.eta;
+    config.max_steps = options.stop.max_steps;
+    config.loss_tol = 0.0;
+    config.backend = "cpu";
+    relustab::RunInputs inputs;
+    inputs.data = data;
+    inputs.initial_net = net;
+    const relustab::RunOutput output = relustab::run(config, inputs);
+    const auto& run_net = std::get<relustab::ShallowReluNet>(output.net);
+    check(run_net.theta() == trained.net.theta(), "run(): the trainer's net bit for bit",
+          run_net.theta().norm(), trained.net.theta().norm());
+    check(output.report.has_value() && output.report->sharpness.value == sharp.value,
+          "run(): the report's sharpness", output.report ? output.report->sharpness.value : -1.0,
+          sharp.value);
+    const relustab::MetricValue* stable = relustab::find_metric(relustab::run_metrics(output), "stable");
+    const bool stable_by_hand = largest <= 2.0 / config.eta;
+    check(stable != nullptr && std::get<bool>(*stable) == stable_by_hand,
+          "run_metrics(): 'stable' is sharpness <= 2/eta", stable_by_hand ? 1.0 : 0.0,
+          2.0 / config.eta);
 
     // relustab::experiment links too: the parameter table is not empty.
     check(!relustab::run_parameters().empty(), "experiment: run_parameters() not empty",
