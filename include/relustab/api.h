@@ -37,8 +37,10 @@ struct Metric {
 };
 using Metrics = std::vector<Metric>;
 
-/// The value of metric `name`, or nullptr.
+/// The value of metric `name`, or nullptr. The pointer points into `metrics`, so a temporary list is
+/// refused at compile time (keep the list: `const Metrics m = run_metrics(out);`).
 const MetricValue* find_metric(const Metrics& metrics, std::string_view name);
+const MetricValue* find_metric(Metrics&& metrics, std::string_view name) = delete;
 
 /// The data of a run: training set, validation set (empty unless data.n_val > 0), the clean target
 /// when the data were generated from one, and whether the labels are classes (+-1).

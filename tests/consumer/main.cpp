@@ -106,7 +106,8 @@ int main() {
     check(output.report.has_value() && output.report->sharpness.value == sharp.value,
           "run(): the report's sharpness", output.report ? output.report->sharpness.value : -1.0,
           sharp.value);
-    const relustab::MetricValue* stable = relustab::find_metric(relustab::run_metrics(output), "stable");
+    const relustab::Metrics metrics = relustab::run_metrics(output);  // find_metric points into it
+    const relustab::MetricValue* stable = relustab::find_metric(metrics, "stable");
     const bool stable_by_hand = largest <= 2.0 / config.eta;
     check(stable != nullptr && std::get<bool>(*stable) == stable_by_hand,
           "run_metrics(): 'stable' is sharpness <= 2/eta", stable_by_hand ? 1.0 : 0.0,
