@@ -344,6 +344,20 @@ const MetricValue* find_metric(const Metrics& metrics, std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+/// The flattest measurements of an analysis, when it made them (flattest, then over all implementations).
+void append_flattest_metrics(Metrics& out, const AnalysisOutput& analysis) {
+  if (analysis.flattest) {
+    for (Metric& metric : flattest_metrics(*analysis.flattest)) out.push_back(std::move(metric));
+  }
+  if (analysis.flattest_all) {
+    for (Metric& metric : flattest_all_metrics(*analysis.flattest_all)) out.push_back(std::move(metric));
+  }
+}
+
+}  // namespace
+
 RunData make_run_data(const RunConfig& config, const RunInputs& inputs) {
   if (inputs.data) {
     validate_dataset(*inputs.data, "the given data");
@@ -428,15 +442,11 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
       request.backend = config.backend;
       const AnalysisOutput analysis = analyze(net, data, request, context);
       output.report = analysis.report;
-      for (Metric& metric : analysis_metrics(analysis)) {
-        if (metric.name.starts_with("flattest")) output.measurements.push_back(std::move(metric));
-      }
+      append_flattest_metrics(output.measurements, analysis);
     } else if (config.flattest) {
       AnalysisOutput flattest;
       add_flattest(flattest, net, data);
-      for (Metric& metric : analysis_metrics(flattest)) {
-        if (metric.name.starts_with("flattest")) output.measurements.push_back(std::move(metric));
-      }
+      append_flattest_metrics(output.measurements, flattest);
     }
     if (relu) {
       const bool univariate = data.dim() == 1;
@@ -581,12 +591,7 @@ Metrics flattest_all_metrics(const FlattestAllResult& flattest) {
 
 Metrics analysis_metrics(const AnalysisOutput& analysis) {
   Metrics m = report_metrics(analysis.report);
-  if (analysis.flattest) {
-    for (Metric& metric : flattest_metrics(*analysis.flattest)) m.push_back(std::move(metric));
-  }
-  if (analysis.flattest_all) {
-    for (Metric& metric : flattest_all_metrics(*analysis.flattest_all)) m.push_back(std::move(metric));
-  }
+  append_flattest_metrics(m, analysis);
   return m;
 }
 
