@@ -39,22 +39,34 @@ ByteStream::ByteStream(std::string_view file, std::string name) : file_(file), n
 ByteStream::~ByteStream() = default;
 
 std::size_t ByteStream::read(std::size_t count, std::string& out) {
+  const std::size_t start = out.size();
+  out.resize(start + count);
+  std::size_t produced = 0;
+  try {
+    produced = read_into(out.data() + start, count);
+  } catch (...) {
+    out.resize(start);
+    throw;
+  }
+  out.resize(start + produced);
+  return produced;
+}
+
+std::size_t ByteStream::read_into(char* dest, std::size_t count) {
   if (!inflater_) {
     const std::size_t n = std::min(count, file_.size() - position_);
-    out.append(file_.data() + position_, n);
+    std::copy_n(file_.data() + position_, n, dest);
     position_ += n;
     return n;
   }
   Inflater& in = *inflater_;
-  const std::size_t start = out.size();
-  out.resize(start + count);
   std::size_t produced = 0;
   while (produced < count && !in.finished) {
     z_stream& zs = in.zs;
     // zlib counts in uInt, so very large buffers are handed over in pieces.
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(file_.data() + in.input_position));
     zs.avail_in = static_cast<uInt>(std::min<std::size_t>(file_.size() - in.input_position, UINT_MAX));
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + start + produced);
+    zs.next_out = reinterpret_cast<Bytef*>(dest + produced);
     const auto room = static_cast<uInt>(std::min<std::size_t>(count - produced, UINT_MAX));
     zs.avail_out = room;
     const int status = inflate(&zs, Z_NO_FLUSH);
@@ -67,24 +79,20 @@ std::size_t ByteStream::read(std::size_t count, std::string& out) {
       } else if (is_gzip(rest)) {
         inflateReset(&zs);  // another member follows (as `cat a.gz b.gz` makes)
       } else {
-        out.resize(start + produced);
         throw InputError(name_ + ": " + std::to_string(rest.size()) +
                          " bytes follow the end of the gzip stream: expected the end of the file or another "
                          "gzip member (corrupt .gz file)");
       }
     } else if (status == Z_BUF_ERROR && in.input_position == file_.size()) {
-      out.resize(start + produced);
       throw InputError(name_ + ": the gzip stream is truncated: the compressed file ends before the end of "
                        "its data (incomplete download or copy?)");
     } else if (status == Z_MEM_ERROR) {
       throw std::bad_alloc();
     } else if (status != Z_OK) {
-      out.resize(start + produced);
       throw InputError(name_ + ": corrupt gzip data (zlib: " + (zs.msg != nullptr ? std::string(zs.msg) : "error " +
                        std::to_string(status)) + "): expected a valid gzip stream");
     }
   }
-  out.resize(start + produced);
   return produced;
 }
 
@@ -96,10 +104,9 @@ std::size_t ByteStream::skip_rest() {
   }
   constexpr std::size_t kChunk = std::size_t{1} << 20;
   std::size_t total = 0;
-  std::string scratch;
+  std::string scratch(kChunk, '\0');
   while (true) {
-    scratch.clear();
-    const std::size_t n = read(kChunk, scratch);
+    const std::size_t n = read_into(scratch.data(), kChunk);
     total += n;
     if (n < kChunk) return total;
   }

@@ -25,6 +25,10 @@ class ByteStream {
   /// bytes after the end of the last gzip member that are not another member.
   std::size_t read(std::size_t count, std::string& out);
 
+  /// Writes up to `count` bytes to `dest` (which has room for them) and returns how many it wrote; the same
+  /// contract as read(), for callers that read straight into their final buffer.
+  std::size_t read_into(char* dest, std::size_t count);
+
   /// Reads and discards the rest; returns how many bytes there were (with the same checks as read).
   std::size_t skip_rest();
 

@@ -4,6 +4,7 @@
 #include <relustab/io/idx.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/limits.h>
 #include <relustab/io/atomic_file.h>
 
 #include "byte_stream.h"
@@ -20,17 +21,17 @@ namespace {
 
 constexpr std::size_t kMagicSize = 4;
 constexpr std::size_t kDimSize = 4;
-// The gzip path inflates the data in pieces of this size, so a header that claims a huge array costs no
-// memory beyond the data that really are there.
-constexpr std::size_t kInflateChunk = std::size_t{16} << 20;
+// Data converted as they are read (to doubles) go through a buffer of this size.
+constexpr std::size_t kPieceSize = std::size_t{1} << 20;
 constexpr const char* kTypesHelp =
     "0x08 (unsigned byte), 0x09 (signed byte), 0x0B (int16), 0x0C (int32), 0x0D (float32) or 0x0E (float64)";
 
-/// The header and the raw (still big-endian) data of an IDX file.
-struct RawIdx {
+/// The header of an IDX file and the length of the data it announces.
+struct IdxHeader {
   IdxType type = IdxType::UnsignedByte;
   std::vector<std::int64_t> dims;
-  std::string data;
+  std::size_t header_size = 0;  ///< bytes of magic number and dimensions
+  std::size_t data_size = 0;    ///< bytes of (big-endian) data the dimensions call for
 };
 
 bool known_type(unsigned char code) {
@@ -72,12 +73,12 @@ std::string what_is_read(const detail::ByteStream& stream) {
   return stream.gzipped() ? "the decompressed data" : "the file";
 }
 
-RawIdx parse_raw(std::string_view bytes, const std::string& name) {
+/// Parses the header from `stream` (positioned at the start of the file) and checks the dimensions.
+IdxHeader parse_header(detail::ByteStream& stream, std::string_view bytes, const std::string& name) {
   if (bytes.empty()) {
     throw InputError(name + ": the file is empty: expected an IDX file (magic number 0x00 0x00 <type> <ndim>, "
                      "then the dimensions and the data)");
   }
-  detail::ByteStream stream(bytes, name);
   std::string header;
   const std::size_t magic_read = stream.read(kMagicSize, header);
   if (magic_read == 0) {
@@ -98,7 +99,7 @@ RawIdx parse_raw(std::string_view bytes, const std::string& name) {
     throw InputError(name + ": unsupported IDX data type " + hex_byte(magic[2]) + " (third byte of the magic "
                      "number): expected " + kTypesHelp);
   }
-  RawIdx raw;
+  IdxHeader raw;
   raw.type = static_cast<IdxType>(magic[2]);
   const std::size_t ndim = magic[3];
   if (ndim == 0) {
@@ -128,28 +129,72 @@ RawIdx parse_raw(std::string_view bytes, const std::string& name) {
     expected *= dim;
   }
 
-  const std::size_t header_size = kMagicSize + ndim * kDimSize;
-  const std::string shape = "dimensions " + dims_to_string(raw.dims) + " of " + idx_type_name(raw.type);
-  std::size_t got = 0;
-  while (got < expected) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(expected - got, kInflateChunk));
-    const std::size_t n = stream.read(want, raw.data);
-    got += n;
-    if (n < want) break;
+  raw.header_size = kMagicSize + ndim * kDimSize;
+  const auto values = static_cast<std::int64_t>(expected / item);
+  if (values > limits::kMaxDataValues) {
+    throw InputError(name + ": dimensions " + dims_to_string(raw.dims) + " hold " + std::to_string(values) +
+                     " values, above the limit of " + std::to_string(limits::kMaxDataValues));
   }
-  if (got < expected) {
-    throw InputError(name + ": truncated data: " + shape + " call for " + std::to_string(expected) +
-                     " bytes after the " + std::to_string(header_size) + "-byte header, but " + what_is_read(stream) +
-                     " has only " + std::to_string(got) + " (file shorter than its header says)");
-  }
-  const std::size_t extra = stream.skip_rest();
-  if (extra > 0) {
-    throw InputError(name + ": size mismatch: " + shape + " call for " + std::to_string(expected) +
-                     " bytes after the " + std::to_string(header_size) + "-byte header, but " + what_is_read(stream) +
-                     " has " + std::to_string(extra) + " more (file longer than its header says)");
-  }
+  raw.data_size = static_cast<std::size_t>(expected);
   return raw;
 }
+
+std::string shape_of(const IdxHeader& header) {
+  return "dimensions " + dims_to_string(header.dims) + " of " + idx_type_name(header.type);
+}
+
+/// An IDX file opened for reading: the header is parsed and the length of the data checked against it
+/// before anything of the data's size is allocated, so a short file (or a small .gz whose header promises
+/// gigabytes) is refused at the cost of a counting pass; then read_data() writes the data straight into the
+/// caller's final buffer. Peak memory is the file's bytes plus the caller's result.
+class IdxReader {
+ public:
+  IdxReader(std::string_view bytes, const std::string& name) : stream_(bytes, name) {
+    header_ = parse_header(stream_, bytes, name);
+    // The data's length: the file's size for plain files; one inflating pass, counting, for gzip.
+    std::size_t available = bytes.size() - std::min(bytes.size(), header_.header_size);
+    if (stream_.gzipped()) {
+      detail::ByteStream counter(bytes, name);
+      std::string skipped;
+      counter.read(header_.header_size, skipped);
+      available = counter.skip_rest();
+    }
+    const std::string context = shape_of(header_) + " call for " + std::to_string(header_.data_size) +
+                                " bytes after the " + std::to_string(header_.header_size) + "-byte header, but " +
+                                what_is_read(stream_);
+    if (available < header_.data_size) {
+      throw InputError(name + ": truncated data: " + context + " has only " + std::to_string(available) +
+                       " (file shorter than its header says)");
+    }
+    if (available > header_.data_size) {
+      throw InputError(name + ": size mismatch: " + context + " has " +
+                       std::to_string(available - header_.data_size) + " more (file longer than its header says)");
+    }
+  }
+
+  const IdxHeader& header() const { return header_; }
+
+  /// Writes the data (header().data_size bytes, big-endian as stored) to `dest`.
+  void read_data(char* dest) { stream_.read_into(dest, header_.data_size); }
+
+  /// Hands the data to `consume(bytes, size, offset)` in pieces of whole items, for callers that
+  /// convert as they go and so never hold the raw data whole.
+  template <class Consume>
+  void read_data_in_pieces(Consume consume) {
+    const std::size_t item = item_size(header_.type);
+    const std::size_t piece = std::max<std::size_t>(kPieceSize / item, 1) * item;
+    std::string buffer(std::min(piece, header_.data_size), '\0');
+    for (std::size_t offset = 0; offset < header_.data_size; offset += buffer.size()) {
+      const std::size_t size = std::min(buffer.size(), header_.data_size - offset);
+      stream_.read_into(buffer.data(), size);
+      consume(buffer.data(), size, offset);
+    }
+  }
+
+ private:
+  detail::ByteStream stream_;
+  IdxHeader header_;
+};
 
 template <typename Unsigned>
 Unsigned load_be(const char* p) {
@@ -192,28 +237,31 @@ std::string idx_type_name(IdxType type) {
 }
 
 IdxArray parse_idx(std::string_view bytes, const std::string& name) {
-  const RawIdx raw = parse_raw(bytes, name);
+  IdxReader reader(bytes, name);
   IdxArray array;
-  array.type = raw.type;
-  array.dims = raw.dims;
-  const std::size_t item = item_size(raw.type);
-  const std::size_t count = raw.data.size() / item;
-  array.values.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const double value = decode(raw.type, raw.data.data() + i * item);
-    if (!std::isfinite(value)) {
-      throw InputError(name + ": value " + std::to_string(i) + " (counted from 0 in C order) is NaN or "
-                       "infinite: expected finite numbers");
+  array.type = reader.header().type;
+  array.dims = reader.header().dims;
+  const std::size_t item = item_size(array.type);
+  array.values.resize(reader.header().data_size / item);
+  reader.read_data_in_pieces([&](const char* data, std::size_t size, std::size_t offset) {
+    for (std::size_t k = 0; k < size / item; ++k) {
+      const std::size_t i = offset / item + k;
+      const double value = decode(array.type, data + k * item);
+      if (!std::isfinite(value)) {
+        throw InputError(name + ": value " + std::to_string(i) + " (counted from 0 in C order) is NaN or "
+                         "infinite: expected finite numbers");
+      }
+      array.values[i] = value;
     }
-    array.values[i] = value;
-  }
+  });
   return array;
 }
 
 IdxArray read_idx(const std::string& path) { return parse_idx(read_file(path), path); }
 
 ImageSet parse_idx_images(std::string_view bytes, const std::string& name) {
-  RawIdx raw = parse_raw(bytes, name);
+  IdxReader reader(bytes, name);
+  const IdxHeader& raw = reader.header();
   if (raw.type != IdxType::UnsignedByte) {
     throw InputError(name + ": images of type " + idx_type_name(raw.type) + ": expected unsigned byte (0x08) "
                      "pixels for an image file");
@@ -227,7 +275,7 @@ ImageSet parse_idx_images(std::string_view bytes, const std::string& name) {
   set.image_rows = raw.dims[1];
   set.image_cols = raw.dims[2];
   set.pixels.resize(raw.dims[0], raw.dims[1] * raw.dims[2]);
-  std::memcpy(set.pixels.data(), raw.data.data(), raw.data.size());  // both row-major, one byte per pixel
+  reader.read_data(reinterpret_cast<char*>(set.pixels.data()));  // both row-major, one byte per pixel
   set.max_value = 255.0;
   set.source = name;
   return set;

@@ -14,6 +14,12 @@
 #include <bit>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
 
 namespace relustab::io {
 namespace {
@@ -143,7 +149,7 @@ TEST_F(IdxFiles, ConcatenatedGzipMembersReadAsOneStream) {
 }
 
 TEST_F(IdxFiles, LargeGzippedFileAcrossInflateChunks) {
-  // More than the reader's 16 MiB inflate piece, so the data arrive in several reads.
+  // 17 MB: zlib's output arrives in many inflate calls, and parse_idx converts it in several pieces.
   const std::uint32_t n = 22000;
   std::vector<std::uint8_t> values(static_cast<std::size_t>(n) * 28 * 28);
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::uint8_t>((i * 7 + i / 784) % 251);
@@ -151,6 +157,66 @@ TEST_F(IdxFiles, LargeGzippedFileAcrossInflateChunks) {
   ASSERT_EQ(images.n(), n);
   ASSERT_EQ(images.pixels_per_image(), 784);
   EXPECT_TRUE(std::equal(values.begin(), values.end(), images.pixels.data()));
+  const IdxArray array = parse_idx(gzip(idx_ubyte({n * 28 * 28}, values), 1), "big-1d.gz");
+  ASSERT_EQ(array.values.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); i += 9973) ASSERT_EQ(array.values[i], values[i]) << i;
+  EXPECT_EQ(array.values.back(), values.back());
+}
+
+/// A gzip member of an IDX header followed by `zeros` zero bytes, deflated piece by piece, so the test
+/// never holds the decompressed data.
+std::string gzip_header_and_zeros(const std::string& header, std::size_t zeros) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflate");
+  std::string out;
+  std::string piece(std::size_t{1} << 20, '\0');
+  std::string buffer(std::size_t{1} << 16, '\0');
+  const auto pump = [&](const std::string& input, std::size_t size, int flush) {
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    zs.avail_in = static_cast<uInt>(size);
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(buffer.data());
+      zs.avail_out = static_cast<uInt>(buffer.size());
+      deflate(&zs, flush);
+      out.append(buffer.data(), buffer.size() - zs.avail_out);
+    } while (zs.avail_out == 0);
+  };
+  pump(header, header.size(), Z_NO_FLUSH);
+  for (std::size_t done = 0; done < zeros; done += piece.size()) {
+    const std::size_t size = std::min(piece.size(), zeros - done);
+    pump(piece, size, done + size == zeros ? Z_FINISH : Z_NO_FLUSH);
+  }
+  deflateEnd(&zs);
+  return out;
+}
+
+/// A small .gz that inflates to 128 MiB of pixels costs about the pixels' memory, not two or three times
+/// that (the decompressed bytes are written straight into the image matrix). Measured as the peak
+/// resident size of a forked child that reads it: the child starts with this process's pages, so those
+/// are allowed for, plus a quarter of the data for the allocator and the compressed bytes.
+TEST_F(IdxFiles, GzipBombCostsAboutTheDataItHolds) {
+  constexpr std::uint32_t n = 2048, side = 256;
+  constexpr std::size_t data_bytes = std::size_t{n} * side * side;  // 128 MiB
+  const std::string compressed = gzip_header_and_zeros(testing::idx_header(0x08, {n, side, side}), data_bytes);
+  ASSERT_LT(compressed.size(), data_bytes / 100);
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const ImageSet images = parse_idx_images(compressed, "bomb.gz");
+    _exit(images.n() == n && images.pixels.sum() == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child did not read the file";
+  rusage children{};
+  getrusage(RUSAGE_CHILDREN, &children);
+  const double peak_mib = static_cast<double>(children.ru_maxrss) / 1024.0;
+  const double parent_mib = static_cast<double>(self.ru_maxrss) / 1024.0;
+  const double data_mib = static_cast<double>(data_bytes) / (1024.0 * 1024.0);
+  EXPECT_LT(peak_mib, parent_mib + 1.25 * data_mib) << "peak " << peak_mib << " MiB for " << data_mib
+                                                    << " MiB of pixels (this process: " << parent_mib << " MiB)";
 }
 
 /// Every broken file, plain and (where it makes sense) gzipped, names the file and what was expected.
@@ -235,9 +301,12 @@ TEST_F(IdxFiles, NonFiniteFloatsAndHugeDimsAreRejected) {
   // 2^32-1 cubed bytes of float64: more than 2^63, rejected before anything is allocated.
   const std::string huge = idx_header(0x0E, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu});
   RELUSTAB_EXPECT_INPUT_ERROR(parse_idx(huge, "huge.idx"), "huge.idx:", "more than 2^63 bytes");
-  // A plausible-looking claim of 4 GB with 3 bytes of data is truncated, not an allocation of 4 GB.
-  RELUSTAB_EXPECT_INPUT_ERROR(parse_idx(gzip(idx_ubyte({0xFFFFFFFFu}, {1, 2, 3})), "claim.gz"),
-                              "claim.gz: truncated data", "call for 4294967295 bytes", "only 3");
+  // A plausible-looking claim of 400 MB with 3 bytes of data is truncated, not an allocation of 400 MB.
+  RELUSTAB_EXPECT_INPUT_ERROR(parse_idx(gzip(idx_ubyte({400000000u}, {1, 2, 3})), "claim.gz"),
+                              "claim.gz: truncated data", "call for 400000000 bytes", "only 3");
+  // More values than a data set may hold are refused from the header alone.
+  RELUSTAB_EXPECT_INPUT_ERROR(parse_idx(gzip(idx_ubyte({0xFFFFFFFFu}, {1, 2, 3})), "limit.gz"),
+                              "limit.gz: dimensions (4294967295)", "4294967295 values", "above the limit of 500000000");
 }
 
 TEST_F(IdxFiles, WrongKindOfFileForImagesOrLabels) {
