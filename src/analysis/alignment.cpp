@@ -3,6 +3,7 @@
 #include <relustab/analysis/alignment.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 #include <relustab/core/rng.h>
 
 #include <Eigen/QR>
@@ -17,13 +18,6 @@
 
 namespace relustab {
 namespace {
-
-/// Shortest decimal form that reads back to the same double ("-1", "0.1", "1e-07" style).
-std::string format_number(double value) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return {buffer.data(), result.ptr};
-}
 
 /// D_n(w) and G(w) in one pass, without validation. w has length d (no bias) or d + 1 (x read as
 /// (x, 1)). Returns G; writes D_n into `field`.

@@ -20,19 +20,13 @@
 namespace relustab {
 namespace {
 
-/// Eigenpairs whose softmax weight exp((lambda - lambda_max) / mu) is below e^-60 (< 1e-26) are left
-/// out of the smoothed function and of Z: their contribution is far below float64 resolution.
-constexpr double kSoftmaxCutoff = 60.0;
-/// First smoothing level, relative to lambda_max at the warm start, and the factor by which it
-/// shrinks once the smoothed problem is solved to the accuracy its own smoothing allows.
-constexpr double kInitialSmoothing = 1e-2;
-constexpr double kSmoothingDecrease = 8.0;
-/// L-BFGS memory, Armijo constant, largest change of any log-scale in one step (keeps exp() tame),
-/// and the number of step halvings before a line search gives up.
-constexpr int kLbfgsMemory = 10;
-constexpr double kArmijo = 1e-4;
-constexpr double kMaxLogScaleStep = 2.0;
-constexpr int kMaxHalvings = 50;
+using detail::kArmijo;
+using detail::kInitialSmoothing;
+using detail::kLbfgsMemory;
+using detail::kMaxHalvings;
+using detail::kMaxLogScaleStep;
+using detail::kSmoothingDecrease;
+using detail::kSoftmaxCutoff;
 
 /// Per-neuron factors of K(beta), unscaled (beta = 0): gated(j, i) = 1{neuron i on at x_j} w2_i and
 /// relu(j, i) = relu(W1_i . x_j + b1_i), n x k.

@@ -37,16 +37,16 @@ constexpr double kTieTolerance = 1e-6;
 /// (a slope at exactly 0 is a stationary point of c^2 / b in c).
 constexpr double kMinShare = 0.05;
 
-// Smoothing and L-BFGS settings, as in flattest_implementation.
-constexpr double kSoftmaxCutoff = 60.0;
-constexpr double kInitialSmoothing = 1e-2;
-constexpr double kSmoothingDecrease = 8.0;
+// Smoothing and L-BFGS settings: those of flattest_implementation (lbfgs.h), and the last level.
+using detail::kArmijo;
+using detail::kInitialSmoothing;
+using detail::kLbfgsMemory;
+using detail::kMaxHalvings;
+using detail::kMaxLogScaleStep;
+using detail::kSmoothingDecrease;
+using detail::kSoftmaxCutoff;
 constexpr double kFinalSmoothing = 1e-7;  ///< relative to lambda_max: the last level
 constexpr int kIterationsPerLevel = 3000;
-constexpr int kLbfgsMemory = 10;
-constexpr double kArmijo = 1e-4;
-constexpr double kMaxLogScaleStep = 2.0;
-constexpr int kMaxHalvings = 50;
 /// Golden-section steps for Lambda(Z) on one gap: the bracket shrinks by 0.618^200.
 constexpr int kGoldenSteps = 200;
 /// Rounds of column generation over compensating pairs (ours).

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Internal: the L-BFGS two-loop recursion shared by the flattest-implementation solvers.
+// Internal: the smoothing and L-BFGS settings and the two-loop recursion shared by the
+// flattest-implementation solvers (flattest.cpp over rescalings, flattest_all.cpp over implementations).
 #pragma once
 
 #include <relustab/core/types.h>
@@ -9,6 +10,20 @@
 #include <vector>
 
 namespace relustab::detail {
+
+/// Eigenpairs whose softmax weight exp((lambda - lambda_max) / mu) is below e^-60 (< 1e-26) are left
+/// out of the smoothed function and of Z: their contribution is far below float64 resolution.
+inline constexpr double kSoftmaxCutoff = 60.0;
+/// First smoothing level, relative to lambda_max at the warm start, and the factor by which it
+/// shrinks once the smoothed problem is solved to the accuracy its own smoothing allows.
+inline constexpr double kInitialSmoothing = 1e-2;
+inline constexpr double kSmoothingDecrease = 8.0;
+/// L-BFGS memory, Armijo constant, largest change of any log-scale in one step (keeps exp() tame),
+/// and the number of step halvings before a line search gives up.
+inline constexpr int kLbfgsMemory = 10;
+inline constexpr double kArmijo = 1e-4;
+inline constexpr double kMaxLogScaleStep = 2.0;
+inline constexpr int kMaxHalvings = 50;
 
 /// -H g for the L-BFGS inverse-Hessian estimate H built from the (step, gradient change) pairs in
 /// `memory`, oldest first.

@@ -7,6 +7,7 @@
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/kinks.h>
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 #include <relustab/core/limits.h>
 #include <relustab/core/rng.h>
 #include <relustab/data/generators.h>
@@ -328,9 +329,7 @@ std::string format_param_value(const ParamValue& value) {
   if (const auto* s = std::get_if<std::string>(&value)) return *s;
   const double d = std::get<double>(value);
   if (d == 0.0) return "0";  // one spelling for +0 and -0, which compare equal
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d);
-  return std::string(buffer.data(), result.ptr);
+  return format_number(d);
 }
 
 namespace detail {

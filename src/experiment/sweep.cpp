@@ -149,10 +149,6 @@ class WorkerPool {
   std::vector<std::future<void>> workers_;  // one per work() loop
 };
 
-bool in_shard(std::int64_t id, const SweepOptions& options) {
-  return (id - 1) % options.shard_count == options.shard_index;
-}
-
 /// The local run queue: the pending runs of one shard of a store, results written in batches.
 class StoreQueue final : public RunQueue {
  public:

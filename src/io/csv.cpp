@@ -5,6 +5,8 @@
 #include <relustab/core/error.h>
 #include <relustab/io/atomic_file.h>
 
+#include "text_fields.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -19,12 +21,7 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kCleanColumn = "y_clean";
 constexpr const char* kHeaderHelp = "'x,y' or 'x1,...,xd,y', optionally followed by ',y_clean'";
 
-std::string_view trim(std::string_view s) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::trim;
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> fields;

@@ -6,6 +6,7 @@
 #include <relustab/io/atomic_file.h>
 
 #include "byte_stream.h"
+#include "text_fields.h"
 
 #include <algorithm>
 #include <charconv>
@@ -22,12 +23,7 @@ constexpr int kDigitsMaxPixel = 16;
 constexpr int kDigitsMaxLabel = 9;
 constexpr const char* kSetupHint = "run scripts/setup.sh, which installs the Debian package ";
 
-std::string_view trim(std::string_view s) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::trim;
 
 /// Parses a whole field as an integer in [lo, hi]; "3.0" (numpy's savetxt style) is accepted as 3.
 bool parse_small_integer(std::string_view field, int lo, int hi, int& value) {

@@ -4,6 +4,7 @@
 #include <relustab/model/deep_relu.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 
 #include <algorithm>
 #include <array>
@@ -12,16 +13,6 @@
 #include <string>
 
 namespace relustab {
-namespace {
-
-/// Shortest decimal form that reads back to the same double ("-1", "0.1", "1e-07" style).
-std::string format_number(double value) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return {buffer.data(), result.ptr};
-}
-
-}  // namespace
 
 DeepReluNet::DeepReluNet(Index input_dim, Index width1, Index width2)
     : DeepReluNet(input_dim, width1, width2,

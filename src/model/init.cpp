@@ -4,6 +4,7 @@
 #include <relustab/model/init.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 
 #include <algorithm>
 #include <array>
@@ -29,13 +30,6 @@ constexpr std::array<NamedKind, 4> kInitNames{{
     {"scaled", InitKind::Scaled},
     {"balanced", InitKind::SmallBalanced},
 }};
-
-/// Shortest decimal form that reads back to the same double ("-1", "0.1", "1e-07" style).
-std::string format_number(double value) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return {buffer.data(), result.ptr};
-}
 
 }  // namespace
 

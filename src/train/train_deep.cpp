@@ -35,49 +35,13 @@ void validate(const DeepReluNet& net, const Dataset& data, const TrainOptions& o
                                              " (the net's), got " + std::to_string(data.dim()));
 }
 
-/// Measurements for the log rows; keeps the last eigenvector to warm-start the next Lanczos run.
-class RowMaker {
- public:
-  RowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
-      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {}
-
-  LogRow make(const DeepReluNet& net, std::int64_t step, double eta, double loss,
-                double grad_norm) {
-    LogRow row;
-    row.step = step;
-    row.eta = eta;
-    row.loss = loss;
-    row.grad_norm = grad_norm;
-    if (data_.has_clean()) {
-      row.mse_clean =
-          (net.predict(data_.X) - data_.y_clean).squaredNorm() / static_cast<double>(data_.n());
-    }
-    // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
-    if (options_.log_sharpness && std::isfinite(loss)) {
-      const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
-      row.sharpness = top.value;
-      row.sharpness_residual = top.residual;
-      if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
-        sharpness_options_.lanczos.start = top.vector;
-      }
-    }
-    return row;
-  }
-
- private:
-  const Backend& backend_;
-  const Dataset& data_;
-  const TrainOptions& options_;
-  SharpnessOptions sharpness_options_;
-};
-
 }  // namespace
 
 DeepTrainResult train_deep(const Backend& backend, DeepReluNet net, const Dataset& data,
                            const TrainOptions& options, const ProgressCallback& progress) {
   validate(net, data, options);
   require_activation_match(backend, net);
-  RowMaker rows(backend, data, options);
+  detail::LogRowMaker<DeepReluNet> rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
       [&](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {

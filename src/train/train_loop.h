@@ -5,7 +5,9 @@
 #pragma once
 
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 #include <relustab/core/rng.h>
+#include <relustab/curvature/curvature.h>
 #include <relustab/train/trainer.h>
 
 #include <algorithm>
@@ -15,16 +17,12 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace relustab::detail {
 
-/// Shortest decimal form that reads back to the same double ("-1", "0.1", "1e-07" style).
-inline std::string format_number(double value) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return {buffer.data(), result.ptr};
-}
+using relustab::format_number;
 
 inline void require_number(bool ok, const char* field, const char* expected, double value) {
   require(ok, std::string(field) + ": expected " + expected + ", got " + format_number(value));
@@ -252,5 +250,49 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   result.final_grad_norm = full_grad_norm(grad_current);
   return result;
 }
+
+/// Measurements for the log rows of either net type; keeps the last eigenvector to warm-start the
+/// next Lanczos run. The clean-target error goes through the back end (and so its activation).
+template <class Net>
+class LogRowMaker {
+ public:
+  LogRowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
+      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {
+    const bool logging = options.log_every > 0 || options.log_growth > 1.0;
+    if (data.has_clean() && logging) clean_ = Dataset{data.X, data.y_clean, Vec()};
+  }
+
+  LogRow make(const Net& net, std::int64_t step, double eta, double loss, double grad_norm) {
+    LogRow row;
+    row.step = step;
+    row.eta = eta;
+    row.loss = loss;
+    row.grad_norm = grad_norm;
+    if (data_.has_clean()) {
+      // The back end's loss is 1/(2n) sum (f - y_clean)^2 on clean_.
+      row.mse_clean = 2.0 * backend_.loss_and_grad(net, clean_, {}, nullptr);
+    }
+    // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
+    if (options_.log_sharpness && std::isfinite(loss)) {
+      const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
+      row.sharpness = top.value;
+      row.sharpness_residual = top.residual;
+      if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
+        sharpness_options_.lanczos.start = top.vector;
+      }
+    }
+    if constexpr (std::is_same_v<Net, ShallowReluNet>) {
+      if (options_.log_measure) options_.log_measure(net, row);
+    }
+    return row;
+  }
+
+ private:
+  const Backend& backend_;
+  const Dataset& data_;
+  const TrainOptions& options_;
+  SharpnessOptions sharpness_options_;
+  Dataset clean_;
+};
 
 }  // namespace relustab::detail

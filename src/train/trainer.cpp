@@ -29,49 +29,6 @@ void validate(const ShallowReluNet& net, const Dataset& data, const TrainOptions
               " (the net's), got " + std::to_string(data.dim()));
 }
 
-
-/// Measurements for the log rows; keeps the last eigenvector to warm-start the next Lanczos run.
-class RowMaker {
- public:
-  RowMaker(const Backend& backend, const Dataset& data, const TrainOptions& options)
-      : backend_(backend), data_(data), options_(options), sharpness_options_(options.sharpness) {
-    // The clean targets as a data set of their own, so the back end (and so its activation) gives f.
-    const bool logging = options.log_every > 0 || options.log_growth > 1.0;
-    if (data.has_clean() && logging) clean_ = Dataset{data.X, data.y_clean, Vec()};
-  }
-
-  LogRow make(const ShallowReluNet& net, std::int64_t step, double eta, double loss,
-                double grad_norm) {
-    LogRow row;
-    row.step = step;
-    row.eta = eta;
-    row.loss = loss;
-    row.grad_norm = grad_norm;
-    if (data_.has_clean()) {
-      // The back end's loss is 1/(2n) sum (f - y_clean)^2 on clean_.
-      row.mse_clean = 2.0 * backend_.loss_and_grad(net, clean_, {}, nullptr);
-    }
-    // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
-    if (options_.log_sharpness && std::isfinite(loss)) {
-      const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
-      row.sharpness = top.value;
-      row.sharpness_residual = top.residual;
-      if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
-        sharpness_options_.lanczos.start = top.vector;
-      }
-    }
-    if (options_.log_measure) options_.log_measure(net, row);
-    return row;
-  }
-
- private:
-  const Backend& backend_;
-  const Dataset& data_;
-  const TrainOptions& options_;
-  SharpnessOptions sharpness_options_;
-  Dataset clean_;
-};
-
 }  // namespace
 
 Optimizer parse_optimizer(std::string_view name) {
@@ -103,7 +60,7 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
                   const TrainOptions& options, const ProgressCallback& progress) {
   validate(net, data, options);
   require_activation_match(backend, net);
-  RowMaker rows(backend, data, options);
+  detail::LogRowMaker<ShallowReluNet> rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
       [&](const ShallowReluNet& at, std::span<const Index> batch, Vec* grad) {

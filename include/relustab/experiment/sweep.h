@@ -19,6 +19,12 @@ struct SweepOptions {
   double write_interval_s = 0.5;   ///< ... or at least this often
 };
 
+/// Whether the run with store id `run_id` (1-based position in the sweep) belongs to the shard of
+/// `options`: (run_id - 1) % shard_count == shard_index, with and without MPI alike.
+inline bool in_shard(std::int64_t run_id, const SweepOptions& options) {
+  return (run_id - 1) % options.shard_count == options.shard_index;
+}
+
 struct SweepProgress {
   std::int64_t total = 0;          ///< runs of this sweep (this shard)
   std::int64_t done = 0;           ///< finished, including those finished by earlier invocations
