@@ -33,6 +33,7 @@
 #include "progress_clock.h"
 
 #include <relustab/core/error.h>
+#include <relustab/core/thread_pool.h>
 #include <relustab/experiment/mpi_sweep.h>
 
 #include <mpi.h>
@@ -47,6 +48,7 @@
 #include <cstdlib>
 #include <deque>
 #include <exception>
+#include <future>
 #include <limits>
 #include <list>
 #include <mutex>
@@ -79,11 +81,6 @@ constexpr std::int64_t kMaxRunsPerMessage = 64;
 constexpr int kMaxMessagesPerPass = 64;
 using detail::kProgressInterval;
 using detail::seconds_since;
-
-bool in_shard(std::int64_t id, const SweepOptions& options) {
-  // The rule of the local engine (sweep.cpp), so that --shard means the same with and without MPI.
-  return (id - 1) % options.shard_count == options.shard_index;
-}
 
 void validate_options(const SweepOptions& options) {
   require(options.jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(options.jobs));
@@ -456,21 +453,23 @@ class Coordinator {
     } catch (...) {
       fail(std::current_exception());
     }
-    std::thread local;
+    // Rank 0's own share runs on one pool worker beside this thread, which alone makes MPI calls.
+    ThreadPool local_worker(2);
+    std::future<void> local;
     if (error_) {
       local_drained_ = true;
     } else {
-      local = std::thread([this] { drain_locally(); });
+      local = local_worker.submit([this] { drain_locally(); });
     }
     try {
       coordinate();
     } catch (...) {
       // An MPI or internal failure of the loop itself: nothing more can be exchanged safely.
       bridge_.close();
-      if (local.joinable()) local.join();
+      if (local.valid()) local.wait();
       throw;
     }
-    if (local.joinable()) local.join();
+    if (local.valid()) local.wait();
     if (local_error_ && !error_) error_ = local_error_;
     flush_if(true);
     outbox_.wait_all();
@@ -506,7 +505,7 @@ class Coordinator {
     try {
       drain_queue(bridge_, options_.jobs, inputs_);
     } catch (...) {
-      local_error_ = std::current_exception();  // read by the main thread after join()
+      local_error_ = std::current_exception();  // read by the main thread after the wait
     }
     bridge_.mark_drained();
   }
