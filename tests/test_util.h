@@ -3,6 +3,7 @@
 #pragma once
 
 #include <relustab/backend/backend.h>
+#include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
@@ -15,10 +16,12 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <numbers>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace relustab::test {
 
@@ -154,5 +157,47 @@ inline std::string dim_label(Index input_dim) {
   label += std::to_string(input_dim);
   return label;
 }
+
+/// The message of the InputError that `action` throws, or "(no InputError)".
+inline std::string message_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no InputError)";
+}
+
+/// The median of some values (the mean of the two middle ones for an even count; NaN for none).
+inline double median(std::vector<double> values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
+  const std::size_t half = values.size() / 2;
+  return values.size() % 2 == 1 ? values[half] : 0.5 * (values[half - 1] + values[half]);
+}
+
+/// ||actual - expected|| / ||expected||.
+inline double relative_error(const Vec& actual, const Vec& expected) {
+  return (actual - expected).norm() / expected.norm();
+}
+
+/// The shape of a small test problem: input dimension, width, samples.
+struct NetShape {
+  Index input_dim;
+  Index width;
+  Index n;
+};
+
+/// max_ij |A_ij|.
+template <class Derived>
+double max_abs(const Eigen::MatrixBase<Derived>& A) {
+  return A.cwiseAbs().maxCoeff();
+}
+
+/// |a - b| / max(1, |b|): relative for large values, absolute near 0.
+inline double relative_gap(double a, double b) { return std::abs(a - b) / std::max(1.0, std::abs(b)); }
+
+/// GeLU by its definition z Phi(z) = z (1 + erf(z / sqrt 2)) / 2, the oracle of the GeLU back end.
+inline double gelu_by_erf(double z) { return 0.5 * z * (1.0 + std::erf(z / std::numbers::sqrt2)); }
 
 }  // namespace relustab::test

@@ -28,7 +28,7 @@ Dataset dataset_from(RowMatrix X) {
 
 /// A univariate net with knots in [lo, hi]; odd `variant`s add a shared knot (exact copies scaled
 /// by powers of two), a cancelling pair and a constant neuron.
-ShallowReluNet random_univariate_net(Rng& rng, Index k, double lo, double hi, int variant) {
+ShallowReluNet bounds_univariate_net(Rng& rng, Index k, double lo, double hi, int variant) {
   ShallowReluNet net(1, k);
   for (Index i = 0; i < k; ++i) {
     const double w1 = (rng.uniform() < 0.5 ? -1.0 : 1.0) * rng.uniform(0.2, 2.5);
@@ -49,7 +49,7 @@ ShallowReluNet random_univariate_net(Rng& rng, Index k, double lo, double hi, in
   return net;
 }
 
-ShallowReluNet random_net_through_data(Rng& rng, const RowMatrix& X, Index k) {
+ShallowReluNet bounds_net_through_data(Rng& rng, const RowMatrix& X, Index k) {
   const Index d = X.cols();
   ShallowReluNet net(d, k);
   for (Index i = 0; i < k; ++i) {
@@ -81,7 +81,7 @@ TEST(Lemma4Chain, HoldsOnRandomUnivariateNets) {
     const std::vector<double> x = test::random_inputs(rng, n, -2.0, 3.0);
     const Dataset data = dataset_from(test::column(x));
     const ShallowReluNet net =
-        random_univariate_net(rng, 1 + static_cast<Index>(rng.below(10)), -2.5, 3.5, trial);
+        bounds_univariate_net(rng, 1 + static_cast<Index>(rng.below(10)), -2.5, 3.5, trial);
     const double lambda_max =
         test::gauss_newton_lambda_max(test::explicit_tangent_features(net, data.X));
     const double implementation = per_implementation_bound(net, data);
@@ -99,7 +99,7 @@ TEST(Lemma4Chain, HoldsOnRandomNetsInThreeDimensions) {
   for (int trial = 0; trial < 100; ++trial) {
     const Index n = 3 + static_cast<Index>(rng.below(40));
     const Dataset data = dataset_from(random_gaussian_inputs(rng, n, 3));
-    ShallowReluNet net = random_net_through_data(rng, data.X, 1 + static_cast<Index>(rng.below(8)));
+    ShallowReluNet net = bounds_net_through_data(rng, data.X, 1 + static_cast<Index>(rng.below(8)));
     if (trial % 4 == 0) {
       net.W1().row(0).setZero();  // a constant neuron
       net.b1()[0] = 0.4;
@@ -121,7 +121,7 @@ TEST(PerImplementationBound, UsesTheOneSidedWeightOfEachNeuronsActiveSide) {
     const std::vector<double> x =
         test::random_inputs(rng, 2 + static_cast<Index>(rng.below(30)), -1.0, 2.5);
     const ShallowReluNet net =
-        random_univariate_net(rng, 1 + static_cast<Index>(rng.below(8)), -1.5, 3.0, 0);
+        bounds_univariate_net(rng, 1 + static_cast<Index>(rng.below(8)), -1.5, 3.0, 0);
     double expected = 1.0;
     for (Index i = 0; i < net.width(); ++i) {
       const double w1 = net.W1()(i, 0), w2 = net.w2()[i], t = -net.b1()[i] / w1;
@@ -170,7 +170,7 @@ TEST(PerImplementationBound, EqualsTheMeanGradientNormAtBalancedNets) {
     for (int trial = 0; trial < 30; ++trial) {
       const Index n = 2 + static_cast<Index>(rng.below(30));
       const Dataset data = dataset_from(random_gaussian_inputs(rng, n, d));
-      ShallowReluNet net = random_net_through_data(rng, data.X, 1 + static_cast<Index>(rng.below(8)));
+      ShallowReluNet net = bounds_net_through_data(rng, data.X, 1 + static_cast<Index>(rng.below(8)));
       balance(net, data.X);
       const Matrix phi = test::explicit_tangent_features(net, data.X);
       const double rayleigh = (phi.rowwise().sum() / static_cast<double>(n)).squaredNorm();
@@ -191,7 +191,7 @@ TEST(PerImplementationBound, ReadsSidesLikeTheCurvatureWhenKnotsSitOnDataPoints)
     const Index n = 3 + static_cast<Index>(rng.below(20));
     const std::vector<double> x = test::random_inputs(rng, n, -1.0, 2.0);
     const Dataset data = dataset_from(test::column(x));
-    ShallowReluNet net = random_univariate_net(rng, 6, -1.0, 2.0, 0);
+    ShallowReluNet net = bounds_univariate_net(rng, 6, -1.0, 2.0, 0);
     std::vector<double> pinned(3);
     for (double& xj : pinned) xj = x[rng.below(static_cast<std::uint64_t>(n))];
     const auto pin = [&] {

@@ -29,7 +29,7 @@ constexpr double kCertifiedTol = 2e-9;
 /// optimum) reaches the minimum to about 1e-7 relative with restarts; the bound is looser.
 constexpr double kBruteForceTol = 1e-6;
 /// Quantities equal in exact arithmetic, computed by different float64 routes.
-constexpr double kRoundingTol = 1e-11;
+constexpr double kFlattestRoundingTol = 1e-11;
 
 /// Neuron i rescaled by e^{beta_i}, by a loop over theta's documented layout.
 ShallowReluNet rescaled_by_hand(const ShallowReluNet& net, const std::vector<double>& beta) {
@@ -157,12 +157,12 @@ TEST_P(FlattestBruteForce, MatchesTheSearchOverRescalings) {
     // ... and the search gets there too.
     EXPECT_NEAR(brute, flat.sharpness, kBruteForceTol * flat.sharpness);
     // The certificate brackets the minimum.
-    EXPECT_LE(flat.lower_bound, brute * (1.0 + kRoundingTol));
+    EXPECT_LE(flat.lower_bound, brute * (1.0 + kFlattestRoundingTol));
     EXPECT_LE(flat.sharpness - flat.lower_bound, kCertifiedTol * flat.sharpness);
     // The reported scales give the reported value.
     std::vector<double> beta(static_cast<std::size_t>(s.width));
     for (Index i = 0; i < s.width; ++i) beta[static_cast<std::size_t>(i)] = std::log(flat.scales[i]);
-    EXPECT_NEAR(objective(net, data.X, beta), flat.sharpness, kRoundingTol * flat.sharpness);
+    EXPECT_NEAR(objective(net, data.X, beta), flat.sharpness, kFlattestRoundingTol * flat.sharpness);
   }
 }
 
@@ -212,17 +212,17 @@ TEST(Flattest, NeverAboveTheGivenParametersNorBelowLemma4) {
     const FlattestResult flat = flattest_implementation(c.net, c.data);
     EXPECT_TRUE(flat.converged) << flat.iterations << " iterations";
     const double given = gn_sharpness(*backend, c.net, c.data).value;
-    EXPECT_NEAR(flat.initial_sharpness, given, kRoundingTol * given);
-    EXPECT_LE(flat.sharpness, given * (1.0 + kRoundingTol));
-    EXPECT_LE(flat.sharpness, flat.warm_start_sharpness * (1.0 + kRoundingTol));
+    EXPECT_NEAR(flat.initial_sharpness, given, kFlattestRoundingTol * given);
+    EXPECT_LE(flat.sharpness, given * (1.0 + kFlattestRoundingTol));
+    EXPECT_LE(flat.sharpness, flat.warm_start_sharpness * (1.0 + kFlattestRoundingTol));
     // Lemma 4 (and its per-implementation form, which holds for every rescaling).
     const std::vector<double> inputs(c.data.X.data(), c.data.X.data() + c.data.n());
     const double lemma4 = lemma4_bound(weighted_tv(c.net, EmpiricalWeight(inputs)));
     const double per_implementation = per_implementation_bound(c.net, c.data);
-    EXPECT_TRUE(test::at_least(flat.lower_bound, per_implementation, kRoundingTol))
+    EXPECT_TRUE(test::at_least(flat.lower_bound, per_implementation, kFlattestRoundingTol))
         << flat.lower_bound << " vs " << per_implementation;
-    EXPECT_TRUE(test::at_least(flat.sharpness, per_implementation, kRoundingTol));
-    EXPECT_TRUE(test::at_least(flat.sharpness, lemma4, kRoundingTol));
+    EXPECT_TRUE(test::at_least(flat.sharpness, per_implementation, kFlattestRoundingTol));
+    EXPECT_TRUE(test::at_least(flat.sharpness, lemma4, kFlattestRoundingTol));
   }
 }
 
@@ -239,21 +239,21 @@ TEST(Flattest, RescaledNetIsTheSameFunctionWithTheReportedSharpness) {
     for (Index j = 0; j < X->rows(); ++j) {
       const double expected = test::brute_force_output(c.net, X->row(j).transpose());
       EXPECT_NEAR(test::brute_force_output(flat.net, X->row(j).transpose()), expected,
-                  kRoundingTol * (1.0 + std::abs(expected)));
+                  kFlattestRoundingTol * (1.0 + std::abs(expected)));
     }
   }
   // Its Gauss-Newton sharpness is the reported value, and a rescaling changes neither the function
   // space quantities nor the minimum over rescalings.
   EXPECT_NEAR(gn_sharpness(*backend, flat.net, c.data).value, flat.sharpness,
-              kRoundingTol * flat.sharpness);
+              kFlattestRoundingTol * flat.sharpness);
   const std::vector<double> inputs(c.data.X.data(), c.data.X.data() + c.data.n());
   const EmpiricalWeight g(inputs);
-  EXPECT_NEAR(weighted_tv(flat.net, g), weighted_tv(c.net, g), kRoundingTol);
+  EXPECT_NEAR(weighted_tv(flat.net, g), weighted_tv(c.net, g), kFlattestRoundingTol);
   EXPECT_NEAR(per_implementation_bound(flat.net, c.data), per_implementation_bound(c.net, c.data),
-              kRoundingTol * per_implementation_bound(c.net, c.data));
+              kFlattestRoundingTol * per_implementation_bound(c.net, c.data));
   const FlattestResult again = flattest_implementation(flat.net, c.data);
   EXPECT_NEAR(again.sharpness, flat.sharpness, kCertifiedTol * flat.sharpness);
-  EXPECT_NEAR(again.initial_sharpness, flat.sharpness, kRoundingTol * flat.sharpness);
+  EXPECT_NEAR(again.initial_sharpness, flat.sharpness, kFlattestRoundingTol * flat.sharpness);
 }
 
 TEST(Flattest, DeadNeuronsAreLeftAloneAndSilentOnesAreZeroed) {
@@ -284,7 +284,7 @@ TEST(Flattest, DeadNeuronsAreLeftAloneAndSilentOnesAreZeroed) {
   for (Index j = 0; j < data.n(); ++j) {
     const double expected = test::brute_force_output(net, data.X.row(j).transpose());
     EXPECT_NEAR(test::brute_force_output(flat.net, data.X.row(j).transpose()), expected,
-                kRoundingTol * (1.0 + std::abs(expected)));
+                kFlattestRoundingTol * (1.0 + std::abs(expected)));
   }
 }
 
@@ -302,7 +302,7 @@ TEST(Flattest, OnlyDeadNeuronsLeaveTheConstantCurvature) {
   const FlattestResult flat = flattest_implementation(net, data);
   EXPECT_TRUE(flat.converged);
   EXPECT_EQ(flat.optimised_neurons, 0);
-  EXPECT_NEAR(flat.sharpness, 1.0, kRoundingTol);  // only b2: K = 1 1^T / n
+  EXPECT_NEAR(flat.sharpness, 1.0, kFlattestRoundingTol);  // only b2: K = 1 1^T / n
   EXPECT_EQ(flat.iterations, 0);
 }
 

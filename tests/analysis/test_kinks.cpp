@@ -29,7 +29,7 @@ constexpr double kFdStep = 1e-5;
 /// exact for quadratics, so it errs by ~h^2 |g'''| ~ 1e-9, plus rounding eps |g| / h ~ 1e-11.
 constexpr double kFdTol = 1e-7;
 /// The same matrix or eigenvalue assembled in two orders of float64 operations.
-constexpr double kRoundingTol = 1e-11;
+constexpr double kKinksRoundingTol = 1e-11;
 
 /// Derivative at t = 0+ of a path known at t = h, 2h, 3h only (the value at 0 belongs to the other
 /// mode when the path leaves a kink): the quadratic through the three points, differentiated at 0.
@@ -71,7 +71,7 @@ TEST(Kinks, ModeHessiansAreTheOneSidedHessians) {
   const Matrix H_off = dense_hessian(c.net, c.data, mode_pattern(c.net, c.data, kinks, {false}));
   const Matrix H_on = dense_hessian(c.net, c.data, mode_pattern(c.net, c.data, kinks, {true}));
   // relu'(0) = 0: the ordinary Hessian is the "off" mode's.
-  EXPECT_LE((dense_hessian(c.net, c.data) - H_off).lpNorm<Eigen::Infinity>(), kRoundingTol);
+  EXPECT_LE((dense_hessian(c.net, c.data) - H_off).lpNorm<Eigen::Infinity>(), kKinksRoundingTol);
 
   const auto backend = make_backend("cpu");
   Rng rng(32);
@@ -111,24 +111,24 @@ TEST(Kinks, ModeHessiansAreTheOneSidedHessians) {
   EXPECT_EQ(analysis.modes[1].mode, std::vector<bool>{true});
   const double top_off = largest_eigenvalue(H_off);
   const double top_on = largest_eigenvalue(H_on);
-  EXPECT_NEAR(analysis.modes[0].top_eigenvalue, top_off, kRoundingTol * std::abs(top_off));
-  EXPECT_NEAR(analysis.modes[1].top_eigenvalue, top_on, kRoundingTol * std::abs(top_on));
-  EXPECT_NEAR(analysis.lambda_upper, std::max(top_off, top_on), kRoundingTol * std::abs(top_on));
+  EXPECT_NEAR(analysis.modes[0].top_eigenvalue, top_off, kKinksRoundingTol * std::abs(top_off));
+  EXPECT_NEAR(analysis.modes[1].top_eigenvalue, top_on, kKinksRoundingTol * std::abs(top_on));
+  EXPECT_NEAR(analysis.lambda_upper, std::max(top_off, top_on), kKinksRoundingTol * std::abs(top_on));
   EXPECT_EQ(analysis.kink_neurons, 1);
   EXPECT_EQ(analysis.p_max, 1);
   // q is the top eigenvector of the mode attaining lambda_upper; the other mode's Rayleigh quotient
   // and residual follow from its Hessian.
   const Matrix& H_top = top_on > top_off ? H_on : H_off;
   EXPECT_LE((H_top * analysis.q - analysis.lambda_upper * analysis.q).norm(),
-            kRoundingTol * analysis.lambda_upper);
+            kKinksRoundingTol * analysis.lambda_upper);
   const Matrix& H_other = top_on > top_off ? H_off : H_on;
   const double rayleigh = analysis.q.dot(H_other * analysis.q);
-  EXPECT_NEAR(analysis.lambda_lower, std::min(rayleigh, analysis.lambda_upper), kRoundingTol);
-  EXPECT_NEAR(analysis.delta, (H_other * analysis.q - rayleigh * analysis.q).norm(), kRoundingTol);
+  EXPECT_NEAR(analysis.lambda_lower, std::min(rayleigh, analysis.lambda_upper), kKinksRoundingTol);
+  EXPECT_NEAR(analysis.delta, (H_other * analysis.q - rayleigh * analysis.q).norm(), kKinksRoundingTol);
   // Gradients of the two modes: the backend's (relu'(0) = 0) is the off mode's.
   Vec g;
   backend->loss_and_grad(c.net, c.data, {}, &g);
-  EXPECT_NEAR(analysis.modes[0].gradient_norm, g.norm(), kRoundingTol * g.norm());
+  EXPECT_NEAR(analysis.modes[0].gradient_norm, g.norm(), kKinksRoundingTol * g.norm());
 }
 
 TEST(Kinks, WithoutKinksThereIsOneModeTheOrdinaryHessian) {
@@ -142,14 +142,14 @@ TEST(Kinks, WithoutKinksThereIsOneModeTheOrdinaryHessian) {
     ASSERT_EQ(analysis.modes.size(), 1u);
     Eigen::SelfAdjointEigenSolver<Matrix> solver(dense_hessian(net, data));
     const double top = solver.eigenvalues().maxCoeff();
-    EXPECT_NEAR(analysis.lambda_upper, top, kRoundingTol * std::abs(top));
-    EXPECT_NEAR(analysis.lambda_lower, top, kRoundingTol * std::abs(top));
-    EXPECT_LE(analysis.delta, kRoundingTol * std::abs(top));
+    EXPECT_NEAR(analysis.lambda_upper, top, kKinksRoundingTol * std::abs(top));
+    EXPECT_NEAR(analysis.lambda_lower, top, kKinksRoundingTol * std::abs(top));
+    EXPECT_LE(analysis.delta, kKinksRoundingTol * std::abs(top));
     const auto backend = make_backend("cpu");
     Vec g;
     backend->loss_and_grad(net, data, {}, &g);
-    EXPECT_NEAR(analysis.max_gradient_norm, g.norm(), kRoundingTol * g.norm());
-    EXPECT_NEAR(analysis.gamma, std::abs(analysis.q.dot(g)), kRoundingTol * g.norm());
+    EXPECT_NEAR(analysis.max_gradient_norm, g.norm(), kKinksRoundingTol * g.norm());
+    EXPECT_NEAR(analysis.gamma, std::abs(analysis.q.dot(g)), kKinksRoundingTol * g.norm());
     EXPECT_EQ(analysis.kink_neurons, 0);
     EXPECT_EQ(count_neurons_on_data(net, data.X), 0);
   }
@@ -194,14 +194,14 @@ TEST(Kinks, EnumeratesAllTwoToThePModes) {
     // eigenvalue (the analysis assembles it as a shared part plus the kink samples' part).
     const Matrix H = dense_hessian(c.net, c.data, mode_pattern(c.net, c.data, kinks, m.mode));
     const double top = largest_eigenvalue(H);
-    EXPECT_NEAR(m.top_eigenvalue, top, kRoundingTol * std::abs(top));
-    EXPECT_NEAR(m.rayleigh, analysis.q.dot(H * analysis.q), kRoundingTol * std::abs(top));
+    EXPECT_NEAR(m.top_eigenvalue, top, kKinksRoundingTol * std::abs(top));
+    EXPECT_NEAR(m.rayleigh, analysis.q.dot(H * analysis.q), kKinksRoundingTol * std::abs(top));
     upper = std::max(upper, top);
     // Lemma 2's quantities are ordered: q^T H_m q <= lambda_max(H_m) <= lambda_upper.
-    EXPECT_LE(m.rayleigh, m.top_eigenvalue + kRoundingTol * std::abs(top));
+    EXPECT_LE(m.rayleigh, m.top_eigenvalue + kKinksRoundingTol * std::abs(top));
   }
   EXPECT_EQ(distinct.size(), 8u);
-  EXPECT_NEAR(analysis.lambda_upper, upper, kRoundingTol * std::abs(upper));
+  EXPECT_NEAR(analysis.lambda_upper, upper, kKinksRoundingTol * std::abs(upper));
   EXPECT_LE(analysis.lambda_lower, analysis.lambda_upper);
   EXPECT_TRUE(std::isnan(analysis.lemma5_bound));  // d = 2
   EXPECT_TRUE(std::isnan(analysis.thm2_delta));
@@ -248,13 +248,13 @@ TEST(Kinks, Lemma5BoundsTheCommonEigenvectorResidualAtInterpolatingMinima) {
     const KinkAnalysis a = analyze_kinks(net, data, 0.1);
     ASSERT_EQ(a.kinks.size(), 3u);
     EXPECT_EQ(a.p_max, 2);
-    EXPECT_LE(a.max_gradient_norm, kRoundingTol);
-    EXPECT_LE(a.gamma, kRoundingTol);
+    EXPECT_LE(a.max_gradient_norm, kKinksRoundingTol);
+    EXPECT_LE(a.gamma, kKinksRoundingTol);
     // ||H_m q - lambda_upper q||^2 = residual^2 + (rayleigh - lambda_upper)^2 (the parts along and
     // across q), bounded by Lemma 5 (eq. (34)); delta is below it too.
     for (const ModeSummary& m : a.modes) {
       const double distance = std::hypot(m.residual, m.rayleigh - a.lambda_upper);
-      EXPECT_LE(distance, a.lemma5_bound * (1.0 + kRoundingTol));
+      EXPECT_LE(distance, a.lemma5_bound * (1.0 + kKinksRoundingTol));
     }
     EXPECT_LE(a.delta, a.lemma5_bound);
     EXPECT_GT(a.delta, 0.0);  // the modes really differ

@@ -18,7 +18,7 @@ namespace relustab {
 namespace {
 
 /// Sums of the same squares in two orders (a few hundred terms of size O(1)).
-constexpr double kRoundingTol = 1e-13;
+constexpr double kKnotStatsRoundingTol = 1e-13;
 
 /// A univariate net with knots in [-1.5, 1.5] and coefficients |w1 w2| spread over six decades.
 ShallowReluNet spread_net(Rng& rng, Index k) {
@@ -117,14 +117,14 @@ TEST(MseOnInterval, MatchesABruteForceGridAndAClosedForm) {
     sum += r * r;
   }
   const double expected = sum / static_cast<double>(points);
-  EXPECT_NEAR(mse_on_interval(net, sin3, a, b, points), expected, kRoundingTol * expected);
+  EXPECT_NEAR(mse_on_interval(net, sin3, a, b, points), expected, kKnotStatsRoundingTol * expected);
 
   // f = 0 against f0(x) = x on [0, 1] with N points: mean of (g / (N - 1))^2 = (2N - 1) / (6 (N - 1)).
   const ShallowReluNet zero(1, 3);
   const Target linear = parse_target("linear", 1, unused);
   for (Index n : {2, 3, 11, 2001}) {
     const double closed = (2.0 * static_cast<double>(n) - 1.0) / (6.0 * static_cast<double>(n - 1));
-    EXPECT_NEAR(mse_on_interval(zero, linear, 0.0, 1.0, n), closed, kRoundingTol) << n;
+    EXPECT_NEAR(mse_on_interval(zero, linear, 0.0, 1.0, n), closed, kKnotStatsRoundingTol) << n;
   }
 }
 

@@ -17,10 +17,10 @@ namespace {
 
 // The library sums with matrix products, the oracle with loops in another order: a few ulp of the
 // O(n) partial sums.
-constexpr double kRelativeTolerance = 1e-12;
-constexpr double kAbsoluteFloor = 1e-14;
+constexpr double kWeightRelativeTolerance = 1e-12;
+constexpr double kWeightAbsoluteFloor = 1e-14;
 
-double tolerance(double expected) { return kRelativeTolerance * std::abs(expected) + kAbsoluteFloor; }
+double tolerance(double expected) { return kWeightRelativeTolerance * std::abs(expected) + kWeightAbsoluteFloor; }
 
 RowMatrix random_inputs(Rng& rng, Index n, Index d) {
   RowMatrix X(n, d);
@@ -163,7 +163,7 @@ TEST(WeightedNorm, MatchesBruteForceSumOverNeurons) {
 }
 
 /// A univariate net with distinct knots in [lo, hi].
-ShallowReluNet random_univariate_net(Rng& rng, Index k, double lo, double hi) {
+ShallowReluNet weight_univariate_net(Rng& rng, Index k, double lo, double hi) {
   ShallowReluNet net(1, k);
   for (Index i = 0; i < k; ++i) {
     const double w1 = (rng.uniform() < 0.5 ? -1.0 : 1.0) * rng.uniform(0.3, 2.0);
@@ -180,7 +180,7 @@ TEST(WeightedNorm, EqualsWeightedTvInOneDimensionWithoutSharedKnots) {
     const std::vector<double> x =
         test::random_inputs(rng, 2 + static_cast<Index>(rng.below(30)), -1.0, 2.0);
     const ShallowReluNet net =
-        random_univariate_net(rng, 1 + static_cast<Index>(rng.below(10)), -1.5, 2.5);
+        weight_univariate_net(rng, 1 + static_cast<Index>(rng.below(10)), -1.5, 2.5);
     ASSERT_EQ(static_cast<Index>(knots(net).size()), net.width());  // no shared knots
     const double tv = weighted_tv(net, EmpiricalWeight(x));
     EXPECT_NEAR(weighted_norm(net, test::column(x)), tv, tolerance(tv)) << "trial " << trial;
@@ -197,8 +197,8 @@ TEST(WeightedNorm, DoesNotDependOnTheNeuronBlocking) {
   for (Index cap : {Index{1}, Index{150}, Index{400}}) {
     const detail::SideWeights blocked = detail::neuron_side_weights(net, X, cap);
     // Matrix products of other widths may round the d = 3 dot products differently (an ulp).
-    EXPECT_TRUE(blocked.positive.isApprox(whole.positive, kRelativeTolerance)) << "cap " << cap;
-    EXPECT_TRUE(blocked.negative.isApprox(whole.negative, kRelativeTolerance)) << "cap " << cap;
+    EXPECT_TRUE(blocked.positive.isApprox(whole.positive, kWeightRelativeTolerance)) << "cap " << cap;
+    EXPECT_TRUE(blocked.negative.isApprox(whole.negative, kWeightRelativeTolerance)) << "cap " << cap;
   }
   // And the entries are ||w_k|| g~ of each side (Nacson et al. 2023), by brute force.
   for (Index k = 0; k < net.width(); ++k) {

@@ -24,7 +24,7 @@ namespace relustab {
 namespace {
 
 /// A brute-force grid average against the library's: the same squares summed in another order.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kMeasurementRoundingTol = 1e-12;
 
 /// GD on 10 noiseless points with 50 neurons: after 10^5 steps (0.4 s) three neurons' knots sit on
 /// data points up to rounding, so the run has 2^3 modes (the situation of Mulayoff et al. 2021, Theorem 2).
@@ -91,7 +91,7 @@ TEST(RunMeasurements, EveryRequestedMetricEqualsTheLibraryByHand) {
   EXPECT_EQ(metrics.at("flattest_iterations"), static_cast<double>(flat.iterations));
   EXPECT_EQ(metrics.at("flattest_converged"), flat.converged ? 1.0 : 0.0);
   EXPECT_EQ(metrics.at("flattest_converged"), 1.0);
-  EXPECT_LE(metrics.at("flattest_sharpness"), metrics.at("gn_sharpness") * (1.0 + kRoundingTol));
+  EXPECT_LE(metrics.at("flattest_sharpness"), metrics.at("gn_sharpness") * (1.0 + kMeasurementRoundingTol));
   const FlattestAllResult all = flattest_over_implementations(net, data);
   EXPECT_EQ(metrics.at("flattest_all_sharpness"), all.sharpness);
   EXPECT_EQ(metrics.at("flattest_all_lower_bound"), all.lower_bound);
@@ -99,7 +99,7 @@ TEST(RunMeasurements, EveryRequestedMetricEqualsTheLibraryByHand) {
   EXPECT_EQ(metrics.at("flattest_all_neurons"), static_cast<double>(all.neurons));
   EXPECT_EQ(metrics.at("flattest_all_extra_neurons"), static_cast<double>(all.extra_neurons));
   EXPECT_EQ(metrics.at("flattest_all_split_knots"), static_cast<double>(all.split_knots));
-  EXPECT_LE(metrics.at("flattest_all_sharpness"), metrics.at("flattest_sharpness") * (1.0 + kRoundingTol));
+  EXPECT_LE(metrics.at("flattest_all_sharpness"), metrics.at("flattest_sharpness") * (1.0 + kMeasurementRoundingTol));
 
   const KinkAnalysis kinks = analyze_kinks(net, data, eta);
   ASSERT_EQ(kinks.kinks.size(), 3u);
@@ -115,7 +115,7 @@ TEST(RunMeasurements, EveryRequestedMetricEqualsTheLibraryByHand) {
   EXPECT_EQ(metrics.at("lemma3_stable"), kinks.lemma3_stable ? 1.0 : 0.0);
   EXPECT_EQ(metrics.at("lemma2_unstable"), kinks.lemma2_unstable ? 1.0 : 0.0);
   // The relu'(0) = 0 mode is one of the modes: its top eigenvalue is the reported sharpness.
-  EXPECT_GE(metrics.at("lambda_upper"), metrics.at("sharpness") * (1.0 - kRoundingTol));
+  EXPECT_GE(metrics.at("lambda_upper"), metrics.at("sharpness") * (1.0 - kMeasurementRoundingTol));
 
   const std::vector<double> inputs(data.X.data(), data.X.data() + data.n());
   const KnotStatistics stats = knot_statistics(net, inputs);
@@ -133,11 +133,11 @@ TEST(RunMeasurements, EveryRequestedMetricEqualsTheLibraryByHand) {
 
   const double x_min = data.X.minCoeff(), x_max = data.X.maxCoeff();
   EXPECT_NEAR(metrics.at("mse_full"), brute_mse_sin3(net, x_min, x_max, 501),
-              kRoundingTol * metrics.at("mse_full"));
+              kMeasurementRoundingTol * metrics.at("mse_full"));
   const double width = x_max - x_min;
   EXPECT_NEAR(metrics.at("mse_interior"),
               brute_mse_sin3(net, x_min + 0.2 * width, x_max - 0.2 * width, 501),
-              kRoundingTol * metrics.at("mse_interior"));
+              kMeasurementRoundingTol * metrics.at("mse_interior"));
 }
 
 TEST(RunMeasurements, DefaultsAddOnlyTheCleanTargetErrors) {

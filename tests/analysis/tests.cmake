@@ -1,15 +1,15 @@
 # Tests of the analysis layer.
-relustab_add_test(test_analysis_empirical_weight analysis/test_empirical_weight.cpp)
-relustab_add_test(test_analysis_population_weight analysis/test_population_weight.cpp)
-relustab_add_test(test_analysis_knots analysis/test_knots.cpp)
-relustab_add_test(test_analysis_multivariate_weight analysis/test_multivariate_weight.cpp)
-relustab_add_test(test_analysis_bounds analysis/test_bounds.cpp)
-relustab_add_test(test_analysis_flattest analysis/test_flattest.cpp)
-relustab_add_test(test_analysis_flattest_all analysis/test_flattest_all.cpp)
-relustab_add_test(test_analysis_kinks analysis/test_kinks.cpp)
-relustab_add_test(test_analysis_knot_stats analysis/test_knot_stats.cpp)
-relustab_add_test(test_analysis_alignment analysis/test_alignment.cpp)
-relustab_add_test(test_analysis_run_measurements analysis/test_run_measurements.cpp)
-relustab_add_test(test_analysis_analyze_flattest_cli analysis/test_analyze_flattest_cli.cpp)
-add_dependencies(test_analysis_analyze_flattest_cli relustab)
-relustab_add_test(test_analysis_report analysis/test_report.cpp)
+relustab_add_test(test_analysis
+  analysis/test_empirical_weight.cpp
+  analysis/test_population_weight.cpp
+  analysis/test_knots.cpp
+  analysis/test_multivariate_weight.cpp
+  analysis/test_bounds.cpp
+  analysis/test_flattest.cpp
+  analysis/test_flattest_all.cpp
+  analysis/test_kinks.cpp
+  analysis/test_knot_stats.cpp
+  analysis/test_alignment.cpp
+  analysis/test_run_measurements.cpp
+  analysis/test_analyze_flattest_cli.cpp
+  analysis/test_report.cpp)

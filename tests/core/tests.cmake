@@ -1,4 +1,3 @@
 # Tests of the core layer: the thread pool, RunContext and the device names; results of parallel
 # products and training bit-identical for any thread count.
-relustab_add_test(test_thread_pool core/test_thread_pool.cpp)
-relustab_add_test(test_thread_count_determinism core/test_thread_count_determinism.cpp)
+relustab_add_test(test_core core/test_thread_pool.cpp core/test_thread_count_determinism.cpp)

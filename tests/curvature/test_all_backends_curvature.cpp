@@ -30,24 +30,24 @@ namespace {
 // every |pre-activation| >= 1e-3, and one step moves it by at most h max(|x_c|, 1) < 1e-4) both
 // losses are smooth, the truncation error is h^2 |grad'''| / 6 ~ 1e-9 and the rounding error of
 // gradients summed over <= 20 samples of size O(10) is ~ n eps 10 / h ~ 1e-9. Entries of the
-// matrices are O(1..10); the entry tolerance kFdTol (1 + max |entry|) leaves a margin of ~100.
-constexpr double kFdStep = 1e-5;
-constexpr double kFdTol = 1e-7;
+// matrices are O(1..10); the entry tolerance kAllBackendsFdTol (1 + max |entry|) leaves a margin of ~100.
+constexpr double kAllBackendsFdStep = 1e-5;
+constexpr double kAllBackendsFdTol = 1e-7;
 // Two exact routes to one matrix (explicit formula vs operator columns): rounding only.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kAllBackendsRoundingTol = 1e-12;
 // Lanczos converges to residual <= 1e-10 max(1, |lambda|), which bounds the eigenvalue error too.
 constexpr double kLanczosTol = 1e-9;
 
-struct Shape {
+struct WidthAndSamples {
   Index width;
   Index n;
 };
 // Small nets: 13..36 parameters, n below and above the parameter count.
-const Shape kShapes[] = {{3, 5}, {6, 20}, {10, 12}};
+const WidthAndSamples kShapes[] = {{3, 5}, {6, 20}, {10, 12}};
 
 using Param = std::tuple<std::string, Index>;  // back end, input dimension
 
-double max_abs(const Matrix& A) { return A.cwiseAbs().maxCoeff(); }
+using test::max_abs;
 
 Vec gradient(const Backend& backend, const ShallowReluNet& net, const Dataset& data) {
   Vec g;
@@ -67,9 +67,9 @@ Matrix fd_hessian(const Backend& backend, const ShallowReluNet& net, const Datas
   const Index P = net.n_params();
   Matrix H(P, P);
   for (Index p = 0; p < P; ++p) {
-    H.col(p) = (gradient(backend, moved(net, p, kFdStep), data) -
-                gradient(backend, moved(net, p, -kFdStep), data)) /
-               (2.0 * kFdStep);
+    H.col(p) = (gradient(backend, moved(net, p, kAllBackendsFdStep), data) -
+                gradient(backend, moved(net, p, -kAllBackendsFdStep), data)) /
+               (2.0 * kAllBackendsFdStep);
   }
   return 0.5 * (H + H.transpose());
 }
@@ -94,9 +94,9 @@ Matrix fd_gauss_newton(const Backend& backend, const ShallowReluNet& net, const 
   const Index P = net.n_params();
   Matrix J(data.n(), P);
   for (Index p = 0; p < P; ++p) {
-    J.col(p) = (outputs(backend, moved(net, p, kFdStep), data) -
-                outputs(backend, moved(net, p, -kFdStep), data)) /
-               (2.0 * kFdStep);
+    J.col(p) = (outputs(backend, moved(net, p, kAllBackendsFdStep), data) -
+                outputs(backend, moved(net, p, -kAllBackendsFdStep), data)) /
+               (2.0 * kAllBackendsFdStep);
   }
   return J.transpose() * J / static_cast<double>(data.n());
 }
@@ -123,7 +123,7 @@ Vec spectrum(const Matrix& A) {
 /// Weyl: |lambda_i(A) - lambda_i(B)| <= ||A - B||_2 <= P max |A - B|, so an entry tolerance t gives
 /// the eigenvalue tolerance P t.
 double eigenvalue_tol(const Matrix& oracle) {
-  return static_cast<double>(oracle.rows()) * kFdTol * (1.0 + max_abs(oracle));
+  return static_cast<double>(oracle.rows()) * kAllBackendsFdTol * (1.0 + max_abs(oracle));
 }
 
 /// ||A v - value v|| for the oracle A: the eigenpair is one of the oracle's, not only its value.
@@ -157,7 +157,7 @@ class AllBackendsCurvature : public ::testing::TestWithParam<Param> {
     Dataset data;
   };
 
-  Problem problem(const Shape& shape) const {
+  Problem problem(const WidthAndSamples& shape) const {
     const auto& [name, dim] = GetParam();
     Rng rng(7001 + 31 * static_cast<std::uint64_t>(dim) + static_cast<std::uint64_t>(shape.width));
     Problem p;
@@ -171,7 +171,7 @@ class AllBackendsCurvature : public ::testing::TestWithParam<Param> {
 };
 
 TEST_P(AllBackendsCurvature, DenseMatrixIsTheOperatorsAndMatchesFiniteDifferences) {
-  for (const Shape& shape : kShapes) {
+  for (const WidthAndSamples& shape : kShapes) {
     SCOPED_TRACE("width " + std::to_string(shape.width) + ", n " + std::to_string(shape.n));
     const Problem p = problem(shape);
     for (const CurvatureKind kind : {CurvatureKind::Hessian, CurvatureKind::GaussNewton}) {
@@ -182,10 +182,10 @@ TEST_P(AllBackendsCurvature, DenseMatrixIsTheOperatorsAndMatchesFiniteDifference
       const Matrix dense = backend_->dense_curvature(p.net, p.data, kind);
       ASSERT_EQ(dense.rows(), p.net.n_params());
       ASSERT_EQ(dense.cols(), p.net.n_params());
-      EXPECT_LE(max_abs(dense - oracle), kFdTol * (1.0 + max_abs(oracle)));
+      EXPECT_LE(max_abs(dense - oracle), kAllBackendsFdTol * (1.0 + max_abs(oracle)));
       // The dense matrix (each back end's explicit formulas) is the operator's, to rounding.
       const Matrix columns = operator_columns(*backend_, p.net, p.data, kind);
-      EXPECT_LE(max_abs(dense - columns), kRoundingTol * (1.0 + max_abs(columns)));
+      EXPECT_LE(max_abs(dense - columns), kAllBackendsRoundingTol * (1.0 + max_abs(columns)));
       EXPECT_TRUE(dense == dense.transpose());
       // Both ends of the spectrum.
       const Vec expected = spectrum(oracle);
@@ -229,7 +229,7 @@ TEST_P(AllBackendsCurvature, DefaultDenseMatrixIsTheOperatorsColumns) {
     EXPECT_TRUE(dense == dense.transpose());
     EXPECT_TRUE(dense == 0.5 * (columns + columns.transpose()));
     const Matrix own = backend_->dense_curvature(p.net, p.data, kind);
-    EXPECT_LE(max_abs(dense - own), kRoundingTol * (1.0 + max_abs(own)));
+    EXPECT_LE(max_abs(dense - own), kAllBackendsRoundingTol * (1.0 + max_abs(own)));
   }
   const EigenResult top = sharpness(operator_only, p.net, p.data);
   EXPECT_EQ(top.iterations, 0);  // the dense path (the wrapper does not claim cheap products)
@@ -241,7 +241,7 @@ TEST_P(AllBackendsCurvature, SharpnessOnEveryPathMatchesFiniteDifferences) {
   SharpnessOptions lanczos_only;
   lanczos_only.dense_max = 0;
   int indefinite = 0;
-  for (const Shape& shape : kShapes) {
+  for (const WidthAndSamples& shape : kShapes) {
     SCOPED_TRACE("width " + std::to_string(shape.width) + ", n " + std::to_string(shape.n));
     const Problem p = problem(shape);
     const Matrix H = fd_hessian(*backend_, p.net, p.data);
@@ -285,7 +285,7 @@ TEST_P(AllBackendsCurvature, SharpnessOnEveryPathMatchesFiniteDifferences) {
 TEST_P(AllBackendsCurvature, GaussNewtonSharpnessOnEveryPathMatchesFiniteDifferences) {
   SharpnessOptions lanczos_only;
   lanczos_only.dense_max = 0;
-  for (const Shape& shape : kShapes) {
+  for (const WidthAndSamples& shape : kShapes) {
     SCOPED_TRACE("width " + std::to_string(shape.width) + ", n " + std::to_string(shape.n));
     const Problem p = problem(shape);
     const Matrix G = fd_gauss_newton(*backend_, p.net, p.data);
@@ -338,7 +338,6 @@ INSTANTIATE_TEST_SUITE_P(EveryBackEnd, AllBackendsCurvature,
 
 // --- The regression: a width-10 univariate net (31 parameters) analysed with the GeLU back end. ---
 
-double gelu(double z) { return 0.5 * z * (1.0 + std::erf(z / std::numbers::sqrt2)); }
 
 /// 1/(2n) sum_j (sum_i w2_i gelu(W1_i x_j + b1_i) + b2 - y_j)^2 by plain loops over the documented
 /// layout of theta (d = 1: [W1, b1, w2, b2]).
@@ -347,7 +346,7 @@ double brute_gelu_loss(const Vec& theta, Index width, const Dataset& data) {
   for (Index j = 0; j < data.n(); ++j) {
     double f = theta[3 * width];
     for (Index i = 0; i < width; ++i) {
-      f += theta[2 * width + i] * gelu(theta[i] * data.X(j, 0) + theta[width + i]);
+      f += theta[2 * width + i] * test::gelu_by_erf(theta[i] * data.X(j, 0) + theta[width + i]);
     }
     sum += (f - data.y[j]) * (f - data.y[j]);
   }
@@ -426,7 +425,7 @@ TEST(GeluCurvatureRegression, ReportUsesTheGeluForwardPassForTheCleanError) {
   for (Index j = 0; j < data.n(); ++j) {
     double f = net.b2();
     for (Index i = 0; i < net.width(); ++i) {
-      f += net.w2()[i] * gelu(net.W1()(i, 0) * data.X(j, 0) + net.b1()[i]);
+      f += net.w2()[i] * test::gelu_by_erf(net.W1()(i, 0) * data.X(j, 0) + net.b1()[i]);
     }
     mean_square += f * f / static_cast<double>(data.n());
   }

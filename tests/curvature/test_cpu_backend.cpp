@@ -20,19 +20,15 @@ namespace {
 
 /// Central-difference step. Pre-activations move by at most h (||x||_1 + 1) ~ 1e-4 < kKinkMargin, so
 /// no step crosses a kink and the loss is a polynomial along it.
-constexpr double kFdStep = 1e-5;
+constexpr double kCpuFdStep = 1e-5;
 /// Central differences of a quartic-in-theta loss: truncation h^2 |L'''| / 6 ~ 1e-10 and rounding
 /// eps |L| / h ~ 1e-10 for the O(1..10) losses here; 1e-7 leaves a wide margin yet catches any
 /// wrong entry (which would be O(1e-2) or larger).
-constexpr double kFdTol = 1e-7;
+constexpr double kCpuFdTol = 1e-7;
 /// Two ways of summing the same few hundred float64 terms in a different order.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kCpuRoundingTol = 1e-12;
 
-struct Shape {
-  Index input_dim;
-  Index width;
-  Index n;
-};
+using Shape = test::NetShape;
 
 class CpuBackendTest : public ::testing::TestWithParam<Shape> {
  protected:
@@ -51,9 +47,9 @@ class CpuBackendTest : public ::testing::TestWithParam<Shape> {
     Vec g(net_.n_params());
     for (Index p = 0; p < net_.n_params(); ++p) {
       ShallowReluNet plus = net_, minus = net_;
-      plus.theta()[p] += kFdStep;
-      minus.theta()[p] -= kFdStep;
-      g[p] = (loss(plus) - loss(minus)) / (2.0 * kFdStep);
+      plus.theta()[p] += kCpuFdStep;
+      minus.theta()[p] -= kCpuFdStep;
+      g[p] = (loss(plus) - loss(minus)) / (2.0 * kCpuFdStep);
     }
     return g;
   }
@@ -71,7 +67,7 @@ class CpuBackendTest : public ::testing::TestWithParam<Shape> {
 
 TEST_P(CpuBackendTest, LossMatchesBruteForceLoop) {
   const double loss = backend_->loss_and_grad(net_, data_, {}, nullptr);
-  EXPECT_NEAR(loss, test::brute_force_loss(net_, data_), kRoundingTol * (1.0 + loss));
+  EXPECT_NEAR(loss, test::brute_force_loss(net_, data_), kCpuRoundingTol * (1.0 + loss));
 }
 
 TEST_P(CpuBackendTest, GradientMatchesFiniteDifferences) {
@@ -79,7 +75,7 @@ TEST_P(CpuBackendTest, GradientMatchesFiniteDifferences) {
   backend_->loss_and_grad(net_, data_, {}, &grad);
   const Vec fd = fd_gradient([&](const ShallowReluNet& n) { return test::brute_force_loss(n, data_); });
   ASSERT_EQ(grad.size(), net_.n_params());
-  EXPECT_LE((grad - fd).lpNorm<Eigen::Infinity>(), kFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
+  EXPECT_LE((grad - fd).lpNorm<Eigen::Infinity>(), kCpuFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
 }
 
 TEST_P(CpuBackendTest, MiniBatchRowsMatchGatheredSubDataset) {
@@ -94,9 +90,9 @@ TEST_P(CpuBackendTest, MiniBatchRowsMatchGatheredSubDataset) {
   }
   Vec grad;
   const double loss = backend_->loss_and_grad(net_, data_, rows, &grad);
-  EXPECT_NEAR(loss, test::brute_force_loss(net_, sub), kRoundingTol * (1.0 + loss));
+  EXPECT_NEAR(loss, test::brute_force_loss(net_, sub), kCpuRoundingTol * (1.0 + loss));
   const Vec fd = fd_gradient([&](const ShallowReluNet& n) { return test::brute_force_loss(n, sub); });
-  EXPECT_LE((grad - fd).lpNorm<Eigen::Infinity>(), kFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
+  EXPECT_LE((grad - fd).lpNorm<Eigen::Infinity>(), kCpuFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
 }
 
 TEST_P(CpuBackendTest, HessianVectorProductMatchesFiniteDifferencesOfGradient) {
@@ -108,12 +104,12 @@ TEST_P(CpuBackendTest, HessianVectorProductMatchesFiniteDifferencesOfGradient) {
     for (Index p = 0; p < v.size(); ++p) v[p] = rng.normal();
     v /= v.norm();
     ShallowReluNet plus = net_, minus = net_;
-    plus.theta() += kFdStep * v;
-    minus.theta() -= kFdStep * v;
-    const Vec fd = (backend_gradient(plus) - backend_gradient(minus)) / (2.0 * kFdStep);
+    plus.theta() += kCpuFdStep * v;
+    minus.theta() -= kCpuFdStep * v;
+    const Vec fd = (backend_gradient(plus) - backend_gradient(minus)) / (2.0 * kCpuFdStep);
     Vec hv;
     hessian->apply(v, hv);
-    EXPECT_LE((hv - fd).lpNorm<Eigen::Infinity>(), kFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
+    EXPECT_LE((hv - fd).lpNorm<Eigen::Infinity>(), kCpuFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
   }
 }
 
@@ -127,7 +123,7 @@ TEST_P(CpuBackendTest, GaussNewtonOperatorMatchesTangentFeatures) {
   gn->apply(v, gv);
   const Vec expected = Phi * (Phi.transpose() * v) / static_cast<double>(data_.n());
   EXPECT_LE((gv - expected).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * (1.0 + expected.lpNorm<Eigen::Infinity>()));
+            kCpuRoundingTol * (1.0 + expected.lpNorm<Eigen::Infinity>()));
 }
 
 INSTANTIATE_TEST_SUITE_P(InputDims, CpuBackendTest,
@@ -175,7 +171,7 @@ TEST(CpuBackendBlocks, SeveralBlocksMatchBruteForce) {
   const auto backend = test::make_backend_under_test(RunContext{2});
   Vec grad;
   const double loss = backend->loss_and_grad(net, data, {}, &grad);
-  EXPECT_NEAR(loss, test::brute_force_loss(net, data), kRoundingTol * (1.0 + loss));
+  EXPECT_NEAR(loss, test::brute_force_loss(net, data), kCpuRoundingTol * (1.0 + loss));
   const Matrix Phi = tangent_features(net, data);
   Vec residual(data.n());
   for (Index j = 0; j < data.n(); ++j) {
@@ -183,13 +179,13 @@ TEST(CpuBackendBlocks, SeveralBlocksMatchBruteForce) {
   }
   const Vec expected_grad = Phi * residual / static_cast<double>(data.n());
   EXPECT_LE((grad - expected_grad).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * (1.0 + expected_grad.lpNorm<Eigen::Infinity>()));
+            kCpuRoundingTol * (1.0 + expected_grad.lpNorm<Eigen::Infinity>()));
   Vec v = Vec::Ones(net.n_params());
   Vec gv;
   backend->curvature(net, data, CurvatureKind::GaussNewton)->apply(v, gv);
   const Vec expected_gv = Phi * (Phi.transpose() * v) / static_cast<double>(data.n());
   EXPECT_LE((gv - expected_gv).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * (1.0 + expected_gv.lpNorm<Eigen::Infinity>()));
+            kCpuRoundingTol * (1.0 + expected_gv.lpNorm<Eigen::Infinity>()));
 }
 
 /// Second-order one-sided difference (-3 F(0) + 4 F(h) - F(2h)) / (2h) of a polynomial path F(t):
@@ -235,22 +231,22 @@ TEST(CpuBackendKink, NeuronExactlyAtASampleCountsAsInactive) {
     };
     Vec g0, g1, g2;
     const double l0 = gradient_at(0.0, &g0);
-    const double l1 = gradient_at(kFdStep, &g1);
-    const double l2 = gradient_at(2.0 * kFdStep, &g2);
-    const double inactive_slope = one_sided_derivative(l0, l1, l2, kFdStep);
-    EXPECT_NEAR(g0.dot(v), inactive_slope, kFdTol * (1.0 + std::abs(inactive_slope)));
+    const double l1 = gradient_at(kCpuFdStep, &g1);
+    const double l2 = gradient_at(2.0 * kCpuFdStep, &g2);
+    const double inactive_slope = one_sided_derivative(l0, l1, l2, kCpuFdStep);
+    EXPECT_NEAR(g0.dot(v), inactive_slope, kCpuFdTol * (1.0 + std::abs(inactive_slope)));
     Vec hv;
     backend->curvature(net, data, CurvatureKind::Hessian)->apply(v, hv);
-    const Vec fd_hv = one_sided_derivative(g0, g1, g2, kFdStep);
-    EXPECT_LE((hv - fd_hv).lpNorm<Eigen::Infinity>(), kFdTol * (1.0 + fd_hv.lpNorm<Eigen::Infinity>()));
+    const Vec fd_hv = one_sided_derivative(g0, g1, g2, kCpuFdStep);
+    EXPECT_LE((hv - fd_hv).lpNorm<Eigen::Infinity>(), kCpuFdTol * (1.0 + fd_hv.lpNorm<Eigen::Infinity>()));
     // The dense Hessian (built separately) follows the same convention.
     EXPECT_LE((dense_hessian(net, data) * v - hv).lpNorm<Eigen::Infinity>(),
-              kRoundingTol * (1.0 + hv.lpNorm<Eigen::Infinity>()));
+              kCpuRoundingTol * (1.0 + hv.lpNorm<Eigen::Infinity>()));
 
     // The other side differs, so the checks above do pin down the convention.
     const double active_slope =
-        -one_sided_derivative(l0, gradient_at(-kFdStep, nullptr), gradient_at(-2.0 * kFdStep, nullptr),
-                              kFdStep);
+        -one_sided_derivative(l0, gradient_at(-kCpuFdStep, nullptr), gradient_at(-2.0 * kCpuFdStep, nullptr),
+                              kCpuFdStep);
     EXPECT_GT(std::abs(active_slope - inactive_slope), 1e-4);
   }
 }

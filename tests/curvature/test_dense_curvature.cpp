@@ -18,18 +18,14 @@ namespace relustab {
 namespace {
 
 /// Central-difference step; no kink is crossed (see test_util.h, kKinkMargin).
-constexpr double kFdStep = 1e-5;
+constexpr double kDenseFdStep = 1e-5;
 /// f is bilinear in (w2, W1/b1) and the gradient cubic in theta: central differences err by
 /// h^2 |third derivative| / 6 ~ 1e-10 plus rounding eps |g| / h ~ 1e-10.
-constexpr double kFdTol = 1e-7;
+constexpr double kDenseFdTol = 1e-7;
 /// The same quantity assembled in two orders of float64 operations, O(10) magnitudes.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kDenseRoundingTol = 1e-12;
 
-struct Shape {
-  Index input_dim;
-  Index width;
-  Index n;
-};
+using Shape = test::NetShape;
 
 class DenseCurvatureTest : public ::testing::TestWithParam<Shape> {
  protected:
@@ -59,15 +55,15 @@ TEST_P(DenseCurvatureTest, TangentFeaturesMatchFiniteDifferencesOfOutput) {
   Matrix fd(net_.n_params(), data_.n());
   for (Index p = 0; p < net_.n_params(); ++p) {
     ShallowReluNet plus = net_, minus = net_;
-    plus.theta()[p] += kFdStep;
-    minus.theta()[p] -= kFdStep;
+    plus.theta()[p] += kDenseFdStep;
+    minus.theta()[p] -= kDenseFdStep;
     for (Index j = 0; j < data_.n(); ++j) {
       const Vec x = data_.X.row(j).transpose();
       fd(p, j) = (test::brute_force_output(plus, x) - test::brute_force_output(minus, x)) /
-                 (2.0 * kFdStep);
+                 (2.0 * kDenseFdStep);
     }
   }
-  EXPECT_LE((Phi - fd).lpNorm<Eigen::Infinity>(), kFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
+  EXPECT_LE((Phi - fd).lpNorm<Eigen::Infinity>(), kDenseFdTol * (1.0 + fd.lpNorm<Eigen::Infinity>()));
 }
 
 TEST_P(DenseCurvatureTest, DenseHessianMatchesFiniteDifferencesOfGradient) {
@@ -76,11 +72,11 @@ TEST_P(DenseCurvatureTest, DenseHessianMatchesFiniteDifferencesOfGradient) {
   ASSERT_EQ(H.cols(), net_.n_params());
   for (Index p = 0; p < net_.n_params(); ++p) {
     ShallowReluNet plus = net_, minus = net_;
-    plus.theta()[p] += kFdStep;
-    minus.theta()[p] -= kFdStep;
-    const Vec column = (gradient(plus) - gradient(minus)) / (2.0 * kFdStep);
+    plus.theta()[p] += kDenseFdStep;
+    minus.theta()[p] -= kDenseFdStep;
+    const Vec column = (gradient(plus) - gradient(minus)) / (2.0 * kDenseFdStep);
     EXPECT_LE((H.col(p) - column).lpNorm<Eigen::Infinity>(),
-              kFdTol * (1.0 + column.lpNorm<Eigen::Infinity>()))
+              kDenseFdTol * (1.0 + column.lpNorm<Eigen::Infinity>()))
         << "column " << p;
   }
   EXPECT_TRUE(H == H.transpose());  // built symmetric entry by entry
@@ -93,7 +89,7 @@ TEST_P(DenseCurvatureTest, DenseHessianMatchesOperatorOnUnitVectors) {
   for (Index p = 0; p < net_.n_params(); ++p) {
     op->apply(Vec::Unit(net_.n_params(), p), column);
     EXPECT_LE((H.col(p) - column).lpNorm<Eigen::Infinity>(),
-              kRoundingTol * (1.0 + H.col(p).lpNorm<Eigen::Infinity>()))
+              kDenseRoundingTol * (1.0 + H.col(p).lpNorm<Eigen::Infinity>()))
         << "column " << p;
   }
 }
@@ -105,7 +101,7 @@ TEST_P(DenseCurvatureTest, GaussNewtonMatrixMatchesOperatorOnUnitVectors) {
   for (Index p = 0; p < net_.n_params(); ++p) {
     op->apply(Vec::Unit(net_.n_params(), p), column);
     EXPECT_LE((G.col(p) - column).lpNorm<Eigen::Infinity>(),
-              kRoundingTol * (1.0 + G.col(p).lpNorm<Eigen::Infinity>()))
+              kDenseRoundingTol * (1.0 + G.col(p).lpNorm<Eigen::Infinity>()))
         << "column " << p;
   }
   EXPECT_TRUE(G == G.transpose());
@@ -118,7 +114,7 @@ TEST_P(DenseCurvatureTest, GramMatrixFormulaMatchesTangentFeatures) {
   const Matrix expected = Phi.transpose() * Phi / static_cast<double>(data_.n());
   ASSERT_EQ(K.rows(), data_.n());
   EXPECT_LE((K - expected).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * (1.0 + expected.lpNorm<Eigen::Infinity>()));
+            kDenseRoundingTol * (1.0 + expected.lpNorm<Eigen::Infinity>()));
 }
 
 TEST_P(DenseCurvatureTest, GramAndGaussNewtonShareNonZeroSpectrum) {
@@ -132,7 +128,7 @@ TEST_P(DenseCurvatureTest, GramAndGaussNewtonShareNonZeroSpectrum) {
   const Index common = std::min(gram_eigs.size(), gn_eigs.size());
   const double scale = gn_eigs.tail(1)[0];
   EXPECT_LE((gram_eigs.tail(common) - gn_eigs.tail(common)).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * scale);
+            kDenseRoundingTol * scale);
 }
 
 INSTANTIATE_TEST_SUITE_P(InputDims, DenseCurvatureTest,
@@ -149,7 +145,7 @@ TEST(DenseCurvature, HessianEqualsGaussNewtonAtInterpolatingPoint) {
     const Matrix H = dense_hessian(net, data);
     const Matrix G = gauss_newton_matrix(net, data);
     // Residuals are exactly 0 only up to the rounding of f (different summation orders).
-    EXPECT_LE((H - G).lpNorm<Eigen::Infinity>(), kRoundingTol * (1.0 + G.lpNorm<Eigen::Infinity>()));
+    EXPECT_LE((H - G).lpNorm<Eigen::Infinity>(), kDenseRoundingTol * (1.0 + G.lpNorm<Eigen::Infinity>()));
   }
 }
 

@@ -41,14 +41,11 @@ namespace {
 // crosses a ReLU kink. Central differences then err by h^2 |f'''| / 6 + eps |f| / h ~ 1e-10.
 constexpr double kMargin = 1e-3;
 constexpr double kStep = 1e-5;
-constexpr double kFdTol = 1e-7;
+constexpr double kCombinationFdTol = 1e-7;
 // Two exact routes to one number (matrix times vector vs operator): rounding only.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kCombinationRoundingTol = 1e-12;
 
-template <class Derived>
-double max_abs(const Eigen::MatrixBase<Derived>& A) {
-  return A.cwiseAbs().maxCoeff();
-}
+using test::max_abs;
 
 // --- Brute-force forward passes over the documented layouts (no views, no Eigen products). ---
 
@@ -262,7 +259,7 @@ TEST_P(EngineCombination, GradientMatchesCentralDifferencesOfTheLoss) {
     minus[p] -= kStep;
     fd[p] = (s.brute_loss(plus) - s.brute_loss(minus)) / (2.0 * kStep);
   }
-  EXPECT_LE(max_abs(g - fd), kFdTol * (1.0 + max_abs(fd)));
+  EXPECT_LE(max_abs(g - fd), kCombinationFdTol * (1.0 + max_abs(fd)));
   EXPECT_GT(max_abs(fd), 1e-3);  // a real gradient, not a vanishing one
 }
 
@@ -286,7 +283,7 @@ TEST_P(EngineCombination, CurvatureProductsMatchDifferencesOfTheGradientAndTheDe
     s.set_theta(theta);
     const Vec fd = (g_plus - g_minus) / (2.0 * kStep);
     EXPECT_LE(max_abs(hv - fd), 1e-6 * (1.0 + max_abs(fd)));
-    EXPECT_LE(max_abs(hv - dense * v), kRoundingTol * (1.0 + max_abs(hv)) * static_cast<double>(v.size()));
+    EXPECT_LE(max_abs(hv - dense * v), kCombinationRoundingTol * (1.0 + max_abs(hv)) * static_cast<double>(v.size()));
   }
 }
 
@@ -307,13 +304,13 @@ TEST_P(EngineCombination, DenseMatricesAreSymmetricAndGaussNewtonIsJacobianTrans
     J.col(p) = (s.outputs(plus) - s.outputs(minus)) / (2.0 * kStep);
   }
   const Matrix oracle = J.transpose() * J / static_cast<double>(s.data().n());
-  EXPECT_LE(max_abs(G - oracle), kFdTol * (1.0 + max_abs(oracle)));
+  EXPECT_LE(max_abs(G - oracle), kCombinationFdTol * (1.0 + max_abs(oracle)));
   // The Gauss-Newton operator is the dense matrix's.
   const auto op = s.curvature(*backend_, CurvatureKind::GaussNewton);
   Vec v = Vec::LinSpaced(s.n_params(), -1.0, 1.0);
   Vec gv;
   op->apply(v, gv);
-  EXPECT_LE(max_abs(gv - G * v), kRoundingTol * (1.0 + max_abs(gv)) * static_cast<double>(v.size()));
+  EXPECT_LE(max_abs(gv - G * v), kCombinationRoundingTol * (1.0 + max_abs(gv)) * static_cast<double>(v.size()));
   // The residual term makes the Hessian differ from the Gauss-Newton matrix (targets N(0, 1)).
   EXPECT_GT(max_abs(H - G), 1e-3);
 }
@@ -395,14 +392,7 @@ INSTANTIATE_TEST_SUITE_P(Existing, EngineCombination,
 
 // --- Combinations that do not exist. ---
 
-std::string message_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
 TEST(EngineRefusals, BackEndsWithoutTwoHiddenLayersRefuseThem) {
   Rng rng(3);

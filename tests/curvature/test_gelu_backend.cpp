@@ -19,8 +19,6 @@
 namespace relustab {
 namespace {
 
-/// gelu(z) = z Phi(z) with Phi(z) = (1 + erf(z / sqrt 2)) / 2, as in PyTorch's exact nn.GELU.
-double gelu(double z) { return 0.5 * z * (1.0 + std::erf(z / std::numbers::sqrt2)); }
 
 /// f(x) = sum_i w2_i gelu(W1_i . x + b1_i) + b2, by plain loops over theta's documented layout.
 double brute_output(const ShallowReluNet& net, const Eigen::Ref<const Vec>& x) {
@@ -31,7 +29,7 @@ double brute_output(const ShallowReluNet& net, const Eigen::Ref<const Vec>& x) {
   for (Index i = 0; i < k; ++i) {
     double pre = theta[k * d + i];
     for (Index c = 0; c < d; ++c) pre += theta[i * d + c] * x[c];
-    f += theta[k * d + k + i] * gelu(pre);
+    f += theta[k * d + k + i] * test::gelu_by_erf(pre);
   }
   return f;
 }
@@ -57,11 +55,7 @@ Vec random_vector(Index size, Rng& rng) {
   return v;
 }
 
-struct Shape {
-  Index input_dim;
-  Index width;
-  Index n;
-};
+using Shape = test::NetShape;
 
 class GeluBackendTest : public ::testing::TestWithParam<Shape> {
  protected:
@@ -94,11 +88,11 @@ constexpr double kGradTol = 1e-7;
 // them near 1e-8.
 constexpr double kSecondStep = 1e-4;
 constexpr double kSecondTol = 1e-5;
-constexpr double kRoundingTol = 1e-12;
+constexpr double kGeluRoundingTol = 1e-12;
 
 TEST_P(GeluBackendTest, LossMatchesBruteForceLoop) {
   const double loss = backend_->loss_and_grad(net_, data_, {}, nullptr);
-  EXPECT_NEAR(loss, brute_loss(net_, data_), kRoundingTol * (1.0 + loss));
+  EXPECT_NEAR(loss, brute_loss(net_, data_), kGeluRoundingTol * (1.0 + loss));
   // GeLU is not ReLU: the ReLU reference gives another loss here.
   EXPECT_GT(std::abs(loss - test::brute_force_loss(net_, data_)), 1e-3);
 }
@@ -126,10 +120,10 @@ TEST_P(GeluBackendTest, MiniBatchRowsMatchGatheredSubDataset) {
   }
   Vec grad, sub_grad;
   const double loss = backend_->loss_and_grad(net_, data_, rows, &grad);
-  EXPECT_NEAR(loss, brute_loss(net_, sub), kRoundingTol * (1.0 + loss));
+  EXPECT_NEAR(loss, brute_loss(net_, sub), kGeluRoundingTol * (1.0 + loss));
   backend_->loss_and_grad(net_, sub, {}, &sub_grad);
   EXPECT_LE((grad - sub_grad).lpNorm<Eigen::Infinity>(),
-            kRoundingTol * (1.0 + sub_grad.lpNorm<Eigen::Infinity>()));
+            kGeluRoundingTol * (1.0 + sub_grad.lpNorm<Eigen::Infinity>()));
 }
 
 TEST_P(GeluBackendTest, HessianVectorProductMatchesFiniteDifferences) {
@@ -171,7 +165,7 @@ TEST_P(GeluBackendTest, HessianIncludesTheSecondDerivativeOfGelu) {
   hessian->apply(u, hu);
   hessian->apply(v, hv);
   gn->apply(v, gv);
-  EXPECT_NEAR(u.dot(hv), v.dot(hu), kRoundingTol * 10.0 * (1.0 + std::abs(u.dot(hv))));
+  EXPECT_NEAR(u.dot(hv), v.dot(hu), kGeluRoundingTol * 10.0 * (1.0 + std::abs(u.dot(hv))));
   EXPECT_GT((hv - gv).norm(), 1e-2 * hv.norm());
   // Only W1 moving (v in the W1 block): the first-layer Hessian block needs gelu'' (for ReLU the
   // second-order part of that block is 0). Compare v^T H v with the second difference of the loss.
@@ -263,7 +257,7 @@ TEST(GeluBackend, BitIdenticalForAnyThreadCount) {
     return out;
   };
   const Outputs one = run(1);
-  EXPECT_NEAR(one.loss, brute_loss(net, data), kRoundingTol * (1.0 + one.loss));
+  EXPECT_NEAR(one.loss, brute_loss(net, data), kGeluRoundingTol * (1.0 + one.loss));
   for (int threads : {2, 3}) {
     SCOPED_TRACE("threads = " + std::to_string(threads));
     const Outputs many = run(threads);
@@ -298,13 +292,13 @@ TEST(GeluBackend, TrainingThroughTheTrainerDecreasesTheLoss) {
     EXPECT_LT(result.log[t].loss, result.log[t - 1].loss) << "step " << t;
   }
   EXPECT_LT(result.final_loss, 0.5 * result.log.front().loss);
-  EXPECT_NEAR(result.final_loss, brute_loss(result.net, data), kRoundingTol * result.final_loss);
+  EXPECT_NEAR(result.final_loss, brute_loss(result.net, data), kGeluRoundingTol * result.final_loss);
   double mse = 0.0;
   for (Index j = 0; j < data.n(); ++j) {
     const double e = brute_output(result.net, data.X.row(j).transpose()) - data.y_clean[j];
     mse += e * e / static_cast<double>(data.n());
   }
-  EXPECT_NEAR(result.log.back().mse_clean, mse, kRoundingTol * mse);
+  EXPECT_NEAR(result.log.back().mse_clean, mse, kGeluRoundingTol * mse);
   // Adam drives the same loss down too (paper 4 combines GeLU and Adam).
   options.optimizer = Optimizer::Adam;
   options.schedule.eta = 0.01;

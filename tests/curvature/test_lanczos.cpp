@@ -17,15 +17,15 @@
 namespace relustab {
 namespace {
 
-/// Lanczos stopping tolerance used throughout: residual <= kTol * max(1, |lambda|).
-constexpr double kTol = 1e-10;
+/// Lanczos stopping tolerance used throughout: residual <= kLanczosTolerance * max(1, |lambda|).
+constexpr double kLanczosTolerance = 1e-10;
 /// Eigenvalue error for a residual r: |lambda - lambda_true| <= r (Bauer-Fike for symmetric A), and
-/// r^2 / gap once isolated; kTol plus rounding of O(1..100) spectra gives this relative bound.
+/// r^2 / gap once isolated; kLanczosTolerance plus rounding of O(1..100) spectra gives this relative bound.
 constexpr double kValueRelTol = 1e-9;
 /// Direct dense solvers on matrices of norm O(1..100) and size <= 60: residual ~ n eps ||A||.
 constexpr double kDenseResidualTol = 1e-11;
 
-double relative_gap(double a, double b) { return std::abs(a - b) / std::max(1.0, std::abs(b)); }
+using test::relative_gap;
 
 Vec diagonal_spectrum_with_outliers(Index n, double low, double high) {
   // n - 2 eigenvalues evenly spread in [0, 1], plus isolated ones at `low` and `high`.
@@ -79,18 +79,18 @@ TEST_P(LanczosOnHessian, MatchesDenseSolverAtBothEnds) {
   ASSERT_GT(dense_top.value, 0.0);
 
   LanczosOptions options;
-  options.tol = kTol;
+  options.tol = kLanczosTolerance;
   const LinearOperator* const ops[] = {&dense_op, hessian_op.get()};
   for (const LinearOperator* op : ops) {
     for (const auto& [which, expected] : {std::pair{Which::LargestAlgebraic, dense_top},
                                           std::pair{Which::SmallestAlgebraic, dense_bottom}}) {
       const EigenResult r = lanczos(*op, which, options);
       EXPECT_TRUE(r.converged);
-      EXPECT_LE(r.residual, kTol * std::max(1.0, std::abs(r.value)));
+      EXPECT_LE(r.residual, kLanczosTolerance * std::max(1.0, std::abs(r.value)));
       EXPECT_LE(relative_gap(r.value, expected.value), kValueRelTol);
       // The residual is recomputed here against the dense matrix, not trusted.
       EXPECT_LE((H * r.vector - r.value * r.vector).norm(),
-                10.0 * kTol * std::max(1.0, std::abs(r.value)));
+                10.0 * kLanczosTolerance * std::max(1.0, std::abs(r.value)));
       EXPECT_NEAR(r.vector.norm(), 1.0, 1e-12);
       EXPECT_GT(r.iterations, 0);
       EXPECT_LE(r.iterations, options.max_iter + 1);  // + the one confirming application
@@ -123,7 +123,7 @@ TEST(Lanczos, DiagonalWithKnownSpectrumConvergesWellBeforeExhaustion) {
     const EigenResult r = lanczos(op, which);
     EXPECT_TRUE(r.converged);
     EXPECT_LE(relative_gap(r.value, expected), kValueRelTol);
-    EXPECT_LE(r.residual, kTol * std::max(1.0, std::abs(r.value)));
+    EXPECT_LE(r.residual, kLanczosTolerance * std::max(1.0, std::abs(r.value)));
     // An isolated end eigenvalue (gap ratio 1) converges geometrically; 100 steps is generous and
     // shows the answer is not the trivial one from a Krylov space that spans R^n.
     EXPECT_LT(r.iterations, 100);

@@ -16,7 +16,7 @@
 namespace relustab {
 namespace {
 
-constexpr double kTol = 1e-10;
+constexpr double kRestartTol = 1e-10;
 
 /// 300 x 300, random eigenvectors: the top three eigenvalues clustered (10, 9.9, 9.8), a bulk spread
 /// over [0, 9], and -100, the largest in magnitude but the smallest algebraically.
@@ -58,7 +58,7 @@ TEST(LanczosRestart, SmallBasisFindsClusteredTopAgainstDenseSolver) {
     ASSERT_NEAR(bottom, -100.0, 1e-12);
     const test::MatrixOperator op(A);
     LanczosOptions options;
-    options.tol = kTol;
+    options.tol = kRestartTol;
     options.max_basis = 12;  // far fewer than the ~10^2 steps the cluster needs
     options.max_iter = 20000;
     options.seed = seed;
@@ -68,14 +68,14 @@ TEST(LanczosRestart, SmallBasisFindsClusteredTopAgainstDenseSolver) {
     EXPECT_LE(r.basis, options.max_basis) << seed;
     EXPECT_GT(r.iterations, options.max_basis) << seed;
     // Bauer-Fike: |value - top| <= residual; the residual is recomputed here from the matrix.
-    EXPECT_LE(std::abs(r.value - top), 2.0 * kTol * 10.0) << seed;
-    EXPECT_LE((A * r.vector - r.value * r.vector).norm(), 2.0 * kTol * 10.0) << seed;
+    EXPECT_LE(std::abs(r.value - top), 2.0 * kRestartTol * 10.0) << seed;
+    EXPECT_LE((A * r.vector - r.value * r.vector).norm(), 2.0 * kRestartTol * 10.0) << seed;
     // The vector is the top eigenvector, not one of its clustered neighbours (gap 0.1).
     EXPECT_NEAR(std::abs(r.vector.dot(dense.eigenvectors().col(A.rows() - 1))), 1.0, 1e-8) << seed;
 
     const EigenResult low = lanczos(op, Which::SmallestAlgebraic, options);
     EXPECT_TRUE(low.converged) << seed;
-    EXPECT_LE(std::abs(low.value - bottom), 2.0 * kTol * 100.0) << seed;
+    EXPECT_LE(std::abs(low.value - bottom), 2.0 * kRestartTol * 100.0) << seed;
     EXPECT_LE(low.basis, options.max_basis) << seed;
   }
 }
@@ -94,7 +94,7 @@ TEST(LanczosRestart, BasisOfTwoStillConvergesOnAnIsolatedEigenvalue) {
   EXPECT_TRUE(r.converged);
   EXPECT_GT(r.restarts, 0);
   EXPECT_LE(r.basis, 2);
-  EXPECT_LE(std::abs(r.value - 3.0), 3.0 * kTol * 3.0);
+  EXPECT_LE(std::abs(r.value - 3.0), 3.0 * kRestartTol * 3.0);
 }
 
 TEST(LanczosRestart, BudgetCountsEveryApplication) {

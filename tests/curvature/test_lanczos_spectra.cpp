@@ -17,10 +17,10 @@ namespace relustab {
 namespace {
 
 /// Our stopping tolerance (relative residual) and Spectra's (relative Ritz estimate).
-constexpr double kTol = 1e-10;
+constexpr double kOurLanczosTol = 1e-10;
 constexpr double kSpectraTol = 1e-12;
 /// Both eigenvalues are within their residual tolerance of the truth (Bauer-Fike), plus rounding.
-constexpr double kAgreementTol = 1e-9;
+constexpr double kSpectraAgreementTol = 1e-9;
 
 /// Adapts a LinearOperator to Spectra's matrix-operation concept.
 class SpectraAdapter {
@@ -57,15 +57,15 @@ TEST(LanczosVsSpectra, ExtremeEigenvaluesOfLargeHessianOperator) {
   const auto backend = make_backend("cpu");
   const auto hessian = backend->curvature(net, data, CurvatureKind::Hessian);
   LanczosOptions options;
-  options.tol = kTol;
+  options.tol = kOurLanczosTol;
   for (const auto& [which, rule] :
        {std::pair{Which::LargestAlgebraic, Spectra::SortRule::LargestAlge},
         std::pair{Which::SmallestAlgebraic, Spectra::SortRule::SmallestAlge}}) {
     const EigenResult ours = lanczos(*hessian, which, options);
     const double theirs = spectra_extreme(*hessian, rule);
     EXPECT_TRUE(ours.converged);
-    EXPECT_LE(ours.residual, kTol * std::max(1.0, std::abs(ours.value)));
-    EXPECT_LE(std::abs(ours.value - theirs) / std::max(1.0, std::abs(theirs)), kAgreementTol)
+    EXPECT_LE(ours.residual, kOurLanczosTol * std::max(1.0, std::abs(ours.value)));
+    EXPECT_LE(std::abs(ours.value - theirs) / std::max(1.0, std::abs(theirs)), kSpectraAgreementTol)
         << "ours " << ours.value << " Spectra " << theirs;
   }
 }

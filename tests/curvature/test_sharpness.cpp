@@ -17,26 +17,26 @@
 namespace relustab {
 namespace {
 
-/// Lanczos tolerance: residual <= kTol * max(1, |lambda|), so |lambda error| <= kTol * max(1, |lambda|)
+/// Lanczos tolerance: residual <= kSharpnessTol * max(1, |lambda|), so |lambda error| <= kSharpnessTol * max(1, |lambda|)
 /// (Bauer-Fike); doubled for comparing two such results, plus rounding.
-constexpr double kTol = 1e-10;
+constexpr double kSharpnessTol = 1e-10;
 constexpr double kPathAgreementTol = 1e-9;
 /// Same eigenvalue from two dense direct solves of O(10)-sized spectra: rounding only.
 constexpr double kDenseAgreementTol = 1e-10;
 
-double relative_gap(double a, double b) { return std::abs(a - b) / std::max(1.0, std::abs(b)); }
+using test::relative_gap;
 
 SharpnessOptions dense_options() {
   SharpnessOptions o;
   o.dense_max = 100000;
-  o.lanczos.tol = kTol;
+  o.lanczos.tol = kSharpnessTol;
   return o;
 }
 
 SharpnessOptions lanczos_options() {
   SharpnessOptions o;
   o.dense_max = 0;  // every problem goes to Lanczos
-  o.lanczos.tol = kTol;
+  o.lanczos.tol = kSharpnessTol;
   return o;
 }
 
@@ -88,7 +88,7 @@ TEST_P(SharpnessTest, DenseAndLanczosPathsAgreeOnBothEnds) {
   for (const EigenResult* r : {&top_dense, &top_lanczos, &bottom_dense, &bottom_lanczos}) {
     EXPECT_TRUE(r->converged);
     EXPECT_LE((H * r->vector - r->value * r->vector).norm(),
-              10.0 * kTol * std::max(1.0, std::abs(r->value)));
+              10.0 * kSharpnessTol * std::max(1.0, std::abs(r->value)));
   }
 }
 
@@ -112,7 +112,7 @@ TEST_P(SharpnessTest, GramFormMatchesParameterSpaceGaussNewton) {
     ASSERT_EQ(r->vector.size(), p.net.n_params());  // parameter space, also for the Gram path
     EXPECT_NEAR(r->vector.norm(), 1.0, 1e-12);
     const double residual = (G * r->vector - r->value * r->vector).norm();
-    EXPECT_LE(residual, 10.0 * kTol * r->value);
+    EXPECT_LE(residual, 10.0 * kSharpnessTol * r->value);
     EXPECT_NEAR(r->residual, residual, 1e-12 * r->value);  // the reported residual is the true one
   }
   // A simple top eigenvalue has a unique eigenvector up to sign.

@@ -23,7 +23,7 @@ namespace relustab {
 namespace {
 
 /// Two summation orders of the same terms (samples sorted vs as given; prefix sums vs direct).
-constexpr double kAgreementTol = 1e-12;
+constexpr double kUnivariateAgreementTol = 1e-12;
 
 double relative_difference(const Vec& a, const Vec& b) {
   return (a - b).lpNorm<Eigen::Infinity>() / std::max(1.0, b.lpNorm<Eigen::Infinity>());
@@ -53,11 +53,11 @@ void expect_agreement(const ShallowReluNet& net, const Dataset& data, Rng& rng,
   const auto reference = make_backend("cpu");
   const Outputs a = evaluate(*fast, net, data, direction, rows);
   const Outputs b = evaluate(*reference, net, data, direction, rows);
-  EXPECT_NEAR(a.loss, b.loss, kAgreementTol * std::max(1.0, b.loss));
-  EXPECT_LE(relative_difference(a.grad, b.grad), kAgreementTol);
+  EXPECT_NEAR(a.loss, b.loss, kUnivariateAgreementTol * std::max(1.0, b.loss));
+  EXPECT_LE(relative_difference(a.grad, b.grad), kUnivariateAgreementTol);
   if (rows.empty()) {
-    EXPECT_LE(relative_difference(a.hv, b.hv), kAgreementTol);
-    EXPECT_LE(relative_difference(a.gv, b.gv), kAgreementTol);
+    EXPECT_LE(relative_difference(a.hv, b.hv), kUnivariateAgreementTol);
+    EXPECT_LE(relative_difference(a.gv, b.gv), kUnivariateAgreementTol);
   }
 }
 
@@ -149,8 +149,8 @@ TEST(UnivariateBackend, CachesNeverLeakBetweenCallsOrDataSets) {
     Vec g_fast, g_ref;
     const double l_fast = fast->loss_and_grad(net, data, {}, &g_fast);
     const double l_ref = reference->loss_and_grad(net, data, {}, &g_ref);
-    EXPECT_NEAR(l_fast, l_ref, kAgreementTol * std::max(1.0, l_ref));
-    EXPECT_LE(relative_difference(g_fast, g_ref), kAgreementTol);
+    EXPECT_NEAR(l_fast, l_ref, kUnivariateAgreementTol * std::max(1.0, l_ref));
+    EXPECT_LE(relative_difference(g_fast, g_ref), kUnivariateAgreementTol);
   }
 }
 
@@ -165,7 +165,7 @@ TEST(UnivariateBackend, CurvatureOperatorOutlivesChangesToTheNet) {
   const Vec e = Vec::Unit(original.n_params(), 4);
   Vec out;
   op->apply(e, out);
-  EXPECT_LE(relative_difference(out, H * e), kAgreementTol);
+  EXPECT_LE(relative_difference(out, H * e), kUnivariateAgreementTol);
 }
 
 TEST(UnivariateBackend, GdRunsReachTheSameMinimumAsTheReference) {

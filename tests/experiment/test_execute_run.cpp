@@ -33,7 +33,7 @@ namespace {
 /// sum the same n terms in different orders, so they differ by a few ulps times n.
 constexpr double kLossRelTol = 1e-12;
 
-RunConfig small_config() {
+RunConfig small_run_config() {
   RunConfig config;
   config.n = 14;
   config.target = Target::Kind::Sin3;
@@ -127,7 +127,7 @@ void expect_same_run(const RunResult& result, const ByHand& hand, const Dataset&
 }
 
 TEST(ExecuteRun, GdEqualsGeneratorsTrainAndAnalyzeByHand) {
-  const RunConfig config = small_config();
+  const RunConfig config = small_run_config();
   const RunResult result = execute_run(config, {});
   EXPECT_EQ(result.status, RunStatus::Done);
   EXPECT_TRUE(result.reason.empty());
@@ -141,7 +141,7 @@ TEST(ExecuteRun, GdEqualsGeneratorsTrainAndAnalyzeByHand) {
 }
 
 TEST(ExecuteRun, SgdUsesTheRunSeedForBatches) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.batch = 4;
   config.seed = 11;
   const Dataset data = data_by_hand(config);
@@ -153,7 +153,7 @@ TEST(ExecuteRun, SgdUsesTheRunSeedForBatches) {
 }
 
 TEST(ExecuteRun, LogHasEveryMetricAtEveryLogStep) {
-  const RunConfig config = small_config();
+  const RunConfig config = small_run_config();
   const RunResult result = execute_run(config, {});
   const ByHand hand = run_by_hand(config, data_by_hand(config));
   // Steps 0, 100, ..., 400: the trainer logs every log_every steps and the final step once.
@@ -182,7 +182,7 @@ TEST(ExecuteRun, LogHasEveryMetricAtEveryLogStep) {
 }
 
 TEST(ExecuteRun, NoLogNoAnalysisNoNetWhenSwitchedOff) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.log_every = 0;
   config.final_analysis = false;
   config.save_net = false;
@@ -193,14 +193,14 @@ TEST(ExecuteRun, NoLogNoAnalysisNoNetWhenSwitchedOff) {
   const auto metrics = metric_map(result);
   EXPECT_EQ(metrics.count("sharpness"), 0u);
   // Training itself does not depend on what is measured: same final loss as with everything on.
-  EXPECT_EQ(metrics.at("loss"), metric_map(execute_run(small_config(), {})).at("loss"));
+  EXPECT_EQ(metrics.at("loss"), metric_map(execute_run(small_run_config(), {})).at("loss"));
 }
 
 TEST(ExecuteRun, DataFileComesFromTheLoader) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.data_file = "/nonexistent/data.csv";  // the loader decides what this means
   // A data set without a clean target: mse_clean is then undefined and left out.
-  Dataset data = data_by_hand(small_config());
+  Dataset data = data_by_hand(small_run_config());
   data.y_clean.resize(0);
   int calls = 0;
   const DataFileLoader loader = [&](const std::string& path) {
@@ -219,13 +219,13 @@ TEST(ExecuteRun, DataFileComesFromTheLoader) {
 }
 
 TEST(ExecuteRun, DataFileWithoutLoaderIsBadInput) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.data_file = "data.csv";
   EXPECT_THROW(execute_run(config, {}), InputError);
 }
 
 TEST(ExecuteRun, DivergenceIsAFailedRunWithTheStepAndLoss) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.eta = 1000.0;  // 2/eta = 0.002 is far below any sharpness of this problem
   const RunResult result = execute_run(config, {});
   EXPECT_EQ(result.status, RunStatus::Failed);
@@ -243,7 +243,7 @@ TEST(ExecuteRun, DivergenceIsAFailedRunWithTheStepAndLoss) {
 }
 
 TEST(ExecuteRun, SwitchedStepSizeIsTheOneTheAnalysisUses) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.switch_below = 1.0;  // the initial loss of this problem is below 1: switch at step 0
   config.switch_factor = 2.0;
   const RunResult result = execute_run(config, {});
@@ -255,7 +255,7 @@ TEST(ExecuteRun, SwitchedStepSizeIsTheOneTheAnalysisUses) {
 }
 
 TEST(ExecuteRun, DataKnotsAndTheMinimumNormOutputLayerAreTheLibraryFunctionsInOrder) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.inputs = InputLaw::Grid;
   config.init = InitScheme::DataKnots;
   config.init_scale = 1.5;
@@ -295,7 +295,7 @@ TEST(ExecuteRun, DataKnotsAndTheMinimumNormOutputLayerAreTheLibraryFunctionsInOr
 }
 
 TEST(ExecuteRun, BadConfigurationThrowsInputErrorNamingTheKey) {
-  RunConfig config = small_config();
+  RunConfig config = small_run_config();
   config.width = 0;
   try {
     execute_run(config, {});
@@ -425,7 +425,7 @@ TEST(ExecuteRun, AlignmentIsLoggedDuringTrainingAtTheRowsParameters) {
 }
 
 TEST(ExecuteRun, GradNormIsTheFullBatchGradientNormOfTheFinalNet) {
-  const RunConfig c = small_config();
+  const RunConfig c = small_run_config();
   const RunResult result = execute_run(c, {});
   const Dataset data = data_by_hand(c);
   const ShallowReluNet net = io::parse_net_json(result.net_json, "net_json");

@@ -24,7 +24,7 @@
 namespace relustab {
 namespace {
 
-RunConfig small_config() {
+RunConfig small_api_config() {
   RunConfig config;
   config.n = 16;
   config.noise = 0.2;
@@ -43,7 +43,7 @@ std::map<std::string, double> stored(const RunResult& result) {
 }
 
 TEST(RunApi, WhatASweepStoresEqualsAnAnalysisOfTheNetItSaved) {
-  const RunConfig config = small_config();
+  const RunConfig config = small_api_config();
   const RunResult result = execute_run(config, {});
   const auto metrics = stored(result);
   const ShallowReluNet net = io::parse_net_json(result.net_json, "saved net");
@@ -86,7 +86,7 @@ TEST(RunApi, AGivenNetOnGivenDataTrainsExactlyAsTheTrainer) {
   const Dataset data = test::random_dataset(teacher, 12, rng);
   Rng init_rng(99);
   const ShallowReluNet initial = initialize(1, 6, InitKind::KaimingNormal, 1.0, init_rng);
-  RunConfig config = small_config();
+  RunConfig config = small_api_config();
   config.data_file = "given";
   config.width = 6;
   config.eta = 0.02;
@@ -116,7 +116,7 @@ TEST(RunApi, AGivenNetOnGivenDataTrainsExactlyAsTheTrainer) {
 }
 
 TEST(RunApi, TheMappingKeepsTypesAndTheDatabaseLeavesOutWhatIsUndefined) {
-  RunConfig config = small_config();
+  RunConfig config = small_api_config();
   config.activation = Activation::Gelu;
   config.max_steps = 50;
   const RunOutput output = run(config);

@@ -1,10 +1,9 @@
-# Tests of the experiment layer: execute_run, the worker loop and the sweep engine (library), and
-# the sweep/status/export/merge commands end to end (they run RELUSTAB_BIN and read the database
-# directly with SQLite as the oracle).
+# Tests of the experiment layer: execute_run, the run API, the worker loop and the sweep engine
+# (library), and the sweep/status/export/merge commands end to end (they run RELUSTAB_BIN and read the
+# database directly with SQLite as the oracle).
 relustab_add_test(test_experiment
   experiment/test_execute_run.cpp
   experiment/test_run_api.cpp
   experiment/test_drain_queue.cpp
-  experiment/test_run_sweep.cpp)
-relustab_add_test(test_sweep_cli experiment/test_sweep_cli.cpp)
-add_dependencies(test_sweep_cli relustab)
+  experiment/test_run_sweep.cpp
+  experiment/test_sweep_cli.cpp)

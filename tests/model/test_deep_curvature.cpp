@@ -5,6 +5,8 @@
 #include <relustab/core/error.h>
 #include <relustab/curvature/deep_curvature.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
@@ -30,18 +32,11 @@ constexpr double kFdTol = 1e-6;
 constexpr double kSecondFdStep = 2e-4;
 constexpr double kSecondFdTol = 2e-5;
 /// Two routes summing the same float64 terms in a different order.
-constexpr double kRoundingTol = 1e-11;
+constexpr double kDeepCurvatureRoundingTol = 1e-11;
 
-std::string message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
-double max_abs(const Matrix& A) { return A.cwiseAbs().maxCoeff(); }
+using test::max_abs;
 
 Vec gradient(const DeepReluNet& net, const Dataset& data, const RunContext& context = {}) {
   Vec g;
@@ -102,9 +97,9 @@ class DeepCurvatureTest : public ::testing::TestWithParam<Shape> {
 
 TEST_P(DeepCurvatureTest, LossMatchesBruteForceLoop) {
   const double expected = test::brute_force_deep_loss(net_, data_);
-  EXPECT_NEAR(deep_loss_and_grad(net_, data_, {}, nullptr), expected, kRoundingTol * expected);
+  EXPECT_NEAR(deep_loss_and_grad(net_, data_, {}, nullptr), expected, kDeepCurvatureRoundingTol * expected);
   Vec g;
-  EXPECT_NEAR(deep_loss_and_grad(net_, data_, {}, &g), expected, kRoundingTol * expected);
+  EXPECT_NEAR(deep_loss_and_grad(net_, data_, {}, &g), expected, kDeepCurvatureRoundingTol * expected);
   EXPECT_EQ(g.size(), net_.n_params());
 }
 
@@ -134,9 +129,9 @@ TEST_P(DeepCurvatureTest, MiniBatchRowsEqualTheGatheredDataSet) {
   Vec g_rows;
   const double loss_rows = deep_loss_and_grad(net_, data_, rows, &g_rows);
   const double expected = test::brute_force_deep_loss(net_, gathered);
-  EXPECT_NEAR(loss_rows, expected, kRoundingTol * expected);
+  EXPECT_NEAR(loss_rows, expected, kDeepCurvatureRoundingTol * expected);
   const Vec g_gathered = gradient(net_, gathered);
-  EXPECT_LE((g_rows - g_gathered).cwiseAbs().maxCoeff(), kRoundingTol * (1.0 + g_gathered.norm()));
+  EXPECT_LE((g_rows - g_gathered).cwiseAbs().maxCoeff(), kDeepCurvatureRoundingTol * (1.0 + g_gathered.norm()));
   EXPECT_TRUE(message_of([&] {
                 const std::vector<Index> bad{0, data_.n()};
                 deep_loss_and_grad(net_, data_, bad, nullptr);
@@ -176,7 +171,7 @@ TEST_P(DeepCurvatureTest, DenseHessianFromHvpsIsSymmetricAndMatchesFiniteDiffere
   const auto op = deep_curvature(net_, data_, CurvatureKind::Hessian);
   const Matrix A = raw_columns(*op);
   const double scale = 1.0 + max_abs(A);
-  EXPECT_LE(max_abs(A - A.transpose()), kRoundingTol * scale);
+  EXPECT_LE(max_abs(A - A.transpose()), kDeepCurvatureRoundingTol * scale);
   const Matrix H_fd = fd_hessian_of_gradient(net_, data_);
   EXPECT_LE(max_abs(A - H_fd), kFdTol * scale);
   // deep_curvature_matrix is those columns, symmetrised.
@@ -204,7 +199,7 @@ TEST_P(DeepCurvatureTest, HessianEqualsGaussNewtonAtZeroResidual) {
   fitted.y = net_.predict(data_.X);
   const Vec Hv = apply(*deep_curvature(net_, fitted, CurvatureKind::Hessian), direction_);
   const Vec Gv = apply(*deep_curvature(net_, fitted, CurvatureKind::GaussNewton), direction_);
-  EXPECT_LE((Hv - Gv).cwiseAbs().maxCoeff(), kRoundingTol * (1.0 + Gv.cwiseAbs().maxCoeff()));
+  EXPECT_LE((Hv - Gv).cwiseAbs().maxCoeff(), kDeepCurvatureRoundingTol * (1.0 + Gv.cwiseAbs().maxCoeff()));
   EXPECT_GT(Gv.norm(), 1e-2);
 }
 

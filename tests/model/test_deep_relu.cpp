@@ -4,6 +4,8 @@
 #include <relustab/core/error.h>
 #include <relustab/model/deep_relu.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,16 +18,9 @@ namespace relustab {
 namespace {
 
 /// predict() and the loops sum the same terms in different orders; values are O(10).
-constexpr double kRoundingTol = 1e-12;
+constexpr double kDeepRoundingTol = 1e-12;
 
-std::string message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -99,8 +94,8 @@ TEST(DeepReluNet, PredictMatchesBruteForceLoop) {
       const Vec x = X.row(j).transpose();
       const test::BruteForcePass pass = test::brute_force_pass(net, x);
       for (double z : pass.z2) nonzero_second_layer += z > 0.0;
-      EXPECT_NEAR(f[j], pass.f, kRoundingTol * (1.0 + std::abs(pass.f)));
-      EXPECT_NEAR(net(x), pass.f, kRoundingTol * (1.0 + std::abs(pass.f)));
+      EXPECT_NEAR(f[j], pass.f, kDeepRoundingTol * (1.0 + std::abs(pass.f)));
+      EXPECT_NEAR(net(x), pass.f, kDeepRoundingTol * (1.0 + std::abs(pass.f)));
     }
     EXPECT_GT(nonzero_second_layer, 0);  // the second layer really contributes
   }
@@ -160,9 +155,9 @@ TEST(DeepReluNet, PyramidRepresentsReluOfOneMinusL1Norm) {
         const Vec x = X.row(j).transpose();
         const double expected = test::brute_force_pyramid(x);
         inside += expected > 0.0;
-        EXPECT_NEAR(f[j], expected, kRoundingTol);
-        EXPECT_NEAR(test::brute_force_deep_output(*net, x), expected, kRoundingTol);
-        EXPECT_NEAR(pyramid_function(x), expected, kRoundingTol);
+        EXPECT_NEAR(f[j], expected, kDeepRoundingTol);
+        EXPECT_NEAR(test::brute_force_deep_output(*net, x), expected, kDeepRoundingTol);
+        EXPECT_NEAR(pyramid_function(x), expected, kDeepRoundingTol);
       }
     }
     EXPECT_GT(inside, 4 * 60);  // the support is sampled, not only the zero region

@@ -14,7 +14,7 @@ namespace relustab {
 namespace {
 
 /// predict() and the loop sum the same k + 1 terms in different orders; O(10) values.
-constexpr double kRoundingTol = 1e-12;
+constexpr double kShallowRoundingTol = 1e-12;
 
 TEST(ShallowReluNet, ParameterCountAndOffsets) {
   const ShallowReluNet net(3, 4);
@@ -78,8 +78,8 @@ TEST(ShallowReluNet, PredictMatchesBruteForceLoop) {
     for (Index j = 0; j < X.rows(); ++j) {
       const Vec x = X.row(j).transpose();
       const double expected = test::brute_force_output(net, x);
-      EXPECT_NEAR(f[j], expected, kRoundingTol * (1.0 + std::abs(expected)));
-      EXPECT_NEAR(net(x), expected, kRoundingTol * (1.0 + std::abs(expected)));
+      EXPECT_NEAR(f[j], expected, kShallowRoundingTol * (1.0 + std::abs(expected)));
+      EXPECT_NEAR(net(x), expected, kShallowRoundingTol * (1.0 + std::abs(expected)));
     }
   }
 }

@@ -5,6 +5,8 @@
 #include <relustab/curvature/deep_curvature.h>
 #include <relustab/train/train_deep.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,14 +18,7 @@
 namespace relustab {
 namespace {
 
-std::string message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
 /// 40 points uniform on [-1, 1]^2 with the pyramid as target (kinks avoided; no noise).
 Dataset small_pyramid_problem(std::uint64_t seed) {

@@ -1,5 +1,6 @@
 # Tests of the model layer.
-relustab_add_test(test_shallow_relu model/test_shallow_relu.cpp)
-relustab_add_test(test_deep_relu model/test_deep_relu.cpp)
-relustab_add_test(test_deep_curvature model/test_deep_curvature.cpp)
-relustab_add_test(test_train_deep model/test_train_deep.cpp)
+relustab_add_test(test_model
+  model/test_shallow_relu.cpp
+  model/test_deep_relu.cpp
+  model/test_deep_curvature.cpp
+  model/test_train_deep.cpp)

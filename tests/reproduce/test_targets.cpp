@@ -7,6 +7,7 @@
 // (Fig. 3), the large-versus-small step-size contrast of Qiao et al. 2024, and its interpolation versus
 // width (catastrophic overfitting near k = n, tempered for k >> n).
 #include "reproduce/reproduce_util.h"
+#include "test_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -355,12 +356,7 @@ TEST(ReproduceTarget, MulayoffFig3GradientDescentConvergesAtTheEdgeOfStability) 
   expect_verdict_reproduced(run);
 }
 
-/// The median of some values (the mean of the two middle ones for an even count).
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t m = values.size() / 2;
-  return values.size() % 2 == 1 ? values[m] : 0.5 * (values[m - 1] + values[m]);
-}
+using test::median;
 
 /// Median of a metric over runs (runs without it skipped; NaN when none is left).
 double median_metric(const std::vector<const StoredRun*>& runs, const char* metric) {

@@ -6,6 +6,7 @@
 // separation); and past the optimization threshold GD stops interpolating and converges near the
 // least-squares fit, the neurons having aligned with the teacher early in training (Boursier and
 // Flammarion 2025).
+#include "test_util.h"
 #include "reproduce/reproduce_util.h"
 
 #include <algorithm>
@@ -216,12 +217,7 @@ TEST(ReproduceTarget, NacsonDepthTwoLayersFitThePyramidWhereStableShallowNetsCan
   }
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(values.begin(), values.end());
-  const std::size_t half = values.size() / 2;
-  return values.size() % 2 == 1 ? values[half] : 0.5 * (values[half - 1] + values[half]);
-}
+using test::median;
 
 /// The training MSE (twice the logged loss) of a run's log rows, in step order.
 std::vector<std::pair<std::int64_t, double>> training_mse(const StoredRun& run) {

@@ -24,7 +24,7 @@ using testing::bits;
 using testing::RawDatabase;
 using testing::ScratchDir;
 
-const std::string kExperiment = R"({"name":"grid","axes":[{"key":"optim.eta"}]})";
+const std::string kGridExperiment = R"({"name":"grid","axes":[{"key":"optim.eta"}]})";
 const std::string kOtherExperiment = R"({"name":"grid","axes":[{"key":"model.width"}]})";
 
 std::string db_file(const ScratchDir& dir) { return dir.file("results.sqlite"); }
@@ -51,8 +51,8 @@ TEST(ResultStore, RegisteringTwiceAddsNothing) {
   const std::vector<RunConfig> configs = testing::make_configs(1000);
   {
     auto store = ResultStore::open(dir.path(), true);
-    store->register_runs(kExperiment, "grid", configs);
-    store->register_runs(kExperiment, "grid", configs);
+    store->register_runs(kGridExperiment, "grid", configs);
+    store->register_runs(kGridExperiment, "grid", configs);
     const std::vector<store::RunRow> rows = store->runs();
     ASSERT_EQ(rows.size(), 1000u);
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -72,7 +72,7 @@ TEST(ResultStore, RegisteringTwiceAddsNothing) {
   for (const RunConfig& config : testing::make_configs(10, 3.1)) grown.push_back(config);
   {
     auto store = ResultStore::open(dir.path(), false);
-    store->register_runs(kExperiment, "grid", grown);
+    store->register_runs(kGridExperiment, "grid", grown);
     EXPECT_EQ(store->summary().total, 1010);
   }
   RawDatabase raw(db_file(dir));
@@ -93,7 +93,7 @@ TEST(ResultStore, StatusTransitions) {
   const ScratchDir dir;
   const std::vector<RunConfig> configs = testing::make_configs(5);
   auto store = ResultStore::open(dir.path(), true);
-  store->register_runs(kExperiment, "grid", configs);
+  store->register_runs(kGridExperiment, "grid", configs);
   std::vector<store::RunRow> pending = store->pending_runs();
   ASSERT_EQ(pending.size(), 5u);
   EXPECT_TRUE(std::is_sorted(pending.begin(), pending.end(), [](const auto& a, const auto& b) { return a.id < b.id; }));
@@ -165,7 +165,7 @@ TEST(ResultStore, DoneRunIsNeverRecordedTwice) {
   const ScratchDir dir;
   const std::vector<RunConfig> configs = testing::make_configs(2);
   auto store = ResultStore::open(dir.path(), true);
-  store->register_runs(kExperiment, "grid", configs);
+  store->register_runs(kGridExperiment, "grid", configs);
   Rng rng(11);
   const RunResult first = testing::make_result(configs[0], rng);
   store->write_results(std::span(&first, 1));
@@ -206,7 +206,7 @@ TEST(ResultStore, BatchWithAnUnknownRunWritesNothing) {
   const ScratchDir dir;
   const std::vector<RunConfig> configs = testing::make_configs(3);
   auto store = ResultStore::open(dir.path(), true);
-  store->register_runs(kExperiment, "grid", configs);
+  store->register_runs(kGridExperiment, "grid", configs);
   Rng rng(3);
   std::vector<RunResult> batch = {testing::make_result(configs[0], rng), testing::make_result(configs[1], rng)};
   batch[1].key = "0123456789abcdef";
@@ -226,7 +226,7 @@ TEST(ResultStore, ExportCsvReadsBackExactly) {
   configs[5].log_sharpness = true;
   configs[6].eta = 0.1 + 0.2;                         // 0.30000000000000004
   auto store = ResultStore::open(dir.path(), true);
-  store->register_runs(kExperiment, "grid", configs);
+  store->register_runs(kGridExperiment, "grid", configs);
 
   // Metric values that stress exact printing, a NaN and -0; some runs lack some metrics.
   const Vec stress = testing::stress_values(200, 99);
@@ -376,7 +376,7 @@ TEST(ResultStore, OneWriterAtATime) {
 TEST(ResultStore, DifferentExperimentIsRefused) {
   const ScratchDir dir;
   auto store = ResultStore::open(dir.path(), true);
-  store->register_runs(kExperiment, "grid", testing::make_configs(3));
+  store->register_runs(kGridExperiment, "grid", testing::make_configs(3));
   RELUSTAB_EXPECT_INPUT_ERROR(store->register_runs(kOtherExperiment, "widths", testing::make_configs(5)),
                               dir.path().string(), "different experiment", "--out");
   EXPECT_EQ(store->summary().total, 3);
@@ -395,7 +395,7 @@ TEST(ResultStore, MergeOfShardsGivesTheUnion) {
   std::unique_ptr<ResultStore> live_shard;
   for (int shard = 0; shard < 2; ++shard) {
     auto store = ResultStore::open(dir.file("shard" + std::to_string(shard)), true);
-    store->register_runs(kExperiment, "grid", configs);
+    store->register_runs(kGridExperiment, "grid", configs);
     std::vector<RunResult> results;
     for (std::size_t i = static_cast<std::size_t>(shard); i < configs.size(); i += 2) {
       RunResult result = testing::make_result(configs[i], rng, 1 + static_cast<int>(i));
@@ -426,7 +426,7 @@ TEST(ResultStore, MergeOfShardsGivesTheUnion) {
     EXPECT_EQ(summary.done, 23);
     EXPECT_EQ(summary.experiment_name, "grid");
     // The merged directory is the same experiment: registering it adds nothing.
-    merged->register_runs(kExperiment, "grid", configs);
+    merged->register_runs(kGridExperiment, "grid", configs);
     EXPECT_EQ(merged->summary().total, 30);
     EXPECT_EQ(merged->pending_runs().at(0).key, run_key(configs[7]));
   }
@@ -462,7 +462,7 @@ TEST(ResultStore, MergeOfADifferentExperimentIsRefused) {
     other->register_runs(kOtherExperiment, "widths", testing::make_configs(4));
   }
   auto store = ResultStore::open(dir.file("main"), true);
-  store->register_runs(kExperiment, "grid", testing::make_configs(4));
+  store->register_runs(kGridExperiment, "grid", testing::make_configs(4));
   RELUSTAB_EXPECT_INPUT_ERROR(store->merge_from(dir.file("other")), dir.file("other") + "/results.sqlite",
                               "different experiment");
   RELUSTAB_EXPECT_INPUT_ERROR(store->merge_from(dir.file("nowhere")), dir.file("nowhere") + "/results.sqlite");

@@ -22,7 +22,7 @@ using testing::bits;
 using testing::RawDatabase;
 using testing::ScratchDir;
 
-const std::string kExperiment = R"({"name":"crash"})";
+const std::string kCrashExperiment = R"({"name":"crash"})";
 constexpr int kRuns = 40;
 constexpr int kCommittedRuns = 10;
 // Log rows per run of the batch that is killed: 30 runs x 4000 rows (several MB) overflow SQLite's
@@ -62,7 +62,7 @@ struct Batches {
 
 void register_all(const std::string& dir, const Batches& batches) {
   auto store = ResultStore::open(dir, true);
-  store->register_runs(kExperiment, "crash", batches.configs);
+  store->register_runs(kCrashExperiment, "crash", batches.configs);
 }
 
 /// Waits for `child` and returns its wait status.

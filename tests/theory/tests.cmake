@@ -1,3 +1,3 @@
-# Theorems checked on real training runs.
-relustab_add_test(test_theorem1_runs theory/test_theorem1_runs.cpp)
-relustab_test_other_backends(test_theorem1_runs)
+# Theorems checked on real training runs, with every back end.
+relustab_add_test(test_theory theory/test_theorem1_runs.cpp)
+relustab_test_other_backends(test_theory "*")

@@ -46,8 +46,7 @@ Vec output_layer(const ShallowReluNet& net) {
   return theta;
 }
 
-/// Relative distance ||a - b|| / ||b||.
-double relative_error(const Vec& a, const Vec& b) { return (a - b).norm() / b.norm(); }
+using test::relative_error;
 
 // The oracles solve other, better or worse conditioned, systems in float64: agreement to 1e-9
 // relative is far beyond chance and far below any difference between two different solutions.

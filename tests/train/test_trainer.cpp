@@ -41,9 +41,7 @@ TrainOptions plain_options(double eta, std::int64_t max_steps) {
   return options;
 }
 
-double relative_error(const Vec& actual, const Vec& expected) {
-  return (actual - expected).norm() / expected.norm();
-}
+using test::relative_error;
 
 TEST(Trainer, OneGdStepIsMinusEtaTimesFiniteDifferenceGradient) {
   if (!test::backend_supports(2)) GTEST_SKIP() << "input dimension 2";

@@ -1,7 +1,8 @@
-# Tests of the train layer.
-relustab_add_test(test_init train/test_init.cpp)
-relustab_add_test(test_trainer train/test_trainer.cpp)
-relustab_add_test(test_adam train/test_adam.cpp)
-relustab_test_other_backends(test_trainer)
-relustab_add_test(test_train_batch train/test_batched.cpp)
-relustab_add_test(test_output_fit train/test_output_fit.cpp)
+# Tests of the train layer. The trainer's suite runs once more for every other back end.
+relustab_add_test(test_train
+  train/test_init.cpp
+  train/test_trainer.cpp
+  train/test_adam.cpp
+  train/test_batched.cpp
+  train/test_output_fit.cpp)
+relustab_test_other_backends(test_train "Trainer.*")
