@@ -20,6 +20,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || [[ $seconds -lt 1 ]]; then
 fi
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$root/scripts/ensure_clang.sh"
 build=${RELUSTAB_FUZZ_BUILD_DIR:-$root/build/fuzz}
 jobs=${RELUSTAB_FUZZ_JOBS:-2}
 

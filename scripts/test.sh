@@ -7,9 +7,9 @@ bash scripts/setup.sh
 export RELUSTAB_PYTHON="$PWD/.venv/bin/python"
 export RELUSTAB_BIN="$PWD/build/release/relustab"
 ctest --test-dir build/release --output-on-failure -j "$(nproc)" "$@"
-# Python tests of the figure scripts (pytest exits 5 when it collects nothing).
+# Python tests (pytest exits 5 when it collects nothing), spread over the cores by pytest-xdist.
 if [ -d python/tests ]; then
   status=0
-  .venv/bin/python -m pytest -q python/tests || status=$?
+  .venv/bin/python -m pytest -q -n "$(nproc)" python/tests || status=$?
   [ "$status" -eq 0 ] || [ "$status" -eq 5 ] || exit "$status"
 fi

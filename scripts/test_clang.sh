@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds everything with Clang (warnings as errors, no -march=native) and runs the C++ test suites
-# against that build. The reproduction acceptance tests (ReproduceTarget.*) run the quick targets; they
-# run once, in scripts/test.sh, with the GCC build.
+# Builds everything with Clang (release, warnings as errors, no -march=native) and runs the C++ test
+# suites against that build, except the reproduction acceptance tests (ReproduceTarget.*, the slowest).
+# CI's Clang build is scripts/test_sanitize.sh (every test, with the sanitizers); this one is for
+# checking a release Clang build by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v clang++ >/dev/null; then
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q clang
-fi
+source scripts/ensure_clang.sh
 cmake --preset clang >/dev/null
 cmake --build --preset clang
 export RELUSTAB_PYTHON="$PWD/.venv/bin/python"
