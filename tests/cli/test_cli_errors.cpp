@@ -97,7 +97,7 @@ TEST_F(CliErrors, NonPositiveOrNonFiniteEta) {
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta 0", {"--eta"});
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta -1", {"--eta"});
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta nan", {"--eta"});
-  expect_bad_input("train --data " + data_ + " --width 3 --lr 0 --out " + dir_.file("o"), {"--lr"});
+  expect_bad_input("train --data " + data_ + " --width 3 --lr 0 --out " + dir_.file("o"), {"--eta"});
 }
 
 TEST_F(CliErrors, WidthZeroForTraining) {
