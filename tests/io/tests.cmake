@@ -2,6 +2,7 @@
 relustab_add_test(test_io_csv io/test_csv.cpp)
 relustab_add_test(test_io_net_json io/test_net_json.cpp)
 relustab_add_test(test_io_net_npz io/test_net_npz.cpp)
+relustab_add_test(test_io_pytorch_files io/test_pytorch_files.cpp)
 relustab_add_test(test_io_atomic_file io/test_atomic_file.cpp)
 relustab_add_test(test_data_generators io/test_generators.cpp)
 # Image data: IDX and digits readers, the binary-task builder, and `relustab images`.
