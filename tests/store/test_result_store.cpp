@@ -479,3 +479,48 @@ TEST(ResultStore, MergeOfADifferentExperimentIsRefused) {
 
 }  // namespace
 }  // namespace relustab
+
+namespace relustab {
+namespace {
+
+TEST(ResultStore, ADataFileRunRecordsTheFileNotTheGeneratorAndMergeCarriesIt) {
+  const ScratchDir dir;
+  std::vector<RunConfig> configs = testing::make_configs(2);
+  for (RunConfig& config : configs) config.data_file = "/data/points.csv";
+  RunResult result;
+  result.key = run_key(configs[0]);
+  result.metrics = {{"loss", 0.25}};
+  result.data_file = RunResult::DataFileRecord{17, 3, "fnv1a64:0123456789abcdef"};
+  {
+    auto shard = ResultStore::open(dir.file("shard"), true);
+    shard->register_runs(kExperiment, "grid", configs);
+    shard->write_results({&result, 1});
+  }
+  auto store = ResultStore::open(dir.file("main"), true);
+  store->register_runs(kExperiment, "grid", configs);
+  EXPECT_EQ(store->merge_from(dir.file("shard")), 1);
+  for (const std::string& database : {dir.file("shard") + "/results.sqlite", dir.file("main") + "/results.sqlite"}) {
+    SCOPED_TRACE(database);
+    RawDatabase raw(database, SQLITE_OPEN_READONLY);
+    const std::string of_run = "SELECT value FROM params WHERE run_id = ";
+    // The finished run: the file's sizes and hash; the generator's other keys NULL.
+    EXPECT_EQ(raw.integer(of_run + "1 AND key = 'data.n'"), 17);
+    EXPECT_EQ(raw.integer(of_run + "1 AND key = 'data.dim'"), 3);
+    EXPECT_EQ(raw.rows(of_run + "1 AND key = 'data.file_hash'"),
+              (std::vector<std::vector<std::string>>{{"fnv1a64:0123456789abcdef"}}));
+    for (const char* unused : {"data.target", "data.noise", "data.lo", "data.hi", "data.inputs", "data.seed"}) {
+      EXPECT_EQ(raw.rows(of_run + "1 AND key = '" + unused + "'"),
+                (std::vector<std::vector<std::string>>{{"<null>"}}))
+          << unused;
+    }
+    // The pending run: sizes unknown yet (NULL), no hash row; the file path and the model as given.
+    EXPECT_EQ(raw.rows(of_run + "2 AND key = 'data.n'"), (std::vector<std::vector<std::string>>{{"<null>"}}));
+    EXPECT_EQ(raw.integer("SELECT count(*) FROM params WHERE run_id = 2 AND key = 'data.file_hash'"), 0);
+    EXPECT_EQ(raw.rows(of_run + "2 AND key = 'data.file'"),
+              (std::vector<std::vector<std::string>>{{"/data/points.csv"}}));
+    EXPECT_EQ(raw.integer(of_run + "2 AND key = 'model.width'"), configs[1].width);
+  }
+}
+
+}  // namespace
+}  // namespace relustab
