@@ -2,6 +2,7 @@
 // relustab: the command line. Parses, calls the library, prints; maps errors to exit codes
 // (0 success, 2 bad input, 1 internal error).
 #include "commands/commands.h"
+#include "commands/common.h"
 
 #include <relustab/core/error.h>
 
@@ -46,7 +47,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // CLI11 prints the message (and for bad options the usage); any parse failure is bad input.
+    // An option the subcommand does not have is named with a suggestion (CLI11 would report a
+    // missing required option first, or only "not expected"). Otherwise CLI11 prints the message
+    // (and for bad options the usage); any parse failure is bad input.
+    const std::string unknown = relustab::cli::unknown_option_message(app, argc, argv);
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "relustab: error: %s\n", unknown.c_str());
+      return 2;
+    }
     app.exit(e);
     return 2;
   }

@@ -84,6 +84,11 @@ struct RunOutput {
   /// mse_full / mse_interior, and those measure.flattest, kinks, knot_stats and alignment ask for.
   Metrics measurements;
   double wall_seconds = 0.0;
+  /// The training data's sample count and input dimension (a data.file's own, whatever data.n and
+  /// data.dim say), and with data.file and RunInputs::hash_data_file, the file's content hash.
+  std::int64_t samples = 0;
+  std::int64_t input_dim = 0;
+  std::string data_file_hash;
 };
 
 /// Runs one configuration: builds the data, initialises from run.seed (or takes inputs.initial_net),

@@ -9,12 +9,14 @@ logs(run_id, step, metric, value) and nets(run_id, net JSON). It is opened read-
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import math
 import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,18 +24,31 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-DATABASE_FILE = "results.sqlite"
-# Newest schema this reader understands (kSchemaVersion in result_store.h).
-SUPPORTED_SCHEMA_VERSION = 1
-# The metric `outcome` of run_result.h.
-OUTCOMES = {0: "converged", 1: "max_steps", 2: "diverged"}
+
+def _load_database_reader():
+    """python/relustab/results.py, the one reader of results databases (shared with the relustab
+    package), loaded by its path: importing it as relustab.results would run the package's
+    __init__, which needs the compiled extension, and the figure scripts need only the binary."""
+    name = "_relustab_results"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parent.parent / "relustab" / "results.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before running it: dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+_database = _load_database_reader()
+DATABASE_FILE = _database.DATABASE_FILE
+SUPPORTED_SCHEMA_VERSION = _database.SUPPORTED_SCHEMA_VERSION
+OUTCOMES = _database.OUTCOMES
+ResultsError = _database.ResultsError
 # Points per `relustab weight --at` call: at most ~25 characters each, well under the 128 KiB limit
 # of one command-line argument.
 WEIGHT_POINTS_PER_CALL = 4000
 
-
-class ResultsError(Exception):
-    """Bad input: a directory that is not a relustab experiment, a binary that cannot be run, ..."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -66,8 +81,8 @@ class Run:
 
     def outcome(self) -> str:
         """The training outcome by name (metric outcome: 0 converged, 1 max_steps, 2 diverged)."""
-        code = self.metric("outcome")
-        return OUTCOMES.get(int(code), "unknown") if math.isfinite(code) else self.status
+        name = _database.outcome_name(self.metric("outcome"))
+        return self.status if name is None else name
 
 
 @dataclass
@@ -91,56 +106,27 @@ class Results:
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
-        path = self.directory / DATABASE_FILE
-        if not self.directory.is_dir():
-            raise ResultsError(f"{self.directory}: no such experiment directory")
-        if not path.is_file():
-            raise ResultsError(
-                f"{path}: no results database (run `relustab sweep EXP.toml --out "
-                f"{self.directory}` first)"
-            )
-        # mode=ro: never write to a database another process (a running sweep) may be writing.
-        self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        self._db, path = _database.connect(self.directory)
         try:
-            self.meta = self._read_meta(path)
-            self.runs = self._read_runs()
+            self.meta = _database.read_meta(self._db, path)
+            self.runs = [
+                Run(
+                    id=row["id"],
+                    key=row["key"],
+                    status=row["status"],
+                    reason=row["reason"],
+                    config=row["config"],
+                    metrics=row["metrics"],
+                    wall_seconds=row["wall_seconds"],
+                )
+                for row in _database.read_runs(self._db)
+            ]
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise ResultsError(f"{path}: not a relustab results database ({error})") from error
         except ResultsError:
             self._db.close()
             raise
-
-    def _read_meta(self, path: Path) -> dict[str, str]:
-        meta = {str(k): str(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
-        version = int(meta.get("schema_version", "0") or 0)
-        if version < 1 or version > SUPPORTED_SCHEMA_VERSION:
-            raise ResultsError(
-                f"{path}: schema_version {meta.get('schema_version')!r}; this reader "
-                f"understands 1..{SUPPORTED_SCHEMA_VERSION}"
-            )
-        return meta
-
-    def _read_runs(self) -> list[Run]:
-        runs: dict[int, Run] = {}
-        for run_id, key, config, status, reason, seconds in self._db.execute(
-            "SELECT id, key, config, status, reason, wall_seconds FROM runs ORDER BY id"
-        ):
-            runs[int(run_id)] = Run(
-                id=int(run_id),
-                key=str(key),
-                status=str(status),
-                reason=str(reason or ""),
-                config=json.loads(config) if config else {},
-                wall_seconds=float(seconds or 0.0),
-            )
-        for run_id, metric, value in self._db.execute("SELECT run_id, metric, value FROM metrics"):
-            if int(run_id) in runs:
-                # NULL is how the store writes NaN (SQLite has no NaN).
-                runs[int(run_id)].metrics[str(metric)] = (
-                    float("nan") if value is None else float(value)
-                )
-        return list(runs.values())
 
     @property
     def name(self) -> str:
@@ -160,12 +146,8 @@ class Results:
     def log(self, run: Run | int) -> Log:
         run_id = run.id if isinstance(run, Run) else int(run)
         rows: dict[str, list[tuple[int, float]]] = {}
-        for step, metric, value in self._db.execute(
-            "SELECT step, metric, value FROM logs WHERE run_id = ? ORDER BY step", (run_id,)
-        ):
-            rows.setdefault(str(metric), []).append(
-                (int(step), float("nan") if value is None else float(value))
-            )
+        for _, step, metric, value in _database.read_logs(self._db, run_id):
+            rows.setdefault(metric, []).append((step, value))
         return Log(
             {
                 metric: (

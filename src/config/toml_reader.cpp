@@ -124,6 +124,12 @@ std::string unknown_key_message(std::string_view key, const std::vector<std::str
       }
     }
   }
+  // The step size under its other names: the table has one key for it (optim.eta), no alias, so
+  // that a run has one spelling in files, --set, sweep axes and the database.
+  if (best == nullptr && (last == "lr" || last == "learning_rate" || last == "step_size" || last == "stepsize")) {
+    const auto eta = std::find(candidates.begin(), candidates.end(), "optim.eta");
+    if (eta != candidates.end()) best = &*eta;
+  }
   if (best != nullptr) message += " (did you mean " + in_quotes(*best) + "?)";
   return message;
 }

@@ -150,7 +150,7 @@ std::string encode_results(const std::vector<RunResult>& results) {
   json out = json::array();
   for (const auto& result : results) {
     // Every field by name: a field added to RunResult breaks this line until it is sent too.
-    const auto& [key, status, reason, metrics, log, net_json, backend, wall_seconds] = result;
+    const auto& [key, status, reason, metrics, log, net_json, data_file, backend, wall_seconds] = result;
     json metric_items = json::array();
     for (const auto& [name, value] : metrics) metric_items.push_back({name, encode_double(value)});
     json log_items = json::array();
@@ -163,6 +163,8 @@ std::string encode_results(const std::vector<RunResult>& results) {
                    {"metrics", std::move(metric_items)},
                    {"log", std::move(log_items)},
                    {"net", net_json},
+                   {"data_file", data_file ? json::array({data_file->samples, data_file->input_dim, data_file->hash})
+                                           : json()},
                    {"backend", backend},
                    {"wall_seconds", encode_double(wall_seconds)}});
   }
@@ -184,6 +186,10 @@ std::vector<RunResult> decode_results(const std::string& payload) {
                                     entry.at(1).get<std::string>(), decode_double(entry.at(2))});
     }
     result.net_json = item.at("net").get<std::string>();
+    if (const json& file = item.at("data_file"); !file.is_null()) {
+      result.data_file = RunResult::DataFileRecord{file.at(0).get<std::int64_t>(), file.at(1).get<std::int64_t>(),
+                                                   file.at(2).get<std::string>()};
+    }
     result.backend = item.at("backend").get<std::string>();
     result.wall_seconds = decode_double(item.at("wall_seconds"));
     results.push_back(std::move(result));

@@ -412,6 +412,11 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
   output.key = run_key(config);
   const RunData run_data = make_run_data(config, inputs);
   const Dataset& data = run_data.train;
+  output.samples = data.n();
+  output.input_dim = data.dim();
+  if (!config.data_file.empty() && inputs.hash_data_file) {
+    output.data_file_hash = inputs.hash_data_file(config.data_file);
+  }
   TrainOptions options = train_options(config);
   const auto finish = [&] {
     output.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -663,6 +668,9 @@ RunResult to_run_result(const RunConfig& config, const RunOutput& output) {
     }
   }
   add_log_rows(result, output.training.log);
+  if (!config.data_file.empty()) {
+    result.data_file = RunResult::DataFileRecord{output.samples, output.input_dim, output.data_file_hash};
+  }
   if (output.training.outcome == Outcome::Diverged) {
     // The sweep goes on: a diverged run is a result (failed, with the reason), not an error. The
     // analysis of a blown-up net would measure nothing the theory speaks about, so it was skipped.

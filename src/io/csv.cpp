@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kCleanColumn = "y_clean";
-constexpr const char* kHeaderHelp = "'x,y' or 'x1,...,xd,y', optionally followed by ',y_clean'";
+constexpr const char* kHeaderHelp = "'x,y' or 'x1,...,xd,y', optionally followed by ',y_clean' (a leading '# ', as np.savetxt writes it, is allowed)";
 
 using detail::trim;
 
@@ -65,6 +65,10 @@ struct CsvHeader {
 };
 
 CsvHeader parse_header(std::string_view line, const std::string& where) {
+  // np.savetxt(..., header="x,y") writes the header as a comment, "# x,y": accepted (on this line
+  // only; a '#' in the data is still an error).
+  const std::string_view trimmed = trim(line);
+  if (!trimmed.empty() && trimmed.front() == '#') line = trimmed.substr(1);
   if (trim(line).empty()) {
     throw InputError(where + ": expected a header " + kHeaderHelp + ", got an empty line");
   }

@@ -199,8 +199,16 @@ ShallowReluNet parse_net_json(const std::string& text, const std::string& name) 
                  net.theta().data() + i * input_dim);
   }
   read_numbers(doc["b1"], width, name + ": field 'b1'", net.theta().data() + net.offset_b1());
-  read_numbers(doc["w2"], width, name + ": field 'w2'", net.theta().data() + net.offset_w2());
-  net.b2() = finite_number(doc["b2"], name + ": field 'b2'");
+  // The output layer may also be written as numpy/PyTorch shape it: w2 as one row [[...]] (1, k),
+  // b2 as [b] (1,) or [[b]] (1, 1), as json.dump(tensor.tolist()) writes nn.Linear(k, 1).
+  const auto single_row = [](const json& field) -> const json& {
+    return field.is_array() && field.size() == 1 && field[0].is_array() ? field[0] : field;
+  };
+  const json& w2 = single_row(doc["w2"]);
+  read_numbers(w2, width, name + ": field 'w2'", net.theta().data() + net.offset_w2());
+  const json& b2 = single_row(doc["b2"]);
+  const json& b2_value = b2.is_array() && b2.size() == 1 ? b2[0] : b2;
+  net.b2() = finite_number(b2_value, name + ": field 'b2'");
   net.set_activation(activation);
   return net;
 }

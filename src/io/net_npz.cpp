@@ -62,32 +62,55 @@ std::string lowercase_extension(const std::string& path) {
 ShallowReluNet read_net_npz(const std::string& path) {
   const std::string bytes = read_file(path);
   const detail::ZipReader zip(bytes, path);
-  const NpyArray W1 = load_array(zip, path, "W1");
-  const NpyArray b1 = load_array(zip, path, "b1");
-  const NpyArray w2 = load_array(zip, path, "w2");
-  const NpyArray b2 = load_array(zip, path, "b2");
+  // Two spellings of the same four arrays: relustab's (W1, b1, w2, b2) and a PyTorch state_dict of
+  // nn.Sequential(Linear, activation, Linear) saved with np.savez(**{k: v.numpy() ...}): 0.weight
+  // (k, d), 0.bias (k), 2.weight (1, k), 2.bias (1,).
+  const bool torch_names = zip.find("W1.npy") == nullptr && zip.find("0.weight.npy") != nullptr;
+  if (torch_names && zip.find("4.weight.npy") != nullptr) {
+    throw InputError(path + ": arrays '0.weight', '2.weight' and '4.weight' describe a net with two hidden "
+                     "layers; an .npz file holds a two-layer net (one hidden layer): 0.weight, 0.bias, "
+                     "2.weight, 2.bias");
+  }
+  const char* const names_relustab[] = {"W1", "b1", "w2", "b2"};
+  const char* const names_torch[] = {"0.weight", "0.bias", "2.weight", "2.bias"};
+  const char* const* names = torch_names ? names_torch : names_relustab;
+  if (!torch_names && zip.find("W1.npy") == nullptr) {
+    throw InputError(path + ": missing array 'W1' (expected members W1.npy, b1.npy, w2.npy, b2.npy, or a "
+                     "PyTorch state_dict's 0.weight.npy, 0.bias.npy, 2.weight.npy, 2.bias.npy)");
+  }
+  const NpyArray W1 = load_array(zip, path, names[0]);
+  const NpyArray b1 = load_array(zip, path, names[1]);
+  const NpyArray w2 = load_array(zip, path, names[2]);
+  const NpyArray b2 = load_array(zip, path, names[3]);
+  const auto field = [&](int i) { return std::string("'") + names[i] + "'"; };
 
   if (W1.shape.size() != 2) {
-    throw InputError(path + ": array 'W1' has shape " + shape_to_string(W1.shape) +
+    throw InputError(path + ": array " + field(0) + " has shape " + shape_to_string(W1.shape) +
                      " but expected 2 dimensions (width, input_dim)");
   }
   const std::int64_t width = W1.shape[0];
   const std::int64_t input_dim = W1.shape[1];
   if (width < 1 || input_dim < 1) {
-    throw InputError(path + ": array 'W1' has shape " + shape_to_string(W1.shape) +
+    throw InputError(path + ": array " + field(0) + " has shape " + shape_to_string(W1.shape) +
                      " but expected at least one row (neuron) and one column (input)");
   }
   const std::vector<std::int64_t> per_neuron{width};
-  for (const auto& [name, array] : {std::pair<const char*, const NpyArray*>{"b1", &b1}, {"w2", &w2}}) {
-    if (array->shape != per_neuron) {
-      throw InputError(path + ": array '" + name + "' has shape " + shape_to_string(array->shape) +
-                       " but expected " + shape_to_string(per_neuron) + " to match the " +
-                       std::to_string(width) + " rows of 'W1'");
-    }
+  if (b1.shape != per_neuron) {
+    throw InputError(path + ": array " + field(1) + " has shape " + shape_to_string(b1.shape) +
+                     " but expected " + shape_to_string(per_neuron) + " to match the " +
+                     std::to_string(width) + " rows of " + field(0));
   }
-  if (!(b2.shape.empty() || b2.shape == std::vector<std::int64_t>{1})) {
-    throw InputError(path + ": array 'b2' has shape " + shape_to_string(b2.shape) +
-                     " but expected a scalar, shape () or (1,)");
+  // The output layer as a vector (k,) or as the weight of one output unit, (1, k) (nn.Linear(k, 1)).
+  const std::vector<std::int64_t> one_output{1, width};
+  if (w2.shape != per_neuron && w2.shape != one_output) {
+    throw InputError(path + ": array " + field(2) + " has shape " + shape_to_string(w2.shape) +
+                     " but expected " + shape_to_string(per_neuron) + " or " + shape_to_string(one_output) +
+                     " (one output) to match the " + std::to_string(width) + " rows of " + field(0));
+  }
+  if (!(b2.shape.empty() || b2.shape == std::vector<std::int64_t>{1} ||
+        b2.shape == std::vector<std::int64_t>{1, 1})) {
+    throw InputError(path + ": array " + field(3) + " has shape " + shape_to_string(b2.shape) +
+                     " but expected a scalar: shape (), (1,) or (1, 1) (one output)");
   }
 
   ShallowReluNet net(input_dim, width);

@@ -7,8 +7,11 @@
 
 #include "store/sqlite_handle.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -199,13 +202,26 @@ void bind_param(Statement& statement, int index, const ParamValue& value) {
       value);
 }
 
-/// Shortest-exact text of a double with 17 significant digits: identical to printf("%.17g") but
-/// independent of the C locale, and reads back to the same bits with strtod.
+/// The shortest text that reads back to the same double (0.05, not 0.050000000000000003),
+/// independent of the C locale. NaN (NULL in the database) is an empty cell.
 std::string format_double(double value) {
+  if (std::isnan(value)) return "";
   char buffer[40];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 17);
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
 }
+
+/// The metric `outcome` (training_metrics' code) as its name, so the export needs no legend.
+std::string outcome_text(double code) {
+  if (code == 0.0) return "converged";
+  if (code == 1.0) return "max_steps";
+  if (code == 2.0) return "diverged";
+  return format_double(code);
+}
+
+/// Parameters whose value is a list ("0,1"): written with ';' between the items, so that no cell
+/// of a number list needs quotes.
+bool is_list_parameter(std::string_view key) { return key == "data.classes"; }
 
 /// RFC 4180 quoting: a cell holding a comma, a quote or a line break is quoted, quotes doubled.
 std::string csv_cell(std::string_view text) {
@@ -220,10 +236,14 @@ std::string csv_cell(std::string_view text) {
 }
 
 /// A parameter value read back from the params table, written as its type reads in a file.
-std::string param_cell(const Statement& row, int column, ParamType type) {
+std::string param_cell(const Statement& row, int column, ParamType type, std::string_view key) {
   switch (row.column_type(column)) {
     case SQLITE_NULL: return "";
-    case SQLITE_TEXT: return csv_cell(row.column_text(column));
+    case SQLITE_TEXT: {
+      std::string text = row.column_text(column);
+      if (is_list_parameter(key)) std::replace(text.begin(), text.end(), ',', ';');
+      return csv_cell(text);
+    }
     case SQLITE_FLOAT: return format_double(row.column_double(column));
     default: break;
   }
@@ -234,6 +254,104 @@ std::string param_cell(const Statement& row, int column, ParamType type) {
     case ParamType::UInt: return std::to_string(static_cast<std::uint64_t>(value));
     default: return std::to_string(value);
   }
+}
+
+/// How an experiment given now differs from the one a directory holds: what refuses it (a fixed
+/// setting, the name, the set of axes, an axis value dropped) and what only extends it (new values
+/// of an axis: new runs, every run of the stored experiment still in it).
+struct ExperimentDifferences {
+  std::vector<std::string> refusing;
+  std::vector<std::string> extending;
+};
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string text;
+  for (const std::string& item : items) {
+    if (!text.empty()) text += separator;
+    text += item;
+  }
+  return text;
+}
+
+ExperimentDifferences compare_experiments(const std::string& stored_text, const std::string& now_text) {
+  using Json = nlohmann::json;
+  ExperimentDifferences differences;
+  const Json stored = Json::parse(stored_text, nullptr, false);
+  const Json now = Json::parse(now_text, nullptr, false);
+  if (!stored.is_object() || !now.is_object()) {
+    differences.refusing.push_back("the stored experiment is not readable JSON");
+    return differences;
+  }
+  const auto member = [](const Json& object, const char* key) {
+    const auto it = object.find(key);
+    return it == object.end() ? Json() : *it;
+  };
+  const auto changed = [](const std::string& what, const Json& before, const Json& after) {
+    return what + ": " + (before.is_null() ? std::string("(none)") : before.dump()) + " stored, " +
+           (after.is_null() ? std::string("(none)") : after.dump()) + " now";
+  };
+  if (member(stored, "name") != member(now, "name")) {
+    differences.refusing.push_back(changed("name", member(stored, "name"), member(now, "name")));
+  }
+  // Axes: the same keys in the same order; each may gain values, none may lose one.
+  const Json stored_axes = member(stored, "axes"), now_axes = member(now, "axes");
+  std::vector<std::string> stored_keys, now_keys;
+  for (const Json& axis : stored_axes.is_array() ? stored_axes : Json::array()) stored_keys.push_back(member(axis, "key").dump());
+  for (const Json& axis : now_axes.is_array() ? now_axes : Json::array()) now_keys.push_back(member(axis, "key").dump());
+  if (stored_keys != now_keys) {
+    differences.refusing.push_back("sweep axes: [" + join(stored_keys, ", ") + "] stored, [" + join(now_keys, ", ") +
+                                   "] now");
+  } else {
+    for (std::size_t a = 0; a < stored_keys.size(); ++a) {
+      const Json old_values = member(stored_axes[a], "values"), new_values = member(now_axes[a], "values");
+      const auto values_of = [](const Json& values) {
+        std::vector<std::string> texts;
+        if (values.is_array()) {
+          for (const Json& value : values) texts.push_back(value.dump());
+        }
+        return texts;
+      };
+      const std::vector<std::string> old_texts = values_of(old_values), new_texts = values_of(new_values);
+      std::vector<std::string> dropped, added;
+      for (const std::string& v : old_texts) {
+        if (std::find(new_texts.begin(), new_texts.end(), v) == new_texts.end()) dropped.push_back(v);
+      }
+      for (const std::string& v : new_texts) {
+        if (std::find(old_texts.begin(), old_texts.end(), v) == old_texts.end()) added.push_back(v);
+      }
+      if (!dropped.empty()) {
+        differences.refusing.push_back("axis " + stored_keys[a] + " no longer has " + join(dropped, ", "));
+      }
+      if (!added.empty()) differences.extending.push_back("axis " + stored_keys[a] + " adds " + join(added, ", "));
+    }
+  }
+  // Fixed settings: every base key that no axis sets (an axis overrides its key's base value).
+  std::vector<std::string> swept;
+  for (const std::string& key : stored_keys) swept.push_back(key);
+  for (const std::string& key : now_keys) swept.push_back(key);
+  const Json stored_base = member(stored, "base"), now_base = member(now, "base");
+  std::vector<std::string> base_keys;
+  for (const Json* base : {&stored_base, &now_base}) {
+    if (!base->is_object()) continue;
+    for (const auto& item : base->items()) {
+      if (std::find(base_keys.begin(), base_keys.end(), item.key()) == base_keys.end()) base_keys.push_back(item.key());
+    }
+  }
+  for (const std::string& key : base_keys) {
+    if (std::find(swept.begin(), swept.end(), Json(key).dump()) != swept.end()) continue;
+    const Json before = stored_base.is_object() ? member(stored_base, key.c_str()) : Json();
+    const Json after = now_base.is_object() ? member(now_base, key.c_str()) : Json();
+    if (before != after) differences.refusing.push_back(changed(key, before, after));
+  }
+  return differences;
+}
+
+/// The data keys that only the generator reads: with data.file their values are not what ran, so
+/// the params rows hold NULL for them (data.n and data.dim then get the file's own sizes).
+bool generator_only(std::string_view key) {
+  constexpr std::string_view kKeys[] = {"data.n",      "data.dim",   "data.inputs", "data.lo",
+                                        "data.hi",     "data.target", "data.noise", "data.seed"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
 /// A metric or log value: real, or NULL for a NaN (SQLite cannot store NaN).
@@ -250,7 +368,17 @@ struct RunContentWriter {
         delete_net(db, "DELETE FROM nets WHERE run_id = ?1"),
         insert_metric(db, "INSERT OR REPLACE INTO metrics(run_id, metric, value) VALUES(?1, ?2, ?3)"),
         insert_log(db, "INSERT INTO logs(run_id, step, metric, value) VALUES(?1, ?2, ?3, ?4)"),
-        insert_net(db, "INSERT INTO nets(run_id, net) VALUES(?1, ?2)") {}
+        insert_net(db, "INSERT INTO nets(run_id, net) VALUES(?1, ?2)"),
+        upsert_param(db, "INSERT OR REPLACE INTO params(run_id, key, value) VALUES(?1, ?2, ?3)") {}
+
+  /// What a data file held, over the params rows the configuration could not know.
+  void record_data_file(std::int64_t run_id, const RunResult::DataFileRecord& file) {
+    upsert_param.bind(1, run_id).bind(2, std::string_view("data.n")).bind(3, file.samples).run();
+    upsert_param.bind(1, run_id).bind(2, std::string_view("data.dim")).bind(3, file.input_dim).run();
+    if (!file.hash.empty()) {
+      upsert_param.bind(1, run_id).bind(2, std::string_view(kDataFileHashKey)).bind(3, file.hash).run();
+    }
+  }
 
   /// Removes what an earlier (failed) completion of the run stored.
   void clear(std::int64_t run_id) {
@@ -259,7 +387,7 @@ struct RunContentWriter {
     delete_net.bind(1, run_id).run();
   }
 
-  Statement delete_metrics, delete_logs, delete_net, insert_metric, insert_log, insert_net;
+  Statement delete_metrics, delete_logs, delete_net, insert_metric, insert_log, insert_net, upsert_param;
 };
 
 class SqliteStore final : public ResultStore {
@@ -297,6 +425,19 @@ class SqliteStore final : public ResultStore {
   void register_runs(const std::string& experiment_json, std::string_view name,
                      std::span<const RunConfig> runs) override {
     Transaction transaction(db_);
+    const std::optional<std::string> stored = read_meta(db_, "experiment");
+    if (stored && *stored != experiment_json) {
+      const ExperimentDifferences differences = compare_experiments(*stored, experiment_json);
+      if (!differences.refusing.empty()) {
+        throw InputError(dir_ + ": this directory holds a different experiment: " + join(differences.refusing, "; ") +
+                         ". Only a sweep's axes can grow in place (new values add runs, finished runs are "
+                         "kept); use another --out directory");
+      }
+      // An extension (or a change no run sees, such as the base value of a swept key): the stored
+      // experiment becomes this one, and the runs below add what it has beyond the old one.
+      Statement replace(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('experiment', ?1)");
+      replace.bind(1, experiment_json).run();
+    }
     adopt_experiment(experiment_json, name, [&](const std::string& stored_name) {
       return dir_ + ": this directory holds a different experiment ('" + stored_name + "') than '" +
              std::string(name) + "'; use another --out directory";
@@ -320,9 +461,14 @@ class SqliteStore final : public ResultStore {
         continue;
       }
       const std::int64_t run_id = sqlite3_last_insert_rowid(db_.get());
+      const bool from_file = !config.data_file.empty();
       for (const ParamSpec& spec : parameters) {
         insert_param.bind(1, run_id).bind(2, spec.key);
-        bind_param(insert_param, 3, spec.get(config));
+        if (from_file && generator_only(spec.key)) {
+          insert_param.bind_null(3);  // not what ran: the file's size is recorded when the run finishes
+        } else {
+          bind_param(insert_param, 3, spec.get(config));
+        }
         insert_param.run();
       }
     }
@@ -390,6 +536,7 @@ class SqliteStore final : public ResultStore {
         content.insert_log.bind(1, run_id).bind(2, entry.step).bind(3, entry.metric).bind(4, entry.value).run();
       }
       if (!result.net_json.empty()) content.insert_net.bind(1, run_id).bind(2, result.net_json).run();
+      if (result.data_file) content.record_data_file(run_id, *result.data_file);
     }
     transaction.commit();
   }
@@ -415,17 +562,37 @@ class SqliteStore final : public ResultStore {
   std::string export_csv() override {
     Transaction snapshot(db_, "BEGIN");
     const std::span<const ParamSpec> parameters = run_parameters();
-    std::unordered_map<std::string_view, std::size_t> param_column;
-    for (std::size_t i = 0; i < parameters.size(); ++i) param_column.emplace(parameters[i].key, i);
-
-    std::vector<std::string> metric_names;
-    Statement distinct_metrics(db_, "SELECT DISTINCT metric FROM metrics");
-    while (distinct_metrics.step()) metric_names.push_back(distinct_metrics.column_text(0));
-    std::sort(metric_names.begin(), metric_names.end());
+    // Columns after the four fixed ones: the table's parameters in table order, the further params
+    // rows by name (data.file_hash), then the metrics by name.
+    std::vector<std::string> columns;
+    std::vector<ParamType> param_types;
+    std::unordered_map<std::string, std::size_t> param_column;
+    for (const ParamSpec& spec : parameters) {
+      param_column.emplace(std::string(spec.key), columns.size());
+      columns.emplace_back(spec.key);
+      param_types.push_back(spec.type);
+    }
+    std::vector<std::string> extra_params;
+    Statement distinct_params(db_, "SELECT DISTINCT key FROM params ORDER BY key");
+    while (distinct_params.step()) {
+      std::string key = distinct_params.column_text(0);
+      if (find_parameter(key) == nullptr) extra_params.push_back(std::move(key));
+    }
+    for (std::string& key : extra_params) {
+      param_column.emplace(key, columns.size());
+      columns.push_back(std::move(key));
+      param_types.push_back(ParamType::String);
+    }
     std::unordered_map<std::string, std::size_t> metric_column;
-    for (std::size_t i = 0; i < metric_names.size(); ++i) metric_column.emplace(metric_names[i], parameters.size() + i);
+    Statement distinct_metrics(db_, "SELECT DISTINCT metric FROM metrics ORDER BY metric");
+    while (distinct_metrics.step()) {
+      std::string metric = distinct_metrics.column_text(0);
+      // A metric named like a parameter would make two columns of one name: keep the parameter.
+      if (param_column.count(metric) != 0) continue;
+      metric_column.emplace(metric, columns.size());
+      columns.push_back(std::move(metric));
+    }
 
-    // Cells after the four fixed columns: parameters in table order, then metrics by name.
     struct Row {
       std::string fixed;
       std::vector<std::string> cells;
@@ -438,25 +605,27 @@ class SqliteStore final : public ResultStore {
       row_of_run.emplace(id, rows.size());
       rows.push_back({std::to_string(id) + ',' + csv_cell(select_runs.column_text(1)) + ',' +
                           csv_cell(select_runs.column_text(2)) + ',' + csv_cell(select_runs.column_text(3)),
-                      std::vector<std::string>(parameters.size() + metric_names.size())});
+                      std::vector<std::string>(columns.size())});
     }
     Statement select_params(db_, "SELECT run_id, key, value FROM params");
     while (select_params.step()) {
       const std::string key = select_params.column_text(1);
-      const auto column = param_column.find(key);
-      if (column == param_column.end()) continue;  // a parameter this build no longer has
-      rows[row_of_run.at(select_params.column_int(0))].cells[column->second] =
-          param_cell(select_params, 2, parameters[column->second].type);
+      const std::size_t column = param_column.at(key);
+      rows[row_of_run.at(select_params.column_int(0))].cells[column] =
+          param_cell(select_params, 2, param_types[column], key);
     }
     Statement select_metrics(db_, "SELECT run_id, metric, value FROM metrics");
     while (select_metrics.step()) {
-      rows[row_of_run.at(select_metrics.column_int(0))].cells[metric_column.at(select_metrics.column_text(1))] =
-          format_double(stored_number(select_metrics, 2));
+      const std::string metric = select_metrics.column_text(1);
+      const auto column = metric_column.find(metric);
+      if (column == metric_column.end()) continue;
+      const double value = stored_number(select_metrics, 2);
+      rows[row_of_run.at(select_metrics.column_int(0))].cells[column->second] =
+          metric == "outcome" ? outcome_text(value) : format_double(value);
     }
 
     std::string csv = "id,key,status,reason";
-    for (const ParamSpec& spec : parameters) (csv += ',') += csv_cell(spec.key);
-    for (const std::string& metric : metric_names) (csv += ',') += csv_cell(metric);
+    for (const std::string& column : columns) (csv += ',') += csv_cell(column);
     csv += '\n';
     for (const Row& row : rows) {
       csv += row.fixed;
@@ -484,8 +653,13 @@ class SqliteStore final : public ResultStore {
 
     Transaction transaction(db_);
     adopt_experiment(*other_experiment, other_name, [&](const std::string& stored_name) {
+      const std::optional<std::string> here = read_meta(db_, "experiment");
+      const ExperimentDifferences differences = compare_experiments(here.value_or("{}"), *other_experiment);
+      std::vector<std::string> all = differences.refusing;
+      all.insert(all.end(), differences.extending.begin(), differences.extending.end());
       return other_path + ": a different experiment ('" + other_name + "') than " + db_.path() + " ('" +
-             stored_name + "'); only shards of one experiment can be merged";
+             stored_name + "')" + (all.empty() ? std::string() : ": " + join(all, "; ")) +
+             "; only shards of one experiment can be merged";
     });
 
     Statement source_runs(other, "SELECT id, key, config, status, reason, attempts, completions, backend, "
@@ -551,6 +725,12 @@ class SqliteStore final : public ResultStore {
       source_net.bind(1, source_id);
       if (source_net.step()) content.insert_net.bind(1, run_id).bind_column(2, source_net, 0).run();
       source_net.reset();
+      // The params rows a finished run completed (a data file's sizes and hash).
+      source_params.bind(1, source_id);
+      while (source_params.step()) {
+        content.upsert_param.bind(1, run_id).bind_column(2, source_params, 0).bind_column(3, source_params, 1).run();
+      }
+      source_params.reset();
       ++merged;
     }
     transaction.commit();

@@ -74,4 +74,21 @@ inline CommandResult run_relustab(const std::string& args) {
   return r;
 }
 
+/// A small net and data set the command-line tests share: f(x) = 0.3 relu(x + 0.1)
+/// - 0.7 relu(-0.5 x + 0.25) + 0.05 and four samples, no knot on a data point.
+inline constexpr const char* kSmallNetJson =
+    R"({"format":"relustab-net","version":1,"input_dim":1,"width":2,"W1":[[1.0],[-0.5]],)"
+    R"("b1":[0.1,0.25],"w2":[0.3,-0.7],"b2":0.05})";
+inline constexpr const char* kSmallDataCsv = "x,y\n-1,0.2\n-0.3,0.1\n0.4,-0.2\n0.9,0.5\n";
+
+/// `text` in single quotes for the shell run_relustab uses (paths of the scratch directories).
+inline std::string quote(const std::string& text) { return "'" + text + "'"; }
+
+/// Runs a relustab command that must succeed (a test failure otherwise); returns its stdout.
+inline std::string must_run(const std::string& args) {
+  const CommandResult r = run_relustab(args);
+  EXPECT_EQ(r.exit_code, 0) << "relustab " << args << "\nstderr: " << r.err;
+  return r.out;
+}
+
 }  // namespace relustab::test

@@ -12,10 +12,7 @@
 namespace relustab::test {
 namespace {
 
-// f(x) = 0.3 relu(x + 0.1) - 0.7 relu(-0.5 x + 0.25) + 0.05; no knot on a data point.
-const char* kContractNet =
-    R"({"format":"relustab-net","version":1,"input_dim":1,"width":2,"W1":[[1.0],[-0.5]],)"
-    R"("b1":[0.1,0.25],"w2":[0.3,-0.7],"b2":0.05})";
+// kSmallNetJson (cli_runner.h) on these samples.
 const std::vector<double> kX = {-1.0, -0.3, 0.4, 0.9};
 const std::vector<double> kY = {0.2, 0.1, -0.2, 0.5};
 
@@ -51,7 +48,7 @@ TEST(CliContract, AnalyzeJsonKeysAndValues) {
   std::string csv = "x,y\n";
   for (size_t j = 0; j < kX.size(); ++j) csv += std::to_string(kX[j]) + "," + std::to_string(kY[j]) + "\n";
   const auto data = dir.write("data.csv", csv);
-  const auto net = dir.write("net.json", kContractNet);
+  const auto net = dir.write("net.json", kSmallNetJson);
   const double eta = 0.25;
   const CommandResult r = run_relustab("analyze --json --eta 0.25 --net " + net + " --data " + data);
   ASSERT_EQ(r.exit_code, 0) << r.err;

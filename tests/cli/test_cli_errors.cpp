@@ -5,17 +5,13 @@
 namespace relustab::test {
 namespace {
 
-const char* kNet =
-    R"({"format":"relustab-net","version":1,"input_dim":1,"width":2,"W1":[[1.0],[-0.5]],)"
-    R"("b1":[0.1,0.25],"w2":[0.3,-0.7],"b2":0.05})";
-const char* kData = "x,y\n-1,0.2\n-0.3,0.1\n0.4,-0.2\n0.9,0.5\n";
 
 class CliErrors : public ::testing::Test {
  protected:
   void SetUp() override {
     if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set (run through ctest)";
-    net_ = dir_.write("net.json", kNet);
-    data_ = dir_.write("data.csv", kData);
+    net_ = dir_.write("net.json", kSmallNetJson);
+    data_ = dir_.write("data.csv", kSmallDataCsv);
   }
   /// Expects exit code 2 and a message on stderr containing every needle.
   void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
@@ -69,7 +65,7 @@ TEST_F(CliErrors, MissingFile) {
 }
 
 TEST_F(CliErrors, TruncatedJson) {
-  const auto bad = dir_.write("trunc.json", std::string(kNet).substr(0, 60));
+  const auto bad = dir_.write("trunc.json", std::string(kSmallNetJson).substr(0, 60));
   expect_bad_input("analyze --net " + bad + " --data " + data_, {"trunc.json"});
 }
 
@@ -97,7 +93,7 @@ TEST_F(CliErrors, NonPositiveOrNonFiniteEta) {
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta 0", {"--eta"});
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta -1", {"--eta"});
   expect_bad_input("analyze --net " + net_ + " --data " + data_ + " --eta nan", {"--eta"});
-  expect_bad_input("train --data " + data_ + " --width 3 --lr 0 --out " + dir_.file("o"), {"--lr"});
+  expect_bad_input("train --data " + data_ + " --width 3 --lr 0 --out " + dir_.file("o"), {"--eta"});
 }
 
 TEST_F(CliErrors, WidthZeroForTraining) {

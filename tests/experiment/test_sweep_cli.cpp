@@ -73,14 +73,7 @@ final_analysis = true
 seeds = { count = 20 }
 )";
 
-std::string quote(const std::string& text) { return "'" + text + "'"; }
 
-/// Runs a relustab command that must succeed; returns its stdout.
-std::string must_run(const std::string& args) {
-  const CommandResult r = run_relustab(args);
-  EXPECT_EQ(r.exit_code, 0) << "relustab " << args << "\nstderr: " << r.err;
-  return r.out;
-}
 
 /// Splits a CSV line (the export quotes only reasons, which hold no commas in these tests).
 std::vector<std::string> split_line(const std::string& line) {

@@ -118,4 +118,9 @@ inline Vec stress_values(Index count, std::uint64_t seed) {
   return values;
 }
 
+#ifdef RELUSTAB_IO_TEST_DATA_DIR
+/// The path of a committed fixture in tests/io/data (made by tests/io/data/make_fixture.py).
+inline std::string fixture(const std::string& name) { return std::string(RELUSTAB_IO_TEST_DATA_DIR) + "/" + name; }
+#endif
+
 }  // namespace relustab::testing

@@ -158,7 +158,7 @@ TEST(NetJson, RejectsBrokenDocumentsNamingFileAndField) {
       {edited("[3, 4]", "[3, \"4\"]"), {"net.json: field 'W1' row 2 element 2: expected a number, got string"}},
       {edited("[-1, -2, -3]", "[-1, -2]"), {"net.json: field 'b1': expected 3 numbers, got 2"}},
       {edited("[0.1, 0.2, 0.3]", "[null, 0.2, 0.3]"), {"net.json: field 'w2' element 1: expected a number"}},
-      {edited("\"b2\": 7", "\"b2\": [7]"), {"net.json: field 'b2': expected a number, got array"}},
+      {edited("\"b2\": 7", "\"b2\": [7, 8]"), {"net.json: field 'b2': expected a number, got array"}},
       {edited("\"b2\": 7", "\"b2\": 1e999"), {"net.json:9:", "1e999", "finite"}},
       {edited("[0.1, 0.2, 0.3]", "[0.1, -1e400, 0.3]"), {"net.json:8:", "-1e400", "finite"}},
       {edited("\"relu\"", "\"tanh\""), {"net.json: field 'activation': expected \"relu\" or \"gelu\"", "tanh"}},

@@ -235,7 +235,7 @@ std::vector<ZipMember> with_member(std::vector<ZipMember> members, const std::st
   return members;
 }
 
-std::string fixture(const std::string& name) { return std::string(RELUSTAB_IO_TEST_DATA_DIR) + "/" + name; }
+using testing::fixture;
 
 // ---------------------------------------------------------------------------------------------------
 

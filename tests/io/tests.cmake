@@ -1,8 +1,10 @@
-# Tests of the io layer (readers, writers, atomic files, image sets) and of the data generators.
+# Tests of the io layer (readers, writers, atomic files, files from PyTorch and numpy, image sets) and
+# of the data generators.
 relustab_add_test(test_io
   io/test_csv.cpp
   io/test_net_json.cpp
   io/test_net_npz.cpp
+  io/test_pytorch_files.cpp
   io/test_atomic_file.cpp
   io/test_generators.cpp
   io/test_idx.cpp

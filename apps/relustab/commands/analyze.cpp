@@ -95,7 +95,7 @@ Command add_analyze(CLI::App& app) {
   auto* sub = app.add_subcommand("analyze", "Sharpness, weighted TV, knots and the bounds of a net");
   sub->add_option("--net", args->net_path, "network file (.json or .npz)")->required();
   sub->add_option("--data", args->data_path, "data CSV (x,y or x1..xd,y)")->required();
-  sub->add_option("--eta", args->eta, "step size: adds 2/eta, 1/eta - 1/2 and the stability verdict")
+  sub->add_option("--eta,--lr", args->eta, "step size (--lr: the same): adds 2/eta, 1/eta - 1/2 and the stability verdict")
       ->check(kPositiveFinite);
   sub->add_flag("--json", args->json, "print one JSON object");
   sub->add_flag("--flattest", args->flattest,

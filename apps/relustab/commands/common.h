@@ -57,4 +57,10 @@ inline const CLI::Validator kNonNegativeFinite(
     },
     "NONNEGATIVE");
 
+/// When the command line names an option its subcommand does not have: "train: unknown option
+/// '--step' (did you mean '--eta' or '--steps'?)", suggesting the step size for its usual other
+/// names (--step, --learning-rate, ...) and any option a few typing errors away. Empty when every
+/// option is known (the parse error is then CLI11's own).
+std::string unknown_option_message(CLI::App& app, int argc, const char* const* argv);
+
 }  // namespace relustab::cli

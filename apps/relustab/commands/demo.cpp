@@ -84,8 +84,8 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
 Command add_demo(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();
   auto* sub = app.add_subcommand("demo", "The theory at work: one data set, two step sizes, side by side");
-  sub->add_option("--eta-small", a->eta_small, "small step size")->check(kPositiveFinite)->capture_default_str();
-  sub->add_option("--eta-large", a->eta_large, "large step size")->check(kPositiveFinite)->capture_default_str();
+  sub->add_option("--eta-small,--lr-small", a->eta_small, "small step size")->check(kPositiveFinite)->capture_default_str();
+  sub->add_option("--eta-large,--lr-large", a->eta_large, "large step size")->check(kPositiveFinite)->capture_default_str();
   sub->add_option("--width", a->width, "hidden neurons")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--steps", a->steps, "step limit per run")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--seed", a->seed, "initialisation seed")->capture_default_str();

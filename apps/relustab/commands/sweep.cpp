@@ -106,6 +106,7 @@ void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
   io::FileCache files;  // each data file and image set read once for all runs
   RunInputs inputs;
   inputs.load_data = [&files](const std::string& path) { return files.csv(path); };
+  inputs.hash_data_file = [&files](const std::string& path) { return files.csv_hash(path); };
   inputs.load_images = [&files](DataSource source, const std::string& images,
                                 const std::string& labels) {
     return files.images(source, images, labels);
@@ -240,9 +241,8 @@ Command add_export(CLI::App& app) {
   auto csv = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("export", "Write a results directory as tidy CSV (one row per run)");
   sub->add_option("dir", *dir, "results directory")->required();
-  // The one format today; the flag is required so that others can be added without ambiguity.
-  sub->add_flag("--csv", *csv, "CSV: id, key, status, reason, every parameter, every metric")
-      ->required();
+  // CSV is the one format and the default; --csv says so explicitly (and keeps old commands working).
+  sub->add_flag("--csv", *csv, "CSV (the default): id, key, status, reason, every parameter, every metric");
   sub->add_option("--out", *out, "output file (written atomically; default: standard output)");
   // The callback owns `csv` too: CLI11 writes the flag through the reference above while parsing,
   // after this function has returned, so its storage must live as long as the command.

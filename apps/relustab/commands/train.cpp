@@ -59,7 +59,7 @@ Command add_train(CLI::App& app) {
       ->required();
   sub->add_option("--width", a->width, "number of hidden neurons k")->check(CLI::PositiveNumber);
   sub->add_option("--init-net", a->init_net_path, "start from this net (.json/.npz) instead");
-  sub->add_option("--lr", a->options.schedule.eta, "step size eta")->required()->check(kPositiveFinite);
+  sub->add_option("--eta,--lr", a->options.schedule.eta, "step size eta (--lr: the same)")->required()->check(kPositiveFinite);
   sub->add_option("--steps", a->options.stop.max_steps, "maximum number of steps")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--seed", a->seed, "seed of the initialisation and of the SGD batches")

@@ -16,6 +16,9 @@ namespace relustab::store {
 /// Schema version written by this build. A database with a newer version is refused.
 inline constexpr int kSchemaVersion = 1;
 
+/// The params row of a run with data.file that holds the file's content hash (io::content_hash).
+inline constexpr std::string_view kDataFileHashKey = "data.file_hash";
+
 struct RunRow {
   std::int64_t id = 0;
   std::string key;
@@ -40,7 +43,7 @@ struct StoreSummary {
 /// One writer at a time (an exclusive lock file DIR/results.lock held while open for writing).
 /// runs.status is the text pending|running|done|failed; timestamps are UTC ISO 8601 text. Values in
 /// params, metrics and logs keep their type (integer, real, text; booleans 0/1); a NaN metric is
-/// stored as NULL (SQLite has no NaN) and exported as nan.
+/// stored as NULL (SQLite has no NaN) and exported as an empty cell.
 class ResultStore {
  public:
   /// Opens (creating with `create`) the database of `dir`. Throws InputError naming the file when it
@@ -51,7 +54,9 @@ class ResultStore {
   virtual ~ResultStore() = default;
 
   /// Records the experiment and inserts every run not yet present as pending (idempotent: re-running
-  /// the same sweep adds nothing). Throws InputError if the directory holds a different experiment.
+  /// the same sweep adds nothing). An experiment whose axes only gained values replaces the stored
+  /// one: its new runs are added, the finished ones kept. Any other difference (name, the set of axes,
+  /// a dropped axis value, a fixed setting) is an InputError naming each key with both values.
   virtual void register_runs(const std::string& experiment_json, std::string_view name,
                              std::span<const RunConfig> runs) = 0;
   /// Runs left running by a process that died go back to pending.
@@ -67,9 +72,12 @@ class ResultStore {
   virtual void write_results(std::span<const RunResult> results) = 0;
   virtual StoreSummary summary() = 0;
   virtual std::vector<RunRow> runs() = 0;
-  /// Tidy CSV: one row per run (id order) with id, key, status, reason, every parameter of
-  /// run_parameters() in table order, then every metric by name; numbers as printf %.17g (exact),
-  /// empty cells where a run has no such metric.
+  /// Tidy CSV (the schema is in docs/design.md): one row per run (id order) with id, key, status,
+  /// reason, every parameter of run_parameters() in table order, the further params rows (e.g.
+  /// data.file_hash) by name, then every metric by name. Numbers in shortest round-trip form
+  /// (0.05), booleans true/false, the list data.classes as "a;b", the metric outcome as text
+  /// (converged, max_steps, diverged), empty cells where a run has no such value; only free text
+  /// (reason, file paths) holding a comma, quote or line break is quoted (RFC 4180).
   virtual std::string export_csv() = 0;
   /// Copies the finished runs of another experiment directory (a shard) into this one, matching
   /// runs by key: a done or failed run there replaces a run not done here (a failure does not

@@ -56,6 +56,15 @@ struct RunResult {
   /// sharpness and sharpness_residual (with measure.log_sharpness).
   std::vector<LogEntry> log;
   std::string net_json;            ///< final network (relustab-net JSON), empty if not saved
+  /// With data.file: what the file held, stored in the run's params rows in place of what the
+  /// generator's keys would say: data.n and data.dim the file's sample count and input dimension,
+  /// data.file_hash its content hash (empty: no hasher was given).
+  struct DataFileRecord {
+    std::int64_t samples = 0;
+    std::int64_t input_dim = 0;
+    std::string hash;
+  };
+  std::optional<DataFileRecord> data_file;
   std::string backend;             ///< back end that actually ran
   double wall_seconds = 0.0;
 };
@@ -73,6 +82,8 @@ using ImageSetLoader = std::function<std::shared_ptr<const ImageSet>(
 /// What a run reads besides its configuration.
 struct RunInputs {
   DataFileLoader load_data = {};    ///< data.file (CSV)
+  /// data.file's content hash, recorded with the run (io::FileCache::csv_hash); optional.
+  std::function<std::string(const std::string& path)> hash_data_file = {};
   ImageSetLoader load_images = {};  ///< data.source other than generated
   /// Given: the training data, in place of data.* (no validation set; a clean target only as the
   /// data's y_clean). The command line's `train --data` and `demo` pass their data here.

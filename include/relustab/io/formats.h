@@ -32,9 +32,11 @@ std::string net_to_json(const ShallowReluNet& net, const std::string& meta_json 
 void write_net_json(const std::string& path, const ShallowReluNet& net,
                     const std::string& meta_json = "");
 
-/// Network .npz (numpy zip archive, stored or deflated): arrays W1 (k x d), b1 (k), w2 (k), b2
-/// (scalar or shape (1,)), float64 or float32 (any byte order), C or Fortran order. Other members of the
-/// archive are ignored. The writer stores '<f8' C-order arrays uncompressed, b2 with shape ().
+/// Network .npz (numpy zip archive, stored or deflated): arrays W1 (k x d), b1 (k), w2 (k) or (1, k),
+/// b2 (scalar, shape (1,) or (1, 1)), float64 or float32 (any byte order), C or Fortran order; or the
+/// same arrays under the names of a PyTorch state_dict of nn.Sequential(Linear, act, Linear):
+/// 0.weight, 0.bias, 2.weight, 2.bias (a state_dict with 4.weight, two hidden layers, is refused).
+/// Other members of the archive are ignored. The writer stores '<f8' C-order arrays uncompressed, b2 with shape ().
 ShallowReluNet read_net_npz(const std::string& path);
 void write_net_npz(const std::string& path, const ShallowReluNet& net);
 

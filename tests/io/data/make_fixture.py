@@ -5,6 +5,15 @@ Run from this directory with any Python that has numpy:  python3 make_fixture.py
   net_savez_compressed.npz  np.savez_compressed: deflated members, zip64 extra fields (numpy forces zip64).
   net_savez_streamed.npz    np.savez into a stream that cannot seek: stored members with data descriptors;
                             W1 float32 in Fortran order, b1 float32, w2 big-endian float64, b2 float32 (1,).
+  net_state_dict.npz        a PyTorch state_dict of Sequential(Linear(2, 3), ReLU(), Linear(3, 1)) as
+                            np.savez(**{k: v.numpy()}) writes it: 0.weight (3, 2), 0.bias (3,),
+                            2.weight (1, 3), 2.bias (1,), float32 (tensors' default dtype).
+  net_output_row.npz        W1, b1, w2 of shape (1, k), b2 of shape (1, 1), float64.
+  net_state_dict_deep.npz   refused: 0.*, 2.*, 4.* (two hidden layers).
+  net_state_dict_two_outputs.npz  refused: 2.weight of shape (2, 3), 2.bias (2,).
+  data_savetxt.csv          np.savetxt(..., header="x,y", delimiter=","): the header line is "# x,y".
+  data_savetxt_2d.csv       the same with header "x1,x2,y" and three columns.
+(test_csv.cpp and test_net_npz.cpp read the last six; the values are repeated there.)
 """
 import io
 import struct
@@ -55,6 +64,34 @@ def main():
     with open("net_savez_streamed.npz", "wb") as raw:
         np.savez(UnseekableFile(raw), W1=W1_f, b1=b1_f, w2=w2_be, b2=b2_f)
 
+    # PyTorch's state_dict names (Sequential: layers 0 and 2), float32 as torch stores them.
+    f32 = np.float32
+    state = {
+        "0.weight": np.array([[0.5, -1.25], [2.0, 0.75], [-3.5, 0.125]], dtype=f32),
+        "0.bias": np.array([0.25, -0.5, 1.0], dtype=f32),
+        "2.weight": np.array([[1.5, -0.25, 0.0625]], dtype=f32),
+        "2.bias": np.array([-0.375], dtype=f32),
+    }
+    np.savez("net_state_dict.npz", **state)
+    np.savez("net_output_row.npz", W1=W1, b1=b1, w2=w2.reshape(1, 3), b2=np.array([[-0.125]]))
+    deep = dict(state)
+    deep["2.weight"] = np.ones((3, 3), dtype=f32)
+    deep["2.bias"] = np.zeros(3, dtype=f32)
+    deep["4.weight"] = np.ones((1, 3), dtype=f32)
+    deep["4.bias"] = np.zeros(1, dtype=f32)
+    np.savez("net_state_dict_deep.npz", **deep)
+    two = dict(state)
+    two["2.weight"] = np.ones((2, 3), dtype=f32)
+    two["2.bias"] = np.zeros(2, dtype=f32)
+    np.savez("net_state_dict_two_outputs.npz", **two)
+
+    xy = np.array([[-1.0, 0.5], [0.25, -0.125], [0.75, 2.0]])
+    np.savetxt("data_savetxt.csv", xy, header="x,y", delimiter=",")
+    xxy = np.array([[-1.0, 0.5, 3.0], [0.25, -0.125, -2.5]])
+    np.savetxt("data_savetxt_2d.csv", xxy, header="x1,x2,y", delimiter=",")
+    with open("data_savetxt.csv") as f:
+        assert f.readline() == "# x,y\n"
+
     # Check that the files exercise what they are meant to.
     with zipfile.ZipFile("net_savez_compressed.npz") as z:
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in z.infolist())
@@ -62,7 +99,7 @@ def main():
         assert all(i.compress_type == zipfile.ZIP_STORED and i.flag_bits & 0x08 for i in z.infolist())
         assert b"'fortran_order': True" in z.read("W1.npy")
         assert b"'descr': '>f8'" in z.read("w2.npy")
-    for name in ("net_savez_compressed.npz", "net_savez_streamed.npz"):
+    for name in ("net_savez_compressed.npz", "net_savez_streamed.npz", "net_state_dict.npz"):
         with open(name, "rb") as f:
             data = f.read()
         extra_length = struct.unpack("<H", data[28:30])[0]
