@@ -34,6 +34,9 @@ step() {  # step NAME COMMAND...: runs it, appends "NAME wall cpu" to timings.tx
 step configure cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELUSTAB_NATIVE=ON
 step build cmake --build build/release -j "$jobs"
 step ctest ctest --test-dir build/release -j "$jobs"
-if [ -d python/tests ]; then step pytest .venv/bin/python -m pytest -q python/tests; fi
+# pytest as the commit's scripts/test.sh runs it: over the cores where it installs pytest-xdist.
+pytest_args=(-q)
+if grep -q '^pytest-xdist' scripts/requirements.txt 2>/dev/null; then pytest_args+=(-n "$jobs"); fi
+if [ -d python/tests ]; then step pytest .venv/bin/python -m pytest "${pytest_args[@]}" python/tests; fi
 echo "commit $(git rev-parse --short HEAD): $(tail -1 ctest.log)"
 awk '{w += $3; c += $6} END {printf "total      wall %8.1f s   cpu %8.1f s\n", w, c}' "$out/timings.txt"
