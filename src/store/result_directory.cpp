@@ -3,6 +3,8 @@
 
 #include <relustab/core/error.h>
 
+#include "store/sqlite_handle.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -18,21 +20,14 @@ namespace {
 /// How long `status` waits for the sweep writing the database to finish a transaction.
 constexpr int kStatusBusyTimeoutMs = 10000;
 
-/// A read-only SQLite connection, closed on destruction. Not detail::Connection: that one is for
-/// the writer, and its errors name the writer's operations.
+/// A read-only connection that needs no write access (detail::Connection's ReadOnly mode), with
+/// queries whose failures say the file is not a readable results database.
 class ReadOnlyDatabase {
  public:
-  explicit ReadOnlyDatabase(const std::string& path) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw InputError(path + ": cannot open the results database (" + message + ")");
-    }
+  explicit ReadOnlyDatabase(const std::string& path)
+      : path_(path), connection_(detail::Connection::ReadOnly{}, path), db_(connection_.get()) {
     sqlite3_busy_timeout(db_, kStatusBusyTimeoutMs);
   }
-  ~ReadOnlyDatabase() { sqlite3_close(db_); }
-  ReadOnlyDatabase(const ReadOnlyDatabase&) = delete;
-  ReadOnlyDatabase& operator=(const ReadOnlyDatabase&) = delete;
 
   /// Runs `sql` and calls `row(statement)` per result row.
   template <class Row>
@@ -51,6 +46,7 @@ class ReadOnlyDatabase {
 
  private:
   std::string path_;
+  detail::Connection connection_;
   sqlite3* db_ = nullptr;
 };
 

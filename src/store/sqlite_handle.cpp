@@ -4,7 +4,9 @@
 
 #include <relustab/core/error.h>
 
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 namespace relustab::store::detail {
 
@@ -34,6 +36,54 @@ Connection::Connection(const std::string& path, int flags) : path_(path) {
     throw_sqlite_error(path, rc, "cannot open the database (" + message + ")", nullptr);
   }
   sqlite3_extended_result_codes(db_, 1);
+}
+
+namespace {
+
+/// A file: URI for `path` with one query parameter; %, ? and # in the path are percent-encoded.
+std::string file_uri(const std::string& path, const char* parameter) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%') uri += "%25";
+    else if (c == '?') uri += "%3f";
+    else if (c == '#') uri += "%23";
+    else uri += c;
+  }
+  return uri + "?" + parameter;
+}
+
+}  // namespace
+
+Connection::Connection(ReadOnly, const std::string& path) : path_(path) {
+  const auto open = [&](const char* parameter) {
+    const int rc = sqlite3_open_v2(file_uri(path, parameter).c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      throw_sqlite_error(path, rc, "cannot open the database (" + message + ")", nullptr);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+  };
+  open("mode=ro");
+  // The first read sets up WAL access; it is where a read-only directory shows.
+  const int rc = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  const int primary = rc & 0xff;
+  // Success, or a fault of the file itself (not a database, corrupt), which the caller's first query
+  // reports in its own words.
+  if (primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN && primary != SQLITE_PERM) return;
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  std::error_code ignored;
+  const auto wal_size = std::filesystem::file_size(path + "-wal", ignored);
+  if (!ignored && wal_size > 0) {
+    throw InputError(path + ": cannot read the database without write access: its -wal file holds " +
+                     std::to_string(wal_size) + " bytes not yet in the database file, which SQLite reads only "
+                     "with write access to the directory (a writer still running, or killed); copy the "
+                     "directory somewhere writable and read the copy");
+  }
+  open("immutable=1");
 }
 
 Connection::~Connection() { sqlite3_close_v2(db_); }

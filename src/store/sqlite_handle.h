@@ -21,6 +21,14 @@ class Connection {
  public:
   /// Opens `path` with sqlite3_open_v2 `flags`; throws (see throw_sqlite_error) on failure.
   Connection(const std::string& path, int flags);
+
+  struct ReadOnly {};
+  /// Opens `path` for reading only, with no write access needed to the file or its directory (`status`
+  /// and `export` of a results directory the user may not write): read-only mode first; where SQLite
+  /// cannot set up a WAL database's shared index there (no -shm file and no right to create one), as
+  /// an immutable file. Refuses (InputError) a database whose -wal file still holds pages then, since
+  /// an immutable read would not see them.
+  Connection(ReadOnly, const std::string& path);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

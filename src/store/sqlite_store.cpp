@@ -390,6 +390,83 @@ struct RunContentWriter {
   Statement delete_metrics, delete_logs, delete_net, insert_metric, insert_log, insert_net, upsert_param;
 };
 
+/// The export (ResultStore::export_csv documents it) of the database `db`, in one read transaction.
+std::string export_rows_csv(Connection& db) {
+  Transaction snapshot(db, "BEGIN");
+  const std::span<const ParamSpec> parameters = run_parameters();
+  // Columns after the four fixed ones: the table's parameters in table order, the further params
+  // rows by name (data.file_hash), then the metrics by name.
+  std::vector<std::string> columns;
+  std::vector<ParamType> param_types;
+  std::unordered_map<std::string, std::size_t> param_column;
+  for (const ParamSpec& spec : parameters) {
+    param_column.emplace(std::string(spec.key), columns.size());
+    columns.emplace_back(spec.key);
+    param_types.push_back(spec.type);
+  }
+  std::vector<std::string> extra_params;
+  Statement distinct_params(db, "SELECT DISTINCT key FROM params ORDER BY key");
+  while (distinct_params.step()) {
+    std::string key = distinct_params.column_text(0);
+    if (find_parameter(key) == nullptr) extra_params.push_back(std::move(key));
+  }
+  for (std::string& key : extra_params) {
+    param_column.emplace(key, columns.size());
+    columns.push_back(std::move(key));
+    param_types.push_back(ParamType::String);
+  }
+  std::unordered_map<std::string, std::size_t> metric_column;
+  Statement distinct_metrics(db, "SELECT DISTINCT metric FROM metrics ORDER BY metric");
+  while (distinct_metrics.step()) {
+    std::string metric = distinct_metrics.column_text(0);
+    // A metric named like a parameter would make two columns of one name: keep the parameter.
+    if (param_column.count(metric) != 0) continue;
+    metric_column.emplace(metric, columns.size());
+    columns.push_back(std::move(metric));
+  }
+
+  struct Row {
+    std::string fixed;
+    std::vector<std::string> cells;
+  };
+  std::vector<Row> rows;
+  std::unordered_map<std::int64_t, std::size_t> row_of_run;
+  Statement select_runs(db, "SELECT id, key, status, reason FROM runs ORDER BY id");
+  while (select_runs.step()) {
+    const std::int64_t id = select_runs.column_int(0);
+    row_of_run.emplace(id, rows.size());
+    rows.push_back({std::to_string(id) + ',' + csv_cell(select_runs.column_text(1)) + ',' +
+                        csv_cell(select_runs.column_text(2)) + ',' + csv_cell(select_runs.column_text(3)),
+                    std::vector<std::string>(columns.size())});
+  }
+  Statement select_params(db, "SELECT run_id, key, value FROM params");
+  while (select_params.step()) {
+    const std::string key = select_params.column_text(1);
+    const std::size_t column = param_column.at(key);
+    rows[row_of_run.at(select_params.column_int(0))].cells[column] =
+        param_cell(select_params, 2, param_types[column], key);
+  }
+  Statement select_metrics(db, "SELECT run_id, metric, value FROM metrics");
+  while (select_metrics.step()) {
+    const std::string metric = select_metrics.column_text(1);
+    const auto column = metric_column.find(metric);
+    if (column == metric_column.end()) continue;
+    const double value = stored_number(select_metrics, 2);
+    rows[row_of_run.at(select_metrics.column_int(0))].cells[column->second] =
+        metric == "outcome" ? outcome_text(value) : format_double(value);
+  }
+
+  std::string csv = "id,key,status,reason";
+  for (const std::string& column : columns) (csv += ',') += csv_cell(column);
+  csv += '\n';
+  for (const Row& row : rows) {
+    csv += row.fixed;
+    for (const std::string& cell : row.cells) (csv += ',') += cell;
+    csv += '\n';
+  }
+  return csv;
+}
+
 class SqliteStore final : public ResultStore {
  public:
   SqliteStore(std::string dir, bool create)
@@ -559,81 +636,7 @@ class SqliteStore final : public ResultStore {
     return summary;
   }
 
-  std::string export_csv() override {
-    Transaction snapshot(db_, "BEGIN");
-    const std::span<const ParamSpec> parameters = run_parameters();
-    // Columns after the four fixed ones: the table's parameters in table order, the further params
-    // rows by name (data.file_hash), then the metrics by name.
-    std::vector<std::string> columns;
-    std::vector<ParamType> param_types;
-    std::unordered_map<std::string, std::size_t> param_column;
-    for (const ParamSpec& spec : parameters) {
-      param_column.emplace(std::string(spec.key), columns.size());
-      columns.emplace_back(spec.key);
-      param_types.push_back(spec.type);
-    }
-    std::vector<std::string> extra_params;
-    Statement distinct_params(db_, "SELECT DISTINCT key FROM params ORDER BY key");
-    while (distinct_params.step()) {
-      std::string key = distinct_params.column_text(0);
-      if (find_parameter(key) == nullptr) extra_params.push_back(std::move(key));
-    }
-    for (std::string& key : extra_params) {
-      param_column.emplace(key, columns.size());
-      columns.push_back(std::move(key));
-      param_types.push_back(ParamType::String);
-    }
-    std::unordered_map<std::string, std::size_t> metric_column;
-    Statement distinct_metrics(db_, "SELECT DISTINCT metric FROM metrics ORDER BY metric");
-    while (distinct_metrics.step()) {
-      std::string metric = distinct_metrics.column_text(0);
-      // A metric named like a parameter would make two columns of one name: keep the parameter.
-      if (param_column.count(metric) != 0) continue;
-      metric_column.emplace(metric, columns.size());
-      columns.push_back(std::move(metric));
-    }
-
-    struct Row {
-      std::string fixed;
-      std::vector<std::string> cells;
-    };
-    std::vector<Row> rows;
-    std::unordered_map<std::int64_t, std::size_t> row_of_run;
-    Statement select_runs(db_, "SELECT id, key, status, reason FROM runs ORDER BY id");
-    while (select_runs.step()) {
-      const std::int64_t id = select_runs.column_int(0);
-      row_of_run.emplace(id, rows.size());
-      rows.push_back({std::to_string(id) + ',' + csv_cell(select_runs.column_text(1)) + ',' +
-                          csv_cell(select_runs.column_text(2)) + ',' + csv_cell(select_runs.column_text(3)),
-                      std::vector<std::string>(columns.size())});
-    }
-    Statement select_params(db_, "SELECT run_id, key, value FROM params");
-    while (select_params.step()) {
-      const std::string key = select_params.column_text(1);
-      const std::size_t column = param_column.at(key);
-      rows[row_of_run.at(select_params.column_int(0))].cells[column] =
-          param_cell(select_params, 2, param_types[column], key);
-    }
-    Statement select_metrics(db_, "SELECT run_id, metric, value FROM metrics");
-    while (select_metrics.step()) {
-      const std::string metric = select_metrics.column_text(1);
-      const auto column = metric_column.find(metric);
-      if (column == metric_column.end()) continue;
-      const double value = stored_number(select_metrics, 2);
-      rows[row_of_run.at(select_metrics.column_int(0))].cells[column->second] =
-          metric == "outcome" ? outcome_text(value) : format_double(value);
-    }
-
-    std::string csv = "id,key,status,reason";
-    for (const std::string& column : columns) (csv += ',') += csv_cell(column);
-    csv += '\n';
-    for (const Row& row : rows) {
-      csv += row.fixed;
-      for (const std::string& cell : row.cells) (csv += ',') += cell;
-      csv += '\n';
-    }
-    return csv;
-  }
+  std::string export_csv() override { return export_rows_csv(db_); }
 
   std::int64_t merge_from(const std::string& other_dir) override {
     const std::string other_path = database_path(other_dir);
@@ -785,6 +788,20 @@ std::unique_ptr<ResultStore> ResultStore::open(const std::string& dir, bool crea
     throw InputError(path + ": no results database in this directory (run a sweep into it first)");
   }
   return std::make_unique<SqliteStore>(dir, create);
+}
+
+std::string export_csv(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) throw InputError(dir + ": no such experiment directory");
+  const std::string path = database_path(dir);
+  if (!fs::exists(path, error)) {
+    throw InputError(path + ": no results database in this directory (run a sweep into it first)");
+  }
+  Connection db(Connection::ReadOnly{}, path);
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  if (!holds_results_schema(db)) throw InputError(path + ": not a relustab results database (it is empty)");
+  return export_rows_csv(db);
 }
 
 }  // namespace relustab::store

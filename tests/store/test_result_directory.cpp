@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: MIT
-// Shards of a results directory: parsing "i/N", the directory names, finding them in order.
+// Shards of a results directory: parsing "i/N", the directory names, finding them in order; reading a
+// directory the user may not write (status and export, checked in a child process without root's rights).
 #include <relustab/core/error.h>
 #include <relustab/experiment/result_directory.h>
 
 #include "io/io_test_util.h"
+#include "store/store_test_util.h"
 
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <set>
 
 namespace relustab::store {
 namespace {
@@ -45,6 +54,75 @@ TEST(Shards, DirectoryNamesRoundTripAndAreFoundInOrder) {
   std::filesystem::remove_all(dir.path() / "shard-1-of-2");
   EXPECT_THROW(directory_status(dir.path().string()), InputError);
   EXPECT_THROW(merge_shards(dir.path().string()), InputError);
+}
+
+std::set<std::string> entries(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  return names;
+}
+
+/// Runs `check` in a child process that cannot write `dir` (as the user nobody when this test runs as
+/// root, whom permissions do not stop); returns its exit status (0: the check held).
+int run_without_write_access(const std::function<bool()>& check) {
+  const pid_t child = fork();
+  if (child == 0) {
+    if (geteuid() == 0) {
+      constexpr uid_t kNobody = 65534;
+      if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(3);
+    }
+    try {
+      _exit(check() ? 0 : 1);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "read-only child: %s\n", e.what());
+      _exit(2);
+    }
+  }
+  int status = -1;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/// Reading results needs no write access: status and export of a directory (and database) the reader
+/// cannot write give what the writer saw, and leave no file behind (no -shm index, no lock file).
+TEST(ResultDirectory, StatusAndExportNeedNoWriteAccess) {
+  namespace fs = std::filesystem;
+  ScratchDir scratch;
+  const fs::path dir = scratch.path() / "results";
+  const std::vector<RunConfig> configs = testing::make_configs(5);
+  std::string expected_csv;
+  {
+    auto store = ResultStore::open(dir.string(), true);
+    store->register_runs(R"({"name":"readonly","axes":[{"key":"optim.eta"}]})", "readonly", configs);
+    Rng rng(4);
+    std::vector<RunResult> results;
+    for (std::size_t i = 0; i < 3; ++i) results.push_back(testing::make_result(configs[i], rng));
+    store->write_results(results);
+    expected_csv = store->export_csv();
+  }
+  // As a finished sweep leaves it: the writer closed, so no -wal or -shm file (SQLite removes them);
+  // a reader without write access cannot create the -shm index a WAL database normally needs.
+  const std::set<std::string> before = entries(dir);
+  ASSERT_EQ(before, (std::set<std::string>{"results.lock", "results.sqlite"}));
+  // Readable and searchable by everyone, writable by no one.
+  fs::permissions(scratch.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                      fs::perms::others_read | fs::perms::others_exec);
+  const fs::perms read_only_dir = fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  }
+  fs::permissions(dir, read_only_dir);
+  const int status = run_without_write_access([&] {
+    const StatusCounts counts = directory_status(dir.string()).overall;
+    return counts.done == 3 && counts.pending == 2 && counts.total == 5 && export_csv(dir.string()) == expected_csv;
+  });
+  fs::permissions(dir, fs::perms::owner_all);
+  EXPECT_EQ(status, 0) << "1: different results, 2: an error (above), 3: could not drop root's rights";
+  EXPECT_EQ(entries(dir), before);
+  // And with write access, the same through the read-only path (nothing was cached in the child).
+  EXPECT_EQ(export_csv(dir.string()), expected_csv);
+  EXPECT_EQ(directory_status(dir.string()).overall.done, 3);
 }
 
 }  // namespace

@@ -182,8 +182,7 @@ void run_status_command(const std::string& dir_text, bool json) {
 }
 
 void run_export_command(const std::string& dir, const std::string& out_path) {
-  const auto store = store::ResultStore::open(dir, false);
-  const std::string csv = store->export_csv();
+  const std::string csv = store::export_csv(dir);
   if (out_path.empty()) {
     std::cout << csv;
   } else {

@@ -55,6 +55,11 @@ struct DirectoryStatus {
 /// Throws InputError when `dir` is not a directory or has neither a database nor shards.
 DirectoryStatus directory_status(const std::string& dir);
 
+/// The export of a results directory (ResultStore::export_csv documents the CSV), read without the
+/// writer lock and without write access to the directory: a sweep may still be writing (the export
+/// is the snapshot it has committed), and a directory the user may only read exports as well.
+std::string export_csv(const std::string& dir);
+
 /// What merge_shards did.
 struct MergeSummary {
   std::int64_t runs_copied = 0;       ///< finished runs copied from the shards
