@@ -55,8 +55,9 @@ class RowMaker {
     // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
     if (options_.log_sharpness && std::isfinite(loss)) {
       const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
-      row.sharpness = top.value;
-      row.sharpness_residual = top.residual;
+      // The back end's Hessian is the half-MSE one; the row's sharpness is of options.loss.
+      row.sharpness = loss_scale(options_.loss) * top.value;
+      row.sharpness_residual = loss_scale(options_.loss) * top.residual;
       if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
         sharpness_options_.lanczos.start = top.vector;
       }
@@ -80,8 +81,11 @@ DeepTrainResult train_deep(const Backend& backend, DeepReluNet net, const Datase
   RowMaker rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
-      [&](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {
-        return backend.loss_and_grad(at, data, batch, grad);
+      [&, scale = loss_scale(options.loss)](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {
+        // The back end gives the half-MSE loss and gradient; mse doubles both (exactly).
+        const double loss = backend.loss_and_grad(at, data, batch, grad);
+        if (grad != nullptr && scale != 1.0) *grad *= scale;
+        return scale * loss;
       },
       [&](const DeepReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
         return rows.make(at, step, eta, loss, grad_norm);

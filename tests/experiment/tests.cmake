@@ -5,6 +5,7 @@ relustab_add_test(test_experiment
   experiment/test_execute_run.cpp
   experiment/test_run_api.cpp
   experiment/test_drain_queue.cpp
-  experiment/test_run_sweep.cpp)
+  experiment/test_run_sweep.cpp
+  experiment/test_loss_convention.cpp)
 relustab_add_test(test_sweep_cli experiment/test_sweep_cli.cpp)
 add_dependencies(test_sweep_cli relustab)
