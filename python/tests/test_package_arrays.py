@@ -126,3 +126,19 @@ def test_repr_and_round_trip(net_and_data, tmp_path):
     for name in ("n.json", "n.npz"):
         net.save(tmp_path / name)
         assert relustab.load_net(tmp_path / name) == net
+
+
+def test_kinks_in_both_conventions(net_and_data):
+    """Without a knot on a data point there is one mode, the ordinary Hessian: lambda_upper is the
+    sharpness (the dense eigenvalue of hvp's matrix); mse doubles it and keeps the verdicts of
+    half_mse at 2 eta."""
+    net, X, y = net_and_data
+    half = relustab.kinks(net, X, y, eta=0.2)
+    mse = relustab.kinks(net, X, y, eta=0.1, loss="mse")
+    assert half["kink_points"] == [] and half["modes"] == 1
+    H = relustab.hvp(net, X, y).dense()
+    assert half["lambda_upper"] == pytest.approx(np.linalg.eigvalsh((H + H.T) / 2).max(), rel=1e-10)
+    assert mse["lambda_upper"] == 2 * half["lambda_upper"]
+    assert mse["eta"] == 0.1
+    for key in ("lemma3_stable", "lemma2_unstable", "thm2_delta"):
+        assert mse[key] == half[key] or (np.isnan(mse[key]) and np.isnan(half[key])), key
