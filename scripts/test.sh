@@ -3,7 +3,7 @@
 # Sets up, builds and runs the whole test suite (what CI runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+RELUSTAB_WITH_TORCH=1 bash scripts/setup.sh   # torch: the package's tests against autograd
 export RELUSTAB_PYTHON="$PWD/.venv/bin/python"
 export RELUSTAB_BIN="$PWD/build/release/relustab"
 ctest --test-dir build/release --output-on-failure -j "$(nproc)" "$@"

@@ -6,8 +6,11 @@
 
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/function_space.h>
+#include <relustab/analysis/kinks.h>
 #include <relustab/analysis/report.h>
 #include <relustab/backend/backend.h>
+#include <relustab/core/loss.h>
+#include <relustab/curvature/curvature.h>
 #include <relustab/data/dataset.h>
 #include <relustab/data/generators.h>
 #include <relustab/data/image_task.h>
@@ -104,6 +107,9 @@ struct AnalyzeRequest {
   bool flattest = false;                 ///< flattest implementations (ReLU nets; over all of them for d = 1)
   double edge_tolerance = kEdgeTolerance;
   std::string backend = "auto";          ///< a back-end name or auto (resolve_backend_name)
+  /// The loss that eta, the loss value and the Hessian refer to (Loss): with mse the verdict and the
+  /// theorems use the equivalent half-MSE step 2 eta.
+  Loss loss = Loss::HalfMse;
 };
 struct AnalysisOutput {
   std::string backend;
@@ -138,10 +144,40 @@ struct FunctionCurves {
 FunctionCurves function_curves(const ShallowReluNet& net, const Dataset& data,
                                const CurvesRequest& request = {});
 
+/// The loss of a net on its data and its derivatives, in a loss convention: what a caller that
+/// holds a net (the Python module) needs beyond analyze(), computed by the functions analyze() and
+/// run() use, so the values agree with theirs bit for bit.
+struct LossRequest {
+  Loss loss = Loss::HalfMse;
+  /// One hidden layer: a back-end name or auto (resolve_backend_name). Two hidden layers use the
+  /// depth-2 code of run() (deep_curvature.h) and accept only auto.
+  std::string backend = "auto";
+};
+/// The loss (of request.loss) of `net` on `data`; `grad`, when not null, receives its gradient in
+/// the net's theta layout. Throws InputError when the dimensions do not match.
+double net_loss(const AnyNet& net, const Dataset& data, Vec* grad, const LossRequest& request = {},
+                const RunContext& context = {});
+/// The largest algebraic eigenvalue, with its residual, of the Hessian (kind Hessian: the
+/// sharpness) or of the Gauss-Newton matrix of request.loss: the values analyze() reports.
+EigenResult net_sharpness(const AnyNet& net, const Dataset& data, CurvatureKind kind,
+                          const LossRequest& request = {}, const RunContext& context = {});
+/// Products with the Hessian (or the Gauss-Newton matrix) of request.loss at `net`, as an operator
+/// that owns what it computes with; it keeps references to `net` and `data`, which must outlive it.
+std::unique_ptr<LinearOperator> net_curvature(const AnyNet& net, const Dataset& data, CurvatureKind kind,
+                                              const LossRequest& request = {},
+                                              const RunContext& context = {});
+
+/// The switching-system analysis at kinks (analyze_kinks) in the convention `loss`: the mode
+/// Hessians' eigenvalues, residuals, gradients and Lemma 5's bound are those of `loss`, eta is as
+/// given, and Lemmas 2 and 3 and Theorem 2's Delta are judged at the equivalent half-MSE step
+/// loss_scale x eta (the same verdicts).
+KinkAnalysis kink_analysis(const ShallowReluNet& net, const Dataset& data, std::optional<double> eta,
+                           Loss loss = Loss::HalfMse, const KinkOptions& options = {});
+
 // The one mapping from typed results to named metrics. Names and order are a stable contract (the
 // keys of `relustab analyze --json`, the metric columns of a sweep's database and export).
 
-/// n, input_dim, width, activation, loss, mse_clean, sharpness (+ _residual, _converged),
+/// n, input_dim, width, activation, loss_function (half_mse or mse), loss, mse_clean, sharpness (+ _residual, _converged),
 /// gn_sharpness (+ _residual, _converged), weighted_tv, weighted_norm, lemma4_bound,
 /// per_implementation_bound, knots, effective_knots, effective_knots_weighted, neurons_on_data,
 /// dead_neurons, max_abs_x; with a step size also eta, two_over_eta, thm1_rhs, stable, edge_ratio,

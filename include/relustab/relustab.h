@@ -9,6 +9,7 @@
 #include <relustab/core/device.h>
 #include <relustab/core/error.h>
 #include <relustab/core/limits.h>
+#include <relustab/core/loss.h>
 #include <relustab/core/rng.h>
 #include <relustab/core/run_context.h>
 #include <relustab/core/thread_pool.h>

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PYTHON_DIR))
+# Appended, not prepended: the installed package `relustab` (with its compiled module) must win
+# over the source directory python/relustab.
+sys.path.append(str(PYTHON_DIR))
 
 
 @pytest.fixture

@@ -62,7 +62,11 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   report.n = data.n();
   report.input_dim = net.input_dim();
   report.width = net.width();
-  report.loss = backend.loss_and_grad(net, data, {}, nullptr);
+  // The back end computes the half-MSE quantities; mse scales them by 2 (exactly, in floating point).
+  const double scale = loss_scale(analysis.loss);
+  report.loss_function = analysis.loss;
+  const double half_mse = backend.loss_and_grad(net, data, {}, nullptr);
+  report.loss = scale * half_mse;
   if (data.has_clean()) {
     report.mse_clean =
         (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
@@ -70,6 +74,12 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   report.max_abs_x = data.X.cwiseAbs().maxCoeff();
   report.sharpness = sharpness(backend, net, data, options);
   report.gn_sharpness = gn_sharpness(backend, net, data, options);
+  for (EigenResult* top : {&report.sharpness, &report.gn_sharpness}) {
+    top->value *= scale;
+    top->residual *= scale;  // ||(sH) v - (s lambda) v|| = s ||H v - lambda v||
+  }
+  // The half-MSE step size with the same GD iterates: the theorems are stated for it.
+  const double half_mse_eta = eta ? scale * *eta : 0.0;
   if (eta) {
     report.eta = *eta;
     report.two_over_eta = two_over_eta(*eta);
@@ -100,14 +110,17 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   } else {
     report.lemma4_bound = lemma4_bound(report.weighted_norm);
   }
+  // Both are lower bounds on the sharpness, so they are in its convention.
+  report.lemma4_bound *= scale;
+  report.per_implementation_bound *= scale;
 
   if (eta) {
-    report.thm1_rhs = thm1_rhs(*eta);
-    report.noninterpolating_bound = noninterpolating_bound(*eta, report.max_abs_x, report.loss);
+    report.thm1_rhs = thm1_rhs(half_mse_eta);
+    report.noninterpolating_bound = noninterpolating_bound(half_mse_eta, report.max_abs_x, half_mse);
     if (net.input_dim() == 1) {
       // L in Theorem 2 counts the knots of f; every knot with a non-zero jump counts, wherever it is.
       const Index all_knots = count_knots_in_range(net_knots, -INFINITY, INFINITY);
-      report.thm2_delta = thm2_delta(*eta, net.width(), all_knots, data.n(),
+      report.thm2_delta = thm2_delta(half_mse_eta, net.width(), all_knots, data.n(),
                                      net.theta().cwiseAbs().maxCoeff(), report.max_abs_x);
     }
   }

@@ -91,6 +91,7 @@ TrainOptions train_options(const RunConfig& config) {
   options.log_growth = config.log_growth;
   options.log_sharpness = config.log_sharpness;
   options.optimizer = config.optimizer;
+  options.loss = config.loss;
   return options;
 }
 
@@ -109,14 +110,25 @@ void add_clean_target_errors(Metrics& out, const RunConfig& config, const Shallo
   }
 }
 
-void add_flattest(AnalysisOutput& analysis, const ShallowReluNet& net, const Dataset& data) {
+void add_flattest(AnalysisOutput& analysis, const ShallowReluNet& net, const Dataset& data, Loss loss) {
   analysis.flattest = flattest_implementation(net, data);
   // Moving neurons across sides is implemented for d = 1.
   if (net.input_dim() == 1) analysis.flattest_all = flattest_over_implementations(net, data);
+  // The sharpnesses (and their bounds) are of the half-MSE Hessian; mse's is s times it.
+  const double s = loss_scale(loss);
+  FlattestResult& f = *analysis.flattest;
+  for (double* v : {&f.sharpness, &f.lower_bound, &f.initial_sharpness, &f.warm_start_sharpness}) *v *= s;
+  if (analysis.flattest_all) {
+    FlattestAllResult& a = *analysis.flattest_all;
+    for (double* v : {&a.sharpness, &a.lower_bound, &a.rescaling_sharpness, &a.rescaling_lower_bound,
+                      &a.net_lower_bound}) {
+      *v *= s;
+    }
+  }
 }
 
-void add_kinks(Metrics& out, const ShallowReluNet& net, const Dataset& data, double eta) {
-  const KinkAnalysis kinks = analyze_kinks(net, data, eta);
+void add_kinks(Metrics& out, const ShallowReluNet& net, const Dataset& data, double eta, Loss loss) {
+  const KinkAnalysis kinks = kink_analysis(net, data, eta, loss);
   add_metric(out, "kink_points", static_cast<double>(kinks.kinks.size()));
   add_metric(out, "kink_neurons", static_cast<double>(kinks.kink_neurons));
   add_metric(out, "kink_modes", static_cast<double>(kinks.modes.size()));
@@ -317,13 +329,17 @@ void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_dat
   report.n = data.n();
   report.input_dim = data.dim();
   report.width = config.width;
-  report.loss = deep_loss_and_grad(trained.net, data, {}, nullptr, context);
+  const double scale = loss_scale(config.loss);  // the deep back end's values are half-MSE ones
+  report.loss_function = config.loss;
+  report.loss = scale * deep_loss_and_grad(trained.net, data, {}, nullptr, context);
   if (data.has_clean()) {
     report.mse_clean = (trained.net.predict(data.X) - data.y_clean).squaredNorm() /
                        static_cast<double>(data.n());
   }
   report.max_abs_x = data.X.cwiseAbs().maxCoeff();
   report.sharpness = deep_sharpness(trained.net, data, {}, context);
+  report.sharpness.value *= scale;
+  report.sharpness.residual *= scale;
   report.gn_sharpness.value = std::numeric_limits<double>::quiet_NaN();
   report.gn_sharpness.residual = std::numeric_limits<double>::quiet_NaN();
   const double eta = output.training.final_eta;
@@ -445,12 +461,13 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
       request.eta = output.training.final_eta;
       request.flattest = config.flattest;
       request.backend = config.backend;
+      request.loss = config.loss;
       const AnalysisOutput analysis = analyze(net, data, request, context);
       output.report = analysis.report;
       append_flattest_metrics(output.measurements, analysis);
     } else if (config.flattest) {
       AnalysisOutput flattest;
-      add_flattest(flattest, net, data);
+      add_flattest(flattest, net, data, config.loss);
       append_flattest_metrics(output.measurements, flattest);
     }
     if (relu) {
@@ -458,7 +475,7 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
       if (univariate && run_data.target) {
         add_clean_target_errors(output.measurements, config, net, data, *run_data.target);
       }
-      if (config.kinks) add_kinks(output.measurements, net, data, output.training.final_eta);
+      if (config.kinks) add_kinks(output.measurements, net, data, output.training.final_eta, config.loss);
       if (config.knot_stats && univariate) add_knot_statistics(output.measurements, net, data);
     }
     // Directions of the neurons' input weights: the same reading for ReLU and GeLU nets.
@@ -485,8 +502,9 @@ AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const Ana
   output.backend = std::string(backend->name());
   AnalysisOptions options;
   options.edge_tolerance = request.edge_tolerance;
+  options.loss = request.loss;
   output.report = analyze_net(*backend, net, data, request.eta, options);
-  if (request.flattest) add_flattest(output, net, data);
+  if (request.flattest) add_flattest(output, net, data, request.loss);
   return output;
 }
 
@@ -534,12 +552,120 @@ FunctionCurves function_curves(const ShallowReluNet& net, const Dataset& data,
   return c;
 }
 
+namespace {
+
+/// Scales the products of a half-MSE curvature operator to those of another loss.
+class ScaledOperator final : public LinearOperator {
+ public:
+  ScaledOperator(std::unique_ptr<Backend> backend, std::unique_ptr<LinearOperator> op, double scale)
+      : backend_(std::move(backend)), op_(std::move(op)), scale_(scale) {}
+  Index size() const override { return op_->size(); }
+  void apply(const Vec& in, Vec& out) const override {
+    op_->apply(in, out);
+    if (scale_ != 1.0) out *= scale_;
+  }
+
+ private:
+  std::unique_ptr<Backend> backend_;  // the shallow operator may refer to its back end
+  std::unique_ptr<LinearOperator> op_;
+  double scale_;
+};
+
+std::unique_ptr<Backend> shallow_backend(const ShallowReluNet& net, const Dataset& data,
+                                         const LossRequest& request, const RunContext& context) {
+  require(data.dim() == net.input_dim(),
+          "the data have input dimension " + std::to_string(data.dim()) + " but the net expects " +
+              std::to_string(net.input_dim()));
+  auto backend =
+      make_backend(resolve_backend_name(request.backend, data.dim(), net.activation()), context);
+  require_activation_match(*backend, net);
+  return backend;
+}
+
+void require_deep_auto(const DeepReluNet& net, const Dataset& data, const LossRequest& request) {
+  require(request.backend == "auto",
+          "a two-hidden-layer net is computed by the depth-2 code only (backend auto), got backend '" +
+              request.backend + "'");
+  require(data.dim() == net.input_dim(),
+          "the data have input dimension " + std::to_string(data.dim()) + " but the net expects " +
+              std::to_string(net.input_dim()));
+}
+
+}  // namespace
+
+double net_loss(const AnyNet& any, const Dataset& data, Vec* grad, const LossRequest& request,
+                const RunContext& context) {
+  const double scale = loss_scale(request.loss);
+  double value = 0.0;
+  if (const auto* net = std::get_if<ShallowReluNet>(&any)) {
+    validate_dataset(data, "data");
+    value = shallow_backend(*net, data, request, context)->loss_and_grad(*net, data, {}, grad);
+  } else {
+    const auto& deep = std::get<DeepReluNet>(any);
+    require_deep_auto(deep, data, request);
+    value = deep_loss_and_grad(deep, data, {}, grad, context);
+  }
+  if (grad != nullptr && scale != 1.0) *grad *= scale;
+  return scale * value;
+}
+
+EigenResult net_sharpness(const AnyNet& any, const Dataset& data, CurvatureKind kind,
+                          const LossRequest& request, const RunContext& context) {
+  EigenResult top;
+  if (const auto* net = std::get_if<ShallowReluNet>(&any)) {
+    validate_dataset(data, "data");
+    const auto backend = shallow_backend(*net, data, request, context);
+    top = kind == CurvatureKind::Hessian ? sharpness(*backend, *net, data)
+                                         : gn_sharpness(*backend, *net, data);
+  } else {
+    const auto& deep = std::get<DeepReluNet>(any);
+    require_deep_auto(deep, data, request);
+    top = kind == CurvatureKind::Hessian ? deep_sharpness(deep, data, {}, context)
+                                         : deep_gn_sharpness(deep, data, {}, context);
+  }
+  const double scale = loss_scale(request.loss);
+  top.value *= scale;
+  top.residual *= scale;
+  return top;
+}
+
+std::unique_ptr<LinearOperator> net_curvature(const AnyNet& any, const Dataset& data, CurvatureKind kind,
+                                              const LossRequest& request, const RunContext& context) {
+  const double scale = loss_scale(request.loss);
+  if (const auto* net = std::get_if<ShallowReluNet>(&any)) {
+    validate_dataset(data, "data");
+    auto backend = shallow_backend(*net, data, request, context);
+    auto op = backend->curvature(*net, data, kind);
+    return std::make_unique<ScaledOperator>(std::move(backend), std::move(op), scale);
+  }
+  const auto& deep = std::get<DeepReluNet>(any);
+  require_deep_auto(deep, data, request);
+  return std::make_unique<ScaledOperator>(nullptr, deep_curvature(deep, data, kind, context), scale);
+}
+
+KinkAnalysis kink_analysis(const ShallowReluNet& net, const Dataset& data, std::optional<double> eta,
+                           Loss loss, const KinkOptions& options) {
+  const double scale = loss_scale(loss);
+  KinkAnalysis k = analyze_kinks(net, data, eta ? std::optional<double>(scale * *eta) : std::nullopt,
+                                 options);
+  k.eta = eta;
+  for (ModeSummary& mode : k.modes) {
+    for (double* v : {&mode.top_eigenvalue, &mode.rayleigh, &mode.residual, &mode.gradient_norm}) *v *= scale;
+  }
+  for (double* v : {&k.lambda_upper, &k.lambda_lower, &k.delta, &k.gamma, &k.max_gradient_norm,
+                    &k.lemma5_bound}) {
+    *v *= scale;
+  }
+  return k;
+}
+
 Metrics report_metrics(const StabilityReport& r) {
   Metrics m;
   add_count(m, "n", r.n);
   add_count(m, "input_dim", r.input_dim);
   add_count(m, "width", r.width);
   m.push_back({"activation", std::string(activation_name(r.activation))});
+  m.push_back({"loss_function", std::string(loss_name(r.loss_function))});
   add_metric(m, "loss", r.loss);
   add_metric(m, "mse_clean", r.mse_clean);
   add_metric(m, "sharpness", r.sharpness.value);

@@ -235,6 +235,10 @@ std::vector<ParamSpec> build_parameter_table() {
                                &RC::fit_output, parse_output_fit, output_fit_name));
   table.push_back(int_param("optim.batch", "SGD batch size; 0 (or >= n): full-batch GD", &RC::batch, 0));
   table.push_back(double_param("optim.eta", "step size", &RC::eta, kPositive));
+  table.push_back(choice_param("optim.loss",
+                               "half_mse (1/(2n) sum r^2, the papers') or mse (1/n sum r^2, "
+                               "torch.nn.MSELoss: gradient and Hessian twice as large)",
+                               &RC::loss, parse_loss, loss_name));
   table.push_back(double_param("optim.warmup_from",
                                "> 0: start the step size here and ramp geometrically to eta",
                                &RC::warmup_from, kNonNegative));

@@ -44,9 +44,7 @@ DeepTrainResult train_deep(const Backend& backend, DeepReluNet net, const Datase
   detail::LogRowMaker<DeepReluNet> rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
-      [&](const DeepReluNet& at, std::span<const Index> batch, Vec* grad) {
-        return backend.loss_and_grad(at, data, batch, grad);
-      },
+      detail::loss_in_convention<DeepReluNet>(backend, data, options.loss),
       [&](const DeepReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
         return rows.make(at, step, eta, loss, grad_norm);
       },

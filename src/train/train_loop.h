@@ -251,6 +251,17 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   return result;
 }
 
+/// The loss and gradient in the convention `loss` from the back end's half-MSE ones: mse doubles both,
+/// exactly, so GD on mse at eta takes the steps of half-MSE at 2 eta.
+template <class Net>
+auto loss_in_convention(const Backend& backend, const Dataset& data, Loss loss) {
+  return [&backend, &data, scale = loss_scale(loss)](const Net& at, std::span<const Index> batch, Vec* grad) {
+    const double value = backend.loss_and_grad(at, data, batch, grad);
+    if (grad != nullptr && scale != 1.0) *grad *= scale;
+    return scale * value;
+  };
+}
+
 /// Measurements for the log rows of either net type; keeps the last eigenvector to warm-start the
 /// next Lanczos run. The clean-target error goes through the back end (and so its activation).
 template <class Net>
@@ -275,8 +286,9 @@ class LogRowMaker {
     // At non-finite losses the Hessian holds infinities and an eigenvalue means nothing.
     if (options_.log_sharpness && std::isfinite(loss)) {
       const EigenResult top = sharpness(backend_, net, data_, sharpness_options_);
-      row.sharpness = top.value;
-      row.sharpness_residual = top.residual;
+      // The back end's Hessian is the half-MSE one; the row's sharpness is of options.loss.
+      row.sharpness = loss_scale(options_.loss) * top.value;
+      row.sharpness_residual = loss_scale(options_.loss) * top.residual;
       if (top.vector.size() == net.n_params() && top.vector.allFinite()) {
         sharpness_options_.lanczos.start = top.vector;
       }

@@ -63,9 +63,7 @@ TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& dat
   detail::LogRowMaker<ShallowReluNet> rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(
       net, data.n(), options,
-      [&](const ShallowReluNet& at, std::span<const Index> batch, Vec* grad) {
-        return backend.loss_and_grad(at, data, batch, grad);
-      },
+      detail::loss_in_convention<ShallowReluNet>(backend, data, options.loss),
       [&](const ShallowReluNet& at, std::int64_t step, double eta, double loss, double grad_norm) {
         return rows.make(at, step, eta, loss, grad_norm);
       },

@@ -23,6 +23,7 @@ struct AnalyzeArgs {
   double edge_tolerance = kEdgeTolerance;
   int threads = 1;
   std::string backend = "auto";
+  std::string loss = "half_mse";
 };
 
 void print_flattest(const FlattestResult& f) {
@@ -58,7 +59,11 @@ void print_text(const StabilityReport& r) {
     std::printf("activation                     %s\n",
                 std::string(activation_name(r.activation)).c_str());
   }
-  std::printf("loss 1/(2n) sum r^2            %.6g\n", r.loss);
+  const bool mse = r.loss_function == Loss::Mse;
+  std::printf("loss function                  %s (%s)\n", std::string(loss_name(r.loss_function)).c_str(),
+              mse ? "1/n sum r^2, torch.nn.MSELoss; Hessian twice the half-MSE one"
+                  : "1/(2n) sum r^2, the papers'");
+  std::printf("loss %-25s %.6g\n", mse ? "1/n sum r^2" : "1/(2n) sum r^2", r.loss);
   std::printf("sharpness (Hessian lambda_max) %.10g  (residual %.2e%s)\n", r.sharpness.value,
               r.sharpness.residual, r.sharpness.converged ? "" : ", NOT converged");
   std::printf("Gauss-Newton lambda_max        %.10g  (residual %.2e)\n", r.gn_sharpness.value,
@@ -79,10 +84,15 @@ void print_text(const StabilityReport& r) {
                     static_cast<double>(r.neurons_on_data));
   if (r.eta) {
     std::printf("eta                            %g\n", *r.eta);
+    if (mse) {
+      std::printf("  the same GD as half_mse at    %g (the theorems' step size below)\n",
+                  loss_scale(r.loss_function) * *r.eta);
+    }
     std::printf("2/eta                          %.6g\n", r.two_over_eta);
     std::printf("sharpness x eta / 2            %.6g -> %s (at the edge: within %g of 1)\n",
                 r.edge_ratio, std::string(stability_name(r.stability)).c_str(), r.edge_tolerance);
-    print_relu_theory(r, "Theorem 1: 1/eta - 1/2", "%.6g", r.thm1_rhs);
+    print_relu_theory(r, mse ? "Theorem 1: 1/(2 eta) - 1/2" : "Theorem 1: 1/eta - 1/2", "%.6g",
+                      r.thm1_rhs);
     print_relu_theory(r, "non-interpolating bound", "%.6g", r.noninterpolating_bound);
     if (r.input_dim == 1) print_relu_theory(r, "Theorem 2 Delta", "%.6g", r.thm2_delta);
   }
@@ -108,6 +118,9 @@ Command add_analyze(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", args->threads, "threads")->check(CLI::PositiveNumber);
   sub->add_option("--backend", args->backend, kBackendHelp)->capture_default_str();
+  sub->add_option("--loss", args->loss, kLossHelp)
+      ->check(CLI::IsMember({"half_mse", "mse"}))
+      ->capture_default_str();
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
     const Dataset data = io::read_csv(args->data_path);
@@ -124,6 +137,7 @@ Command add_analyze(CLI::App& app) {
     request.flattest = args->flattest;
     request.edge_tolerance = args->edge_tolerance;
     request.backend = args->backend;
+    request.loss = parse_loss(args->loss);
     const AnalysisOutput analysis = analyze(net, data, request, RunContext{args->threads});
     if (args->json) {
       std::cout << metrics_to_json(analysis_metrics(analysis)).dump() << "\n";

@@ -17,6 +17,9 @@ inline constexpr const char* kBackendHelp =
     "auto (for the net's activation: ReLU nets on the sorted-knot 'univariate' for 1-d inputs, else "
     "'cpu'; GeLU nets on 'cpu-gelu'), cpu, univariate (ReLU), or cpu-gelu (GeLU); a back end of "
     "another activation than the net's is refused";
+inline constexpr const char* kLossHelp =
+    "the loss eta and the values refer to: half_mse (1/(2n) sum r^2, the papers') or mse (1/n sum "
+    "r^2, torch.nn.MSELoss, Hessian twice as large: GD on mse at eta is GD on half_mse at 2 eta)";
 
 /// Named metrics as one JSON object, in their order: numbers, integers, booleans and strings as
 /// they are, an undefined (NaN) quantity as null. `relustab analyze --json` prints

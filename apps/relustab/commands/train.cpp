@@ -28,6 +28,7 @@ struct TrainArgs {
   std::string backend = "auto";
   std::string activation;  // empty: the initial net's, else the back end's, else relu
   bool quiet = false;
+  std::string loss = "half_mse";
   TrainOptions options;
 };
 
@@ -103,6 +104,9 @@ Command add_train(CLI::App& app) {
                   "relu or gelu (default: the --init-net's; else the --backend's; else relu); "
                   "written to net.json")
       ->check(CLI::IsMember({"relu", "gelu"}));
+  sub->add_option("--loss", a->loss, kLossHelp)
+      ->check(CLI::IsMember({"half_mse", "mse"}))
+      ->capture_default_str();
   sub->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
     RunInputs inputs;
@@ -127,6 +131,7 @@ Command add_train(CLI::App& app) {
     config.seed = a->seed;
     config.batch = o.batch_size;
     config.eta = o.schedule.eta;
+    config.loss = parse_loss(a->loss);
     config.warmup_from = o.schedule.warmup_from;
     config.warmup_steps = o.schedule.warmup_steps;
     config.switch_factor = o.schedule.switch_factor;
@@ -176,6 +181,7 @@ Command add_train(CLI::App& app) {
 
     nlohmann::ordered_json meta;
     meta["eta"] = config.eta;
+    meta["loss"] = a->loss;
     meta["seed"] = a->seed;
     meta["outcome"] = std::string(outcome_name(result.outcome));
     meta["steps"] = result.steps;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <relustab/backend/backend.h>
+#include <relustab/core/loss.h>
 #include <relustab/curvature/curvature.h>
 
 #include <optional>
@@ -45,6 +46,8 @@ Index count_dead_neurons(const ShallowReluNet& net, const RowMatrix& X);
 struct AnalysisOptions {
   SharpnessOptions sharpness;
   double edge_tolerance = kEdgeTolerance;  ///< see StabilityClass
+  /// The loss the values, the Hessian and the step size refer to (see Loss).
+  Loss loss = Loss::HalfMse;
 };
 
 /// The quantities marked "ReLU theory" (the function-space quantities, knots and the papers' bounds)
@@ -56,7 +59,12 @@ struct StabilityReport {
   Index n = 0;
   Index input_dim = 0;
   Index width = 0;
-  double loss = 0.0;          ///< 1/(2n) sum r^2
+  /// The convention of loss, sharpness, gn_sharpness, their lower bounds (lemma4_bound,
+  /// per_implementation_bound) and eta. The theorems' step-size bounds (thm1_rhs,
+  /// noninterpolating_bound, thm2_delta) are stated for half_mse and so use its step size
+  /// loss_scale x eta; the verdict is the same in either convention.
+  Loss loss_function = Loss::HalfMse;
+  double loss = 0.0;          ///< 1/(2n) sum r^2 (half_mse) or 1/n sum r^2 (mse)
   double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< vs the clean target, if known
   double max_abs_x = 0.0;     ///< R = max_j ||x_j||_inf (d = 1: max |x_j|)
   EigenResult sharpness;      ///< largest algebraic eigenvalue of the exact Hessian
@@ -88,7 +96,7 @@ struct StabilityReport {
   double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
 };
 
-/// Analyses `net` on `data` with the back end's activation: loss, both sharpnesses with residuals
+/// Analyses `net` on `data` with the back end's activation: loss (of options.loss), both sharpnesses with residuals
 /// and, for ReLU back ends, the function-space quantities and, when `eta` is given, the bounds of
 /// Theorems 1 and 2 and the non-interpolating bound. The stability verdict (sharpness x eta / 2
 /// against 1 with options.edge_tolerance) is given for every activation. Throws InputError for an

@@ -2,6 +2,7 @@
 // One run of an experiment as plain typed values, and the table of its parameters.
 #pragma once
 
+#include <relustab/core/loss.h>
 #include <relustab/core/types.h>
 #include <relustab/data/generators.h>
 #include <relustab/data/image_task.h>
@@ -83,6 +84,8 @@ struct RunConfig {
   OutputLayerFit fit_output = OutputLayerFit::None;
   std::int64_t batch = 0;           ///< 0: full-batch GD; else SGD batch size
   double eta = 0.1;
+  /// The loss trained and analysed (Loss): eta, the losses, thresholds and sharpnesses are of it.
+  Loss loss = Loss::HalfMse;
   double warmup_from = 0.0;
   std::int64_t warmup_steps = 0;
   double switch_factor = 1.0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <relustab/backend/backend.h>
+#include <relustab/core/loss.h>
 #include <relustab/curvature/curvature.h>
 
 #include <cstdint>
@@ -74,7 +75,7 @@ std::string_view outcome_name(Outcome outcome);
 struct LogRow {
   std::int64_t step = 0;
   double eta = 0.0;
-  double loss = 0.0;  ///< full-batch loss 1/(2n) sum r^2
+  double loss = 0.0;  ///< full-batch loss (TrainOptions::loss; by default 1/(2n) sum r^2)
   double grad_norm = std::numeric_limits<double>::quiet_NaN();  ///< ||grad L(theta_step)||, full batch
   double mse_clean = std::numeric_limits<double>::quiet_NaN();  ///< (1/n) sum (f - y_clean)^2
   double sharpness = std::numeric_limits<double>::quiet_NaN();
@@ -101,6 +102,9 @@ struct TrainOptions {
   SharpnessOptions sharpness;
   Optimizer optimizer = Optimizer::GD;
   AdamOptions adam;               ///< used when optimizer == Adam
+  /// The loss minimised (Loss): mse steps on 1/n sum r^2, whose gradient is twice the half-MSE one;
+  /// the losses, gradient norms, sharpnesses and thresholds of the run are then those of mse.
+  Loss loss = Loss::HalfMse;
   /// Empty: none. Otherwise called for each log row of train() (one hidden layer only: train_deep
   /// refuses it), e.g. to follow the neurons' alignment during training.
   LogMeasure log_measure;
@@ -117,7 +121,8 @@ struct TrainResult {
   std::vector<LogRow> log;
 };
 
-/// Called with each log row as it is produced (e.g. a progress line); must not throw.
+/// Called with each log row as it is produced (e.g. a progress line). It may throw to stop the run
+/// (the Python module stops on Ctrl-C this way): the exception leaves train() and nothing is returned.
 using ProgressCallback = std::function<void(const LogRow&)>;
 
 /// Trains `net` on `data`. Validates the options (eta > 0, patience >= 1, ...) and throws InputError
