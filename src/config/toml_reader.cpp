@@ -4,6 +4,7 @@
 #include <relustab/experiment/toml_reader.h>
 
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 #include <relustab/core/limits.h>
 
 #include <toml++/toml.h>  // Debian installs the header as toml.h (upstream also ships toml.hpp)
@@ -74,21 +75,6 @@ std::string expected_text(ParamType type) {
     case ParamType::String: return "a string";
   }
   return "a value";
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 /// "unknown key 'optim.etaa' (did you mean 'optim.eta'?)".

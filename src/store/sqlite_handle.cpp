@@ -26,18 +26,6 @@ void throw_sqlite_error(const std::string& path, int code, std::string_view what
   }
 }
 
-Connection::Connection(const std::string& path, int flags) : path_(path) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    // The handle exists even on failure (unless out of memory) and holds the message.
-    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw_sqlite_error(path, rc, "cannot open the database (" + message + ")", nullptr);
-  }
-  sqlite3_extended_result_codes(db_, 1);
-}
-
 namespace {
 
 /// A file: URI for `path` with one query parameter; %, ? and # in the path are percent-encoded.
@@ -52,19 +40,26 @@ std::string file_uri(const std::string& path, const char* parameter) {
   return uri + "?" + parameter;
 }
 
+/// sqlite3_open_v2 of `filename` (a path or a file: URI) into `db`; throws naming `path` on failure.
+void open_database(const std::string& path, const std::string& filename, int flags, sqlite3*& db) {
+  const int rc = sqlite3_open_v2(filename.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    // The handle exists even on failure (unless out of memory) and holds the message.
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    db = nullptr;
+    throw_sqlite_error(path, rc, "cannot open the database (" + message + ")", nullptr);
+  }
+  sqlite3_extended_result_codes(db, 1);
+}
+
 }  // namespace
+
+Connection::Connection(const std::string& path, int flags) : path_(path) { open_database(path, path, flags, db_); }
 
 Connection::Connection(ReadOnly, const std::string& path) : path_(path) {
   const auto open = [&](const char* parameter) {
-    const int rc = sqlite3_open_v2(file_uri(path, parameter).c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                                   nullptr);
-    if (rc != SQLITE_OK) {
-      std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      sqlite3_close_v2(db_);
-      db_ = nullptr;
-      throw_sqlite_error(path, rc, "cannot open the database (" + message + ")", nullptr);
-    }
-    sqlite3_extended_result_codes(db_, 1);
+    open_database(path, file_uri(path, parameter), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, db_);
   };
   open("mode=ro");
   // The first read sets up WAL access; it is where a read-only directory shows.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <string>
@@ -90,5 +91,27 @@ inline std::string must_run(const std::string& args) {
   EXPECT_EQ(r.exit_code, 0) << "relustab " << args << "\nstderr: " << r.err;
   return r.out;
 }
+
+/// A fixture with kSmallNetJson and kSmallDataCsv written to a scratch directory (net_, data_), for
+/// tests that run the command line on them; skipped outside ctest (no RELUSTAB_BIN).
+class SmallProblemCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set (run through ctest)";
+    net_ = dir_.write("net.json", kSmallNetJson);
+    data_ = dir_.write("data.csv", kSmallDataCsv);
+  }
+  /// Expects exit code 2 and a message on stderr containing every needle.
+  void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
+    const CommandResult r = run_relustab(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
+    for (const auto& needle : needles) {
+      EXPECT_NE(r.err.find(needle), std::string::npos)
+          << args << ": expected '" << needle << "' in the message, got: " << r.err;
+    }
+  }
+  TempDir dir_;
+  std::string net_, data_;
+};
 
 }  // namespace relustab::test

@@ -8,25 +8,7 @@
 namespace relustab::test {
 namespace {
 
-
-class CliStepSize : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set (run through ctest)";
-    net_ = dir_.write("net.json", kSmallNetJson);
-    data_ = dir_.write("data.csv", kSmallDataCsv);
-  }
-  void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
-    const CommandResult r = run_relustab(args);
-    EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
-    for (const auto& needle : needles) {
-      EXPECT_NE(r.err.find(needle), std::string::npos)
-          << args << ": expected '" << needle << "' in the message, got: " << r.err;
-    }
-  }
-  TempDir dir_;
-  std::string net_, data_;
-};
+class CliStepSize : public SmallProblemCli {};
 
 TEST_F(CliStepSize, TrainTakesEtaAndLrAsTheSameOption) {
   const std::string common = "train --data " + data_ + " --width 5 --steps 40 --seed 3 --quiet --out ";
