@@ -92,6 +92,16 @@ inline std::string must_run(const std::string& args) {
   return r.out;
 }
 
+/// Runs a relustab command that must fail as bad input: exit code 2 and every needle on stderr.
+inline void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
+  const CommandResult r = run_relustab(args);
+  EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
+  for (const auto& needle : needles) {
+    EXPECT_NE(r.err.find(needle), std::string::npos)
+        << args << ": expected '" << needle << "' in the message, got: " << r.err;
+  }
+}
+
 /// A fixture with kSmallNetJson and kSmallDataCsv written to a scratch directory (net_, data_), for
 /// tests that run the command line on them; skipped outside ctest (no RELUSTAB_BIN).
 class SmallProblemCli : public ::testing::Test {
@@ -101,14 +111,8 @@ class SmallProblemCli : public ::testing::Test {
     net_ = dir_.write("net.json", kSmallNetJson);
     data_ = dir_.write("data.csv", kSmallDataCsv);
   }
-  /// Expects exit code 2 and a message on stderr containing every needle.
   void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
-    const CommandResult r = run_relustab(args);
-    EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
-    for (const auto& needle : needles) {
-      EXPECT_NE(r.err.find(needle), std::string::npos)
-          << args << ": expected '" << needle << "' in the message, got: " << r.err;
-    }
+    test::expect_bad_input(args, needles);
   }
   TempDir dir_;
   std::string net_, data_;

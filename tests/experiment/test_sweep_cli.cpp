@@ -339,15 +339,6 @@ TEST_F(SweepCli, KillNineThenResumeDoesEveryRunExactlyOnce) {
   EXPECT_EQ(logs_and_nets(killed), logs_and_nets(uninterrupted));
 }
 
-/// Expects exit code 2 and every needle in the message.
-void expect_bad_input(const std::string& args, std::initializer_list<std::string> needles) {
-  const CommandResult r = run_relustab(args);
-  EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
-  for (const auto& needle : needles) {
-    EXPECT_NE(r.err.find(needle), std::string::npos)
-        << args << ": expected '" << needle << "' in the message, got: " << r.err;
-  }
-}
 
 TEST_F(SweepCli, MalformedExperimentFileNamesFileAndLine) {
   const std::string syntax = tmp_.write("syntax.toml", "name = \"x\"\n[optim]\neta = = 0.1\n");
