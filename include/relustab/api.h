@@ -122,6 +122,16 @@ struct AnalysisOutput {
 /// activation has no theory for (flattest of a GeLU net).
 AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request = {},
                        const RunContext& context = {});
+/// Analyses a net with two hidden layers (the depth-2 code of run(); request.backend must be auto):
+/// n, input_dim, width (the first hidden layer's), the loss, mse_clean, max |x|, the sharpness with
+/// its residual and, with a step size, 2/eta and the verdict. The function-space quantities and the
+/// theorems' bounds are theory of one hidden layer, and stay undefined (NaN), as does the
+/// Gauss-Newton sharpness. Throws InputError for request.flattest or mismatched dimensions.
+AnalysisOutput analyze(const DeepReluNet& net, const Dataset& data, const AnalyzeRequest& request = {},
+                       const RunContext& context = {});
+/// Either of the above, by the net's depth.
+AnalysisOutput analyze(const AnyNet& net, const Dataset& data, const AnalyzeRequest& request = {},
+                       const RunContext& context = {});
 
 /// What `curves` draws of a univariate ReLU net: the grid and its defaults.
 struct CurvesRequest {

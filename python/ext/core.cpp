@@ -3,9 +3,11 @@
 // library's run API (relustab/api.h), like the command line, so Python and the CLI compute the same
 // numbers with the same functions. Arrays arrive as float64 C-contiguous numpy arrays (the Python
 // layer converts and checks shapes, so its messages name the arguments); nets travel as
-// (depth, d, width, width2, activation, theta). Long computations release the GIL; training checks
-// for Ctrl-C (and runs the Python callback) from the run API's progress hook.
+// (depth, d, width, width2, activation, theta). Long computations release the GIL; training and
+// sweeps check for Ctrl-C (and run the Python callback) from the library's progress hooks.
 #include <relustab/api.h>
+#include <relustab/experiment/result_directory.h>
+#include <relustab/experiment/toml_reader.h>
 #include <relustab/io/formats.h>
 
 #include <nanobind/nanobind.h>
@@ -263,7 +265,7 @@ NB_MODULE(_core, m) {
     AnalysisOutput out;
     {
       nb::gil_scoped_release release;
-      out = analyze(shallow(net, "analyze"), data, request, RunContext{threads});
+      out = analyze(net, data, request, RunContext{threads});
     }
     nb::dict extra;
     extra["backend"] = out.backend;
@@ -479,4 +481,50 @@ NB_MODULE(_core, m) {
     extra["config"] = canonical_json(config);
     return nb::make_tuple(metrics_list(run_metrics(out)), log, net_tuple(out.net), extra);
   }, "params"_a, "X"_a, "y"_a, "y_clean"_a, "initial"_a, "threads"_a, "on_row"_a.none());
+
+  // `relustab sweep`: the same library calls (read the file, choose the directory, store::sweep_experiment).
+  m.def("sweep", [](const std::string& path, const std::vector<std::string>& overrides,
+                    const std::string& out, int jobs, const std::optional<std::string>& shard_text,
+                    const std::function<void(nb::dict)>& on_progress) {
+    const ExperimentSpec spec = config::read_experiment(path, overrides);
+    std::optional<store::Shard> shard;
+    if (shard_text) shard = store::parse_shard(*shard_text);
+    const std::string dir = store::sweep_directory(path, out, shard);
+    SweepOptions options;
+    options.jobs = jobs;
+    if (shard) {
+      options.shard_index = shard->index;
+      options.shard_count = shard->count;
+    }
+    const auto progress_dict = [](const SweepProgress& p) {
+      nb::dict d;
+      d["total"] = p.total;
+      d["done"] = p.done;
+      d["failed"] = p.failed;
+      d["running"] = p.running;
+      d["elapsed_s"] = p.elapsed_s;
+      d["eta_s"] = p.eta_s;
+      return d;
+    };
+    SweepProgress result;
+    {
+      nb::gil_scoped_release release;
+      result = store::sweep_experiment(spec, dir, options, [&](const SweepProgress& p) {
+        nb::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) throw PythonErrorPending{};
+        if (on_progress) {
+          try {
+            on_progress(progress_dict(p));
+          } catch (nb::python_error& e) {
+            e.restore();
+            throw PythonErrorPending{};
+          }
+        }
+      });
+    }
+    nb::dict d = progress_dict(result);
+    d["name"] = spec.name;
+    d["dir"] = dir;
+    return d;
+  }, "path"_a, "overrides"_a, "out"_a, "jobs"_a, "shard"_a.none(), "on_progress"_a.none());
 }

@@ -105,10 +105,12 @@ class Report:
 def analyze(net: Net, X: Any, y: Any, eta: Optional[float] = None, loss: str = "half_mse",
             flattest: bool = False, *, y_clean: Any = None, edge_tolerance: float = 0.01,
             backend: str = "auto", threads: int = 1) -> Report:
-    """Analyses a net with one hidden layer on its data: ``relustab analyze``.
+    """Analyses a net on its data: ``relustab analyze``.
 
     Arguments:
-      net: a `relustab.Net` (one hidden layer, ReLU or GeLU).
+      net: a `relustab.Net`: one hidden layer (ReLU or GeLU), or two hidden layers (ReLU), for which
+        the report has the loss, the sharpness with its residual and the verdict, and leaves the
+        function-space quantities and the theorems' bounds (theory of one hidden layer) undefined.
       X: inputs, shape (n, d) (or (n,) when d = 1); y: targets, shape (n,).
       eta: the step size; adds 2/eta, the stability verdict (sharpness x eta / 2 against 1, with
         ``edge_tolerance``) and the bounds of Theorems 1 and 2.

@@ -92,6 +92,17 @@ def test_mse_loss_gradient_sharpness_equal_autograd(name, d, widths, activation)
     assert s.residual <= 1e-8 * max(1.0, abs(s.value))
     assert relustab.sharpness(net, X, y).value == pytest.approx(top / 2, rel=RTOL)
 
+    # The report of analyze (either depth): the same sharpness, and the verdict on each side of 2/eta.
+    for eta, stable in ((1.9 / top, True), (2.1 / top, False)):
+        report = relustab.analyze(net, X, y, eta=eta, loss="mse")
+        assert report.sharpness == pytest.approx(top, rel=RTOL)
+        assert report.loss == pytest.approx(expected_loss, rel=RTOL)
+        assert report.stable is stable
+        assert report.edge_ratio == pytest.approx(top * eta / 2, rel=RTOL)
+        assert report.width == widths[0] and report.n == 20
+        # Function-space quantities are theory of one hidden layer (and of ReLU for the bounds).
+        assert (report.to_dict()["weighted_norm"] is None) == (len(widths) == 2 or activation == "gelu")
+
     hvp = relustab.hvp(net, X, y, loss="mse")
     v = np.random.default_rng(1).standard_normal(net.n_params)
     np.testing.assert_allclose(hvp(v), H @ v, rtol=0, atol=RTOL * np.abs(H).max() * np.abs(v).sum())

@@ -12,6 +12,7 @@
 #include <relustab/analysis/report.h>
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 #include <relustab/core/rng.h>
 #include <relustab/curvature/deep_curvature.h>
 #include <relustab/data/generators.h>
@@ -300,6 +301,40 @@ ShallowReluNet initial_shallow_net(const RunConfig& config, const RunInputs& inp
   return net;
 }
 
+/// The report of a net with two hidden layers: the loss, the sharpness with its residual and, with a
+/// step size, the verdict. The function-space quantities are theory of one hidden layer and stay
+/// undefined, as does the Gauss-Newton sharpness.
+StabilityReport deep_report(const DeepReluNet& net, const Dataset& data, std::optional<double> eta,
+                            Loss loss, double edge_tolerance, const RunContext& context) {
+  require(edge_tolerance >= 0.0 && edge_tolerance < 1.0,
+          "edge tolerance: expected a number in [0, 1), got " + format_number(edge_tolerance));
+  validate_dataset(data, "data");
+  StabilityReport report;
+  report.n = data.n();
+  report.input_dim = data.dim();
+  report.width = net.width1();
+  const double scale = loss_scale(loss);  // the depth-2 code computes half-MSE values
+  report.loss_function = loss;
+  report.loss = scale * deep_loss_and_grad(net, data, {}, nullptr, context);
+  if (data.has_clean()) {
+    report.mse_clean = (net.predict(data.X) - data.y_clean).squaredNorm() / static_cast<double>(data.n());
+  }
+  report.max_abs_x = data.X.cwiseAbs().maxCoeff();
+  report.sharpness = deep_sharpness(net, data, {}, context);
+  report.sharpness.value *= scale;
+  report.sharpness.residual *= scale;
+  report.gn_sharpness.value = std::numeric_limits<double>::quiet_NaN();
+  report.gn_sharpness.residual = std::numeric_limits<double>::quiet_NaN();
+  report.edge_tolerance = edge_tolerance;
+  if (!eta) return report;
+  report.eta = *eta;
+  report.two_over_eta = 2.0 / *eta;
+  report.stable = report.sharpness.value <= report.two_over_eta;
+  report.edge_ratio = report.sharpness.value * *eta / 2.0;
+  report.stability = classify_stability(report.edge_ratio, report.edge_tolerance);
+  return report;
+}
+
 /// A run of a net with two hidden layers (paper 3's depth separation).
 void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_data,
               const TrainOptions& options, const RunContext& context, const ProgressCallback& progress) {
@@ -324,31 +359,17 @@ void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_dat
   add_generalisation(output.measurements, config, run_data, trained.final_loss,
                      [&](const RowMatrix& X) { return trained.net.predict(X); });
   if (!config.final_analysis) return;
-  // The sharpness and its verdict; the function-space quantities are theory of one hidden layer.
-  StabilityReport report;
-  report.n = data.n();
-  report.input_dim = data.dim();
-  report.width = config.width;
-  const double scale = loss_scale(config.loss);  // the deep back end's values are half-MSE ones
-  report.loss_function = config.loss;
-  report.loss = scale * deep_loss_and_grad(trained.net, data, {}, nullptr, context);
-  if (data.has_clean()) {
-    report.mse_clean = (trained.net.predict(data.X) - data.y_clean).squaredNorm() /
-                       static_cast<double>(data.n());
-  }
-  report.max_abs_x = data.X.cwiseAbs().maxCoeff();
-  report.sharpness = deep_sharpness(trained.net, data, {}, context);
-  report.sharpness.value *= scale;
-  report.sharpness.residual *= scale;
-  report.gn_sharpness.value = std::numeric_limits<double>::quiet_NaN();
-  report.gn_sharpness.residual = std::numeric_limits<double>::quiet_NaN();
-  const double eta = output.training.final_eta;
-  report.eta = eta;
-  report.two_over_eta = 2.0 / eta;
-  report.stable = report.sharpness.value <= report.two_over_eta;
-  report.edge_ratio = report.sharpness.value * eta / 2.0;
-  report.stability = classify_stability(report.edge_ratio, report.edge_tolerance);
-  output.report = report;
+  output.report = deep_report(trained.net, data, output.training.final_eta, config.loss, kEdgeTolerance,
+                              context);
+}
+
+void require_deep_auto(const DeepReluNet& net, const Dataset& data, const LossRequest& request) {
+  require(request.backend == "auto",
+          "a two-hidden-layer net is computed by the depth-2 code only (backend auto), got backend '" +
+              request.backend + "'");
+  require(data.dim() == net.input_dim(),
+          "the data have input dimension " + std::to_string(data.dim()) + " but the net expects " +
+              std::to_string(net.input_dim()));
 }
 
 }  // namespace
@@ -508,6 +529,22 @@ AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const Ana
   return output;
 }
 
+AnalysisOutput analyze(const DeepReluNet& net, const Dataset& data, const AnalyzeRequest& request,
+                       const RunContext& context) {
+  require(!request.flattest, "flattest: the flattest implementation is theory of one hidden layer; "
+                             "the net has two");
+  require_deep_auto(net, data, LossRequest{request.loss, request.backend});
+  AnalysisOutput output;
+  output.backend = "cpu-deep";
+  output.report = deep_report(net, data, request.eta, request.loss, request.edge_tolerance, context);
+  return output;
+}
+
+AnalysisOutput analyze(const AnyNet& net, const Dataset& data, const AnalyzeRequest& request,
+                       const RunContext& context) {
+  return std::visit([&](const auto& n) { return analyze(n, data, request, context); }, net);
+}
+
 FunctionCurves function_curves(const ShallowReluNet& net, const Dataset& data,
                                const CurvesRequest& request) {
   require(net.input_dim() == 1, "curves need a univariate net (input_dim 1), got " +
@@ -580,15 +617,6 @@ std::unique_ptr<Backend> shallow_backend(const ShallowReluNet& net, const Datase
       make_backend(resolve_backend_name(request.backend, data.dim(), net.activation()), context);
   require_activation_match(*backend, net);
   return backend;
-}
-
-void require_deep_auto(const DeepReluNet& net, const Dataset& data, const LossRequest& request) {
-  require(request.backend == "auto",
-          "a two-hidden-layer net is computed by the depth-2 code only (backend auto), got backend '" +
-              request.backend + "'");
-  require(data.dim() == net.input_dim(),
-          "the data have input dimension " + std::to_string(data.dim()) + " but the net expects " +
-              std::to_string(net.input_dim()));
 }
 
 }  // namespace

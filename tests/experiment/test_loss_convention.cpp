@@ -106,6 +106,50 @@ TEST(LossConvention, DeepNetMseIsTwiceTheDenseHalfMse) {
   EXPECT_THROW(net_loss(AnyNet(net), data, nullptr, LossRequest{Loss::Mse, "cpu"}), InputError);
 }
 
+// analyze() of a net with two hidden layers: the sharpness of the dense Hessian (Eigen's eigensolver),
+// the loss, the verdict on each side of 2/eta in both conventions, the one-hidden-layer theory left
+// undefined, and what it refuses.
+TEST(LossConvention, DeepNetAnalysisAgainstTheDenseHessian) {
+  Rng rng(9);
+  const DeepReluNet net = initialize_deep(3, 6, 4, InitKind::TorchUniform, 1.0, rng);
+  Dataset data;
+  data.X.resize(15, 3);
+  data.y.resize(15);
+  for (Index j = 0; j < 15; ++j) {
+    for (Index i = 0; i < 3; ++i) data.X(j, i) = rng.normal();
+    data.y[j] = rng.normal();
+  }
+  const double top = top_eigenvalue(deep_curvature_matrix(net, data, CurvatureKind::Hessian));
+  for (const Loss loss : {Loss::HalfMse, Loss::Mse}) {
+    const double scale = loss_scale(loss);
+    for (const double factor : {0.9, 1.1}) {
+      AnalyzeRequest request;
+      request.loss = loss;
+      request.eta = factor * 2.0 / (scale * top);  // just inside, then just outside the edge
+      const AnalysisOutput out = analyze(AnyNet(net), data, request);
+      const StabilityReport& r = out.report;
+      EXPECT_EQ(out.backend, "cpu-deep");
+      EXPECT_NEAR(r.sharpness.value, scale * top, 1e-10 * scale * top);
+      EXPECT_LE(r.sharpness.residual, 1e-8 * scale * top);
+      EXPECT_EQ(r.loss, scale * deep_loss_and_grad(net, data, {}, nullptr));
+      EXPECT_EQ(r.width, 6);
+      EXPECT_EQ(r.stable, factor < 1.0);
+      EXPECT_EQ(r.stability, factor < 1.0 ? StabilityClass::Stable : StabilityClass::Unstable);
+      EXPECT_NEAR(r.edge_ratio, factor, 1e-10);
+      EXPECT_TRUE(std::isnan(r.weighted_norm) && std::isnan(r.thm1_rhs) && r.knots == -1);
+    }
+  }
+  AnalyzeRequest flattest;
+  flattest.flattest = true;
+  EXPECT_THROW(analyze(net, data, flattest), InputError);
+  AnalyzeRequest other_backend;
+  other_backend.backend = "cpu";
+  EXPECT_THROW(analyze(net, data, other_backend), InputError);
+  Dataset wrong = data;
+  wrong.X.conservativeResize(15, 2);
+  EXPECT_THROW(analyze(net, wrong), InputError);
+}
+
 TEST(LossConvention, MseAtEtaIsHalfMseAtTwiceEta) {
   for (const Index d : {1, 2}) {
     const Case c = random_case(d, 8, 20, 70 + static_cast<std::uint64_t>(d));
