@@ -41,6 +41,33 @@ TEST_F(CliStepSize, DemoTakesLrSpellings) {
   EXPECT_EQ(r.out, e.out);
 }
 
+// GD on mse = 1/n sum r^2 at eta is GD on half_mse at 2 eta step for step (the gradient is exactly
+// twice as large), so demo --loss mse reports the same nets: twice the loss and sharpness, the same
+// verdict and Theorem 1 bound, and its table says the convention.
+TEST_F(CliStepSize, DemoLossMseIsHalfMseAtTwiceTheStep) {
+  const std::string common = "demo --width 6 --steps 400 --seed 2 ";
+  const CommandResult mse = run_relustab(common + "--json --loss mse --eta-small 0.02 --eta-large 0.15");
+  const CommandResult half = run_relustab(common + "--json --eta-small 0.04 --eta-large 0.3");
+  ASSERT_EQ(mse.exit_code, 0) << mse.err;
+  ASSERT_EQ(half.exit_code, 0) << half.err;
+  const auto m = nlohmann::json::parse(mse.out);
+  const auto h = nlohmann::json::parse(half.out);
+  for (const char* run : {"small", "large"}) {
+    EXPECT_EQ(m[run]["loss_function"], "mse");
+    EXPECT_EQ(h[run]["loss_function"], "half_mse");
+    EXPECT_EQ(m[run]["loss"].get<double>(), 2 * h[run]["loss"].get<double>()) << run;
+    EXPECT_EQ(m[run]["sharpness"].get<double>(), 2 * h[run]["sharpness"].get<double>()) << run;
+    for (const char* same : {"weighted_tv", "thm1_rhs", "edge_ratio", "stability", "knots"}) {
+      EXPECT_EQ(m[run][same], h[run][same]) << run << " " << same;
+    }
+  }
+  const CommandResult table = run_relustab(common + "--loss mse --eta-small 0.02 --eta-large 0.15");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("training loss 1/n sum r^2"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("eta' = 2 eta"), std::string::npos) << table.out;
+  expect_bad_input(common + "--loss l1", {"--loss", "l1"});
+}
+
 TEST_F(CliStepSize, MisspeltStepSizeSuggestsEta) {
   const std::string train = "train --data " + data_ + " --width 3 --out " + dir_.file("o") + " ";
   for (const std::string flag : {"--step", "--learning-rate", "--eta0", "--etta", "--step-size"}) {

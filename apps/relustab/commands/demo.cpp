@@ -24,6 +24,7 @@ struct DemoArgs {
   Index width = 100;
   std::int64_t steps = 200000;
   std::uint64_t seed = 1;
+  std::string loss = "half_mse";
   std::string out_dir;
   bool json = false;
 };
@@ -42,6 +43,11 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
               "initialisation (seed %llu), full-batch GD at two step sizes.\n\n",
               static_cast<long long>(data.n()), static_cast<long long>(a.width),
               static_cast<unsigned long long>(a.seed));
+  const bool mse = small.report.loss_function == Loss::Mse;
+  if (mse) {
+    std::printf("Loss mse = 1/n sum r^2 (torch.nn.MSELoss): GD on it at eta is GD on the papers'\n"
+                "1/(2n) sum r^2 at 2 eta, so the theorems' bounds below use eta' = 2 eta.\n\n");
+  }
   std::printf("  %-40s %14s %14s\n", "", "small eta", "large eta");
   row("step size eta", a.eta_small, a.eta_large);
   std::printf("  %-40s %14s %14s\n", "outcome",
@@ -49,7 +55,8 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
               std::string(outcome_name(large.output.training.outcome)).c_str());
   row("steps", static_cast<double>(small.output.training.steps),
       static_cast<double>(large.output.training.steps));
-  row("training loss 1/(2n) sum r^2", small.report.loss, large.report.loss);
+  row(mse ? "training loss 1/n sum r^2" : "training loss 1/(2n) sum r^2", small.report.loss,
+      large.report.loss);
   row("MSE against the clean target sin(3x)", small.report.mse_clean, large.report.mse_clean);
   std::printf("\n  Stability (Lemma 1): GD can only stay where sharpness <= 2/eta\n");
   row("sharpness lambda_max(Hessian)", small.report.sharpness.value, large.report.sharpness.value);
@@ -60,7 +67,7 @@ void print_table(const Dataset& data, const DemoArgs& a, const DemoRun& small, c
               std::string(stability_name(large.report.stability)).c_str());
   std::printf("\n  Function space (Theorem 1): int |f''| g <= 1/eta - 1/2 (+ noise term)\n");
   row("weighted TV int |f''| g", small.report.weighted_tv, large.report.weighted_tv);
-  row("1/eta - 1/2", small.report.thm1_rhs, large.report.thm1_rhs);
+  row(mse ? "1/eta' - 1/2 (eta' = 2 eta)" : "1/eta - 1/2", small.report.thm1_rhs, large.report.thm1_rhs);
   row("bound with loss term (Qiao et al. 2024)", small.report.noninterpolating_bound,
       large.report.noninterpolating_bound);
   row("Lemma 4: 1 + 2 x weighted TV <= lambda", small.report.lemma4_bound, large.report.lemma4_bound);
@@ -89,6 +96,9 @@ Command add_demo(CLI::App& app) {
   sub->add_option("--width", a->width, "hidden neurons")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--steps", a->steps, "step limit per run")->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--seed", a->seed, "initialisation seed")->capture_default_str();
+  sub->add_option("--loss", a->loss, kLossHelp)
+      ->check(CLI::IsMember({"half_mse", "mse"}))
+      ->capture_default_str();
   sub->add_option("--out", a->out_dir, "also write data.csv and both nets here");
   sub->add_flag("--json", a->json, "print the two analyses as JSON");
   return [a] {
@@ -99,6 +109,7 @@ Command add_demo(CLI::App& app) {
       config.init = InitScheme::Torch;
       config.seed = a->seed;
       config.eta = eta;
+      config.loss = parse_loss(a->loss);
       config.max_steps = a->steps;
       config.log_every = a->steps;  // only the final row: the demo reports the end point
       config.log_sharpness = false;
