@@ -6,6 +6,7 @@
 #include <relustab/core/error.h>
 #include <relustab/core/thread_pool.h>
 #include <relustab/experiment/sweep.h>
+#include <relustab/io/file_cache.h>
 
 #include "config_from_json.h"
 
@@ -266,6 +267,17 @@ SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
   SweepProgress final_progress = queue.snapshot();
   if (progress) progress(final_progress);
   return final_progress;
+}
+
+RunInputs cached_run_inputs(io::FileCache& files) {
+  RunInputs inputs;
+  inputs.load_data = [&files](const std::string& path) { return files.csv(path); };
+  inputs.hash_data_file = [&files](const std::string& path) { return files.csv_hash(path); };
+  inputs.load_images = [&files](DataSource source, const std::string& images,
+                                const std::string& labels) {
+    return files.images(source, images, labels);
+  };
+  return inputs;
 }
 
 }  // namespace relustab

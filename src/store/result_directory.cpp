@@ -2,6 +2,7 @@
 #include <relustab/experiment/result_directory.h>
 
 #include <relustab/core/error.h>
+#include <relustab/io/file_cache.h>
 
 #include "store/sqlite_handle.h"
 
@@ -187,6 +188,26 @@ MergeSummary merge_shards(const std::string& dir) {
   summary.result = store->summary();
   summary.database = (fs::path(dir) / kDatabaseFileName).string();
   return summary;
+}
+
+std::string sweep_directory(const std::string& experiment_path, const std::string& out,
+                            const std::optional<Shard>& shard) {
+  fs::path dir = out.empty() ? fs::path("runs") / fs::path(experiment_path).stem() : fs::path(out);
+  if (shard) dir /= shard_dir_name(*shard);
+  return dir.string();
+}
+
+std::unique_ptr<ResultStore> open_sweep_store(const std::string& dir, const ExperimentSpec& spec) {
+  auto store = ResultStore::open(dir, true);
+  store->register_runs(experiment_json(spec), spec.name, expand_runs(spec));
+  return store;
+}
+
+SweepProgress sweep_experiment(const ExperimentSpec& spec, const std::string& dir,
+                               const SweepOptions& options, const SweepProgressCallback& progress) {
+  const auto store = open_sweep_store(dir, spec);
+  io::FileCache files;
+  return run_sweep(*store, options, cached_run_inputs(files), progress);
 }
 
 }  // namespace relustab::store

@@ -86,8 +86,7 @@ static int default_jobs() {
 void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
                        [[maybe_unused]] char*** argv) {
   const ExperimentSpec spec = config::read_experiment(a.experiment_path, a.overrides);
-  const std::vector<RunConfig> runs = expand_runs(spec);
-  store::Shard shard;
+  std::optional<store::Shard> shard;
   if (!a.shard.empty()) {
     try {
       shard = store::parse_shard(a.shard);
@@ -95,46 +94,32 @@ void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
       throw InputError(std::string("--shard: ") + e.what());
     }
   }
-  fs::path dir = a.out_dir.empty() ? fs::path("runs") / fs::path(a.experiment_path).stem()
-                                   : fs::path(a.out_dir);
-  if (!a.shard.empty()) dir /= store::shard_dir_name(shard);
-
+  const std::string dir = store::sweep_directory(a.experiment_path, a.out_dir, shard);
   SweepOptions options;
   options.jobs = a.jobs > 0 ? a.jobs : default_jobs();
-  options.shard_index = shard.index;
-  options.shard_count = shard.count;
-  io::FileCache files;  // each data file and image set read once for all runs
-  RunInputs inputs;
-  inputs.load_data = [&files](const std::string& path) { return files.csv(path); };
-  inputs.hash_data_file = [&files](const std::string& path) { return files.csv_hash(path); };
-  inputs.load_images = [&files](DataSource source, const std::string& images,
-                                const std::string& labels) {
-    return files.images(source, images, labels);
-  };
-  const auto open_store = [&] {
-    auto store = store::ResultStore::open(dir.string(), true);
-    store->register_runs(experiment_json(spec), spec.name, runs);
-    return store;
-  };
+  if (shard) {
+    options.shard_index = shard->index;
+    options.shard_count = shard->count;
+  }
 
 #if RELUSTAB_WITH_MPI
   if (mpi::launched_with_several_ranks()) {
     const mpi::Session session(argc, argv);
     const bool show = !a.quiet && session.rank() == 0 && stderr_is_terminal();
+    io::FileCache files;  // each data file and image set read once for all runs of this rank
     const SweepProgress result = mpi::run_sweep_mpi(
-        session, open_store, options, inputs,
-        show ? SweepProgressCallback(draw_progress) : SweepProgressCallback());
+        session, [&] { return store::open_sweep_store(dir, spec); }, options,
+        cached_run_inputs(files), show ? SweepProgressCallback(draw_progress) : SweepProgressCallback());
     if (show) std::fprintf(stderr, "\n");
-    if (session.rank() == 0) print_sweep_summary(spec.name, result, dir.string());
+    if (session.rank() == 0) print_sweep_summary(spec.name, result, dir);
     return;
   }
 #endif
-  const auto store = open_store();
   const bool show = !a.quiet && stderr_is_terminal();
-  const SweepProgress result = run_sweep(
-      *store, options, inputs, show ? SweepProgressCallback(draw_progress) : SweepProgressCallback());
+  const SweepProgress result = store::sweep_experiment(
+      spec, dir, options, show ? SweepProgressCallback(draw_progress) : SweepProgressCallback());
   if (show) std::fprintf(stderr, "\n");
-  print_sweep_summary(spec.name, result, dir.string());
+  print_sweep_summary(spec.name, result, dir);
 }
 
 namespace {

@@ -3,10 +3,13 @@
 // a directory read without the writer lock, and merging the shards. Part of relustab::store.
 #pragma once
 
+#include <relustab/experiment/experiment.h>
 #include <relustab/experiment/result_store.h>
+#include <relustab/experiment/sweep.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +35,24 @@ std::string shard_dir_name(const Shard& shard);
 std::optional<Shard> shard_of(const std::string& dir);
 /// The subdirectories DIR/shard-i-of-N, ordered by (N, i).
 std::vector<std::pair<Shard, std::string>> find_shards(const std::string& dir);
+
+/// The results directory of a sweep of the experiment file `experiment_path`: `out` or, when empty,
+/// runs/NAME under the working directory (NAME the file's name without its extension); with a
+/// shard, its subdirectory shard-i-of-N.
+std::string sweep_directory(const std::string& experiment_path, const std::string& out,
+                            const std::optional<Shard>& shard = std::nullopt);
+/// Opens (creating it and its directory) DIR/results.sqlite for a sweep of `spec` and registers the
+/// experiment's runs: a new directory, the same experiment again (the sweep resumes) or the same
+/// experiment with axes extended (the new runs are added); anything else throws InputError naming
+/// the keys that differ (ResultStore::register_runs).
+std::unique_ptr<ResultStore> open_sweep_store(const std::string& dir, const ExperimentSpec& spec);
+/// A sweep on this machine: open_sweep_store(dir, spec), then run_sweep on options.jobs threads, each
+/// data file and image set read once for all runs (cached_run_inputs). Resumable: runs finished
+/// by an earlier invocation are kept. An exception from `progress` stops the sweep as described at
+/// drain_queue; the runs it left marked running are redone by the next sweep of the directory.
+SweepProgress sweep_experiment(const ExperimentSpec& spec, const std::string& dir,
+                               const SweepOptions& options,
+                               const SweepProgressCallback& progress = {});
 
 /// Counts of runs by status.
 struct StatusCounts {

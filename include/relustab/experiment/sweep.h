@@ -11,6 +11,10 @@
 
 namespace relustab {
 
+namespace io {
+class FileCache;
+}
+
 struct SweepOptions {
   int jobs = 1;                    ///< worker threads; each run is single-threaded
   int shard_index = 0;             ///< --shard i/N: run only runs whose position p has p % N == i
@@ -62,6 +66,10 @@ class RunQueue {
 /// are dropped, running ones complete and their results are dropped too) and propagates; those
 /// runs stay marked running, and the next sweep's reset_in_flight() makes them pending again.
 void drain_queue(RunQueue& queue, int jobs, const RunInputs& inputs);
+
+/// Run inputs that read each data file (and its content hash) and each image set once for all runs
+/// of a sweep, through `files`, which must outlive them.
+RunInputs cached_run_inputs(io::FileCache& files);
 
 /// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left
 /// in flight by a killed process, takes work in small batches, executes each with execute_run, and
