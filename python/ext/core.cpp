@@ -199,6 +199,22 @@ nb::dict log_row_dict(const LogRow& row) {
 /// an exception of the callback); nanobind turns it back into that Python exception.
 struct PythonErrorPending {};
 
+/// The body of a progress hook called by the library with the GIL released: takes the GIL, stops the
+/// computation on Ctrl-C, and calls `callback` (when set) with make_argument(), stopping it when the
+/// callback raises.
+template <class Callback, class MakeArgument>
+void check_in_with_python(const Callback& callback, const MakeArgument& make_argument) {
+  nb::gil_scoped_acquire acquire;
+  if (PyErr_CheckSignals() != 0) throw PythonErrorPending{};
+  if (!callback) return;
+  try {
+    callback(make_argument());
+  } catch (nb::python_error& e) {
+    e.restore();
+    throw PythonErrorPending{};
+  }
+}
+
 }  // namespace
 }  // namespace relustab::python
 
@@ -459,16 +475,7 @@ NB_MODULE(_core, m) {
     {
       nb::gil_scoped_release release;
       out = run(config, inputs, RunContext{threads}, [&](const LogRow& row) {
-        nb::gil_scoped_acquire acquire;
-        if (PyErr_CheckSignals() != 0) throw PythonErrorPending{};
-        if (on_row) {
-          try {
-            on_row(log_row_dict(row));
-          } catch (nb::python_error& e) {
-            e.restore();
-            throw PythonErrorPending{};
-          }
-        }
+        check_in_with_python(on_row, [&] { return log_row_dict(row); });
       });
     }
     nb::list log;
@@ -490,12 +497,7 @@ NB_MODULE(_core, m) {
     std::optional<store::Shard> shard;
     if (shard_text) shard = store::parse_shard(*shard_text);
     const std::string dir = store::sweep_directory(path, out, shard);
-    SweepOptions options;
-    options.jobs = jobs;
-    if (shard) {
-      options.shard_index = shard->index;
-      options.shard_count = shard->count;
-    }
+    const SweepOptions options = store::sweep_options(jobs, shard);
     const auto progress_dict = [](const SweepProgress& p) {
       nb::dict d;
       d["total"] = p.total;
@@ -510,16 +512,7 @@ NB_MODULE(_core, m) {
     {
       nb::gil_scoped_release release;
       result = store::sweep_experiment(spec, dir, options, [&](const SweepProgress& p) {
-        nb::gil_scoped_acquire acquire;
-        if (PyErr_CheckSignals() != 0) throw PythonErrorPending{};
-        if (on_progress) {
-          try {
-            on_progress(progress_dict(p));
-          } catch (nb::python_error& e) {
-            e.restore();
-            throw PythonErrorPending{};
-          }
-        }
+        check_in_with_python(on_progress, [&] { return progress_dict(p); });
       });
     }
     nb::dict d = progress_dict(result);

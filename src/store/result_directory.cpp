@@ -197,6 +197,16 @@ std::string sweep_directory(const std::string& experiment_path, const std::strin
   return dir.string();
 }
 
+SweepOptions sweep_options(int jobs, const std::optional<Shard>& shard) {
+  SweepOptions options;
+  options.jobs = jobs;
+  if (shard) {
+    options.shard_index = shard->index;
+    options.shard_count = shard->count;
+  }
+  return options;
+}
+
 std::unique_ptr<ResultStore> open_sweep_store(const std::string& dir, const ExperimentSpec& spec) {
   auto store = ResultStore::open(dir, true);
   store->register_runs(experiment_json(spec), spec.name, expand_runs(spec));

@@ -95,12 +95,7 @@ void run_sweep_command(const SweepArgs& a, [[maybe_unused]] int* argc,
     }
   }
   const std::string dir = store::sweep_directory(a.experiment_path, a.out_dir, shard);
-  SweepOptions options;
-  options.jobs = a.jobs > 0 ? a.jobs : default_jobs();
-  if (shard) {
-    options.shard_index = shard->index;
-    options.shard_count = shard->count;
-  }
+  const SweepOptions options = store::sweep_options(a.jobs > 0 ? a.jobs : default_jobs(), shard);
 
 #if RELUSTAB_WITH_MPI
   if (mpi::launched_with_several_ranks()) {

@@ -41,6 +41,8 @@ std::vector<std::pair<Shard, std::string>> find_shards(const std::string& dir);
 /// shard, its subdirectory shard-i-of-N.
 std::string sweep_directory(const std::string& experiment_path, const std::string& out,
                             const std::optional<Shard>& shard = std::nullopt);
+/// The options of a sweep on `jobs` threads, of `shard` when given (else of every run).
+SweepOptions sweep_options(int jobs, const std::optional<Shard>& shard = std::nullopt);
 /// Opens (creating it and its directory) DIR/results.sqlite for a sweep of `spec` and registers the
 /// experiment's runs: a new directory, the same experiment again (the sweep resumes) or the same
 /// experiment with axes extended (the new runs are added); anything else throws InputError naming
