@@ -6,10 +6,11 @@
 # most of a clean build (the test suite alone about two thirds): -O2 compiles a test source in about
 # 16% less time than -O3.
 # Why not -O1 (29% less): with the tests at -O1, flattest_over_implementations gave 7.64573 in a test
-# process and 7.64591 in the command line on the same net (AnalyzeFlattestCli). Most likely cause: a
-# test executable links the tests' own -O1 copies of inline code it shares with the library (Eigen's
-# templates), and that search, being discrete, turns a last-bit difference into another answer. At -O2
-# every test passes bit for bit.
+# process and 7.64591 in the command line on the same net (AnalyzeFlattestCli). A test executable links
+# the tests' own -O1 copies of inline code it shares with the library (Eigen's templates), and where that
+# search stops short of its certificate depends on the last bits of its arithmetic (a one-ulp change of
+# one input moves it by up to a few percent; FlattestAll.UlpPerturbedInputsGiveBracketsOfOneMinimum).
+# At -O2 every test passes bit for bit.
 set(RELUSTAB_COLD_OPTIMIZATION "-O2" CACHE STRING
     "Optimisation flag of the CLI, config, store and test sources in optimised builds (empty: the build type's)")
 add_library(relustab_cold_code INTERFACE)
