@@ -125,5 +125,66 @@ TEST(ResultDirectory, StatusAndExportNeedNoWriteAccess) {
   EXPECT_EQ(directory_status(dir.string()).overall.done, 3);
 }
 
+/// A writer killed after committing leaves its pages in the -wal file. Without write access to the
+/// directory SQLite cannot read them (it needs the -shm index, which it cannot create), and reading
+/// the database file alone would silently miss them: the reader refuses with a message that says
+/// why and what to do, writes nothing, and with write access the committed results are all there.
+TEST(ResultDirectory, AWalFileWithPagesIsRefusedWithoutWriteAccess) {
+  namespace fs = std::filesystem;
+  ScratchDir scratch;
+  const fs::path dir = scratch.path() / "results";
+  const std::vector<RunConfig> configs = testing::make_configs(4);
+  const pid_t writer = fork();
+  if (writer == 0) {
+    auto store = ResultStore::open(dir.string(), true);
+    store->register_runs(R"({"name":"killed","axes":[{"key":"optim.eta"}]})", "killed", configs);
+    Rng rng(5);
+    const std::vector<RunResult> results{testing::make_result(configs[0], rng),
+                                         testing::make_result(configs[1], rng)};
+    store->write_results(results);
+    _exit(0);  // no destructors: the connection is not closed, as when the process is killed
+  }
+  int writer_status = -1;
+  waitpid(writer, &writer_status, 0);
+  ASSERT_TRUE(WIFEXITED(writer_status) && WEXITSTATUS(writer_status) == 0);
+  const fs::path database = dir / kDatabaseFileName;
+  const fs::path wal = database.string() + "-wal";
+  ASSERT_TRUE(fs::is_regular_file(wal));
+  ASSERT_GT(fs::file_size(wal), 0u);
+  fs::remove(database.string() + "-shm");  // e.g. a copy of the directory without the index
+  const std::set<std::string> before = entries(dir);
+
+  fs::permissions(scratch.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                      fs::perms::others_read | fs::perms::others_exec);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  }
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                           fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const auto refused_naming_the_wal = [&](const std::function<void()>& read) {
+    try {
+      read();
+    } catch (const InputError& e) {
+      const std::string message = e.what();
+      return message.find(database.string()) != std::string::npos &&
+             message.find("-wal file holds " + std::to_string(fs::file_size(wal)) + " bytes") !=
+                 std::string::npos &&
+             message.find("copy the directory") != std::string::npos;
+    }
+    return false;
+  };
+  const int status = run_without_write_access([&] {
+    return refused_naming_the_wal([&] { directory_status(dir.string()); }) &&
+           refused_naming_the_wal([&] { export_csv(dir.string()); });
+  });
+  fs::permissions(dir, fs::perms::owner_all);
+  EXPECT_EQ(status, 0) << "1: not refused as expected, 2: another error (above), 3: could not drop root's rights";
+  EXPECT_EQ(entries(dir), before);
+  // With write access SQLite replays the -wal: both committed results are there.
+  const StatusCounts counts = directory_status(dir.string()).overall;
+  EXPECT_EQ(counts.done, 2);
+  EXPECT_EQ(counts.total, 4);
+}
+
 }  // namespace
 }  // namespace relustab::store
