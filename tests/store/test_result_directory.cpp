@@ -87,7 +87,7 @@ int run_without_write_access(const std::function<bool()>& check) {
 /// cannot write give what the writer saw, and leave no file behind (no -shm index, no lock file).
 TEST(ResultDirectory, StatusAndExportNeedNoWriteAccess) {
   namespace fs = std::filesystem;
-  ScratchDir scratch;
+  testing::ScratchDir scratch;
   const fs::path dir = scratch.path() / "results";
   const std::vector<RunConfig> configs = testing::make_configs(5);
   std::string expected_csv;
@@ -131,7 +131,7 @@ TEST(ResultDirectory, StatusAndExportNeedNoWriteAccess) {
 /// why and what to do, writes nothing, and with write access the committed results are all there.
 TEST(ResultDirectory, AWalFileWithPagesIsRefusedWithoutWriteAccess) {
   namespace fs = std::filesystem;
-  ScratchDir scratch;
+  testing::ScratchDir scratch;
   const fs::path dir = scratch.path() / "results";
   const std::vector<RunConfig> configs = testing::make_configs(4);
   const pid_t writer = fork();
