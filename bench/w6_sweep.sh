@@ -68,7 +68,7 @@ read -r -a mpirun_flags <<<"${MPIRUN_FLAGS:-}"
 if ! command -v "$mpirun" >/dev/null; then
   echo "w6_sweep: no $mpirun: the MPI mode is skipped" >&2
   mpirun=""
-elif "$mpirun" --version 2>&1 | grep -q "Open MPI"; then
+elif [[ $("$mpirun" --version 2>&1) == *"Open MPI"* ]]; then
   [ "$(id -u)" -ne 0 ] || mpirun_flags+=(--allow-run-as-root)
   openmpi=1
 fi

@@ -34,5 +34,5 @@ echo "test_core_only: relustab::core configures alone (the other packages disabl
 [ "${1:-}" = --build ] || exit 0
 cmake --build "$work/build"
 cmake --install "$work/build" --prefix "$work/prefix" >/dev/null
-find "$work/prefix" -name relustabConfig.cmake | grep -q .
+[[ -n $(find "$work/prefix" -name relustabConfig.cmake) ]]
 echo "test_core_only: relustab::core builds and installs alone"

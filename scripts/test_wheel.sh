@@ -14,7 +14,10 @@ env -u RELUSTAB_NATIVE /usr/bin/python3 -m venv "$work/build-venv"
   --config-settings=build-dir="$work/build" -w "$work/dist" .
 wheel=$(ls "$work"/dist/relustab-*.whl)
 echo "test_wheel: built $(basename "$wheel") ($(du -h "$wheel" | cut -f1)) in $(( $(date +%s) - start )) s"
-if unzip -l "$wheel" | grep -Eq 'relustab/(_core.*\.so)$'; then :; else
+# The listing first, then the search: `unzip | grep -q` under pipefail fails at random (grep exits at
+# the first match and unzip dies of SIGPIPE).
+listing=$(unzip -l "$wheel")
+if grep -Eq 'relustab/(_core.*\.so)$' <<<"$listing"; then :; else
   echo "test_wheel: the wheel has no compiled module" >&2; exit 1
 fi
 /usr/bin/python3 -m venv "$work/venv"
