@@ -37,6 +37,18 @@ double top_eigenvalue(const Matrix& A) {
   return Eigen::SelfAdjointEigenSolver<Matrix>(A, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
 }
 
+/// n samples of d standard normal inputs and a standard normal target, drawn row by row.
+Dataset normal_data(Index n, Index d, Rng& rng) {
+  Dataset data;
+  data.X.resize(n, d);
+  data.y.resize(n);
+  for (Index j = 0; j < n; ++j) {
+    for (Index i = 0; i < d; ++i) data.X(j, i) = rng.normal();
+    data.y[j] = rng.normal();
+  }
+  return data;
+}
+
 TEST(LossConvention, NamesParseAndScale) {
   EXPECT_EQ(parse_loss("half_mse"), Loss::HalfMse);
   EXPECT_EQ(parse_loss("mse"), Loss::Mse);
@@ -87,14 +99,7 @@ TEST(LossConvention, MseLossGradientAndHessianAgainstOracles) {
 TEST(LossConvention, DeepNetMseIsTwiceTheDenseHalfMse) {
   Rng rng(8);
   const DeepReluNet net = initialize_deep(2, 5, 3, InitKind::TorchUniform, 1.0, rng);
-  Dataset data;
-  data.X.resize(12, 2);
-  data.y.resize(12);
-  for (Index j = 0; j < 12; ++j) {
-    data.X(j, 0) = rng.normal();
-    data.X(j, 1) = rng.normal();
-    data.y[j] = rng.normal();
-  }
+  const Dataset data = normal_data(12, 2, rng);
   const LossRequest mse{Loss::Mse, "auto"};
   Vec grad, half_grad;
   const double half = deep_loss_and_grad(net, data, {}, &half_grad);
@@ -112,13 +117,7 @@ TEST(LossConvention, DeepNetMseIsTwiceTheDenseHalfMse) {
 TEST(LossConvention, DeepNetAnalysisAgainstTheDenseHessian) {
   Rng rng(9);
   const DeepReluNet net = initialize_deep(3, 6, 4, InitKind::TorchUniform, 1.0, rng);
-  Dataset data;
-  data.X.resize(15, 3);
-  data.y.resize(15);
-  for (Index j = 0; j < 15; ++j) {
-    for (Index i = 0; i < 3; ++i) data.X(j, i) = rng.normal();
-    data.y[j] = rng.normal();
-  }
+  const Dataset data = normal_data(15, 3, rng);
   const double top = top_eigenvalue(deep_curvature_matrix(net, data, CurvatureKind::Hessian));
   for (const Loss loss : {Loss::HalfMse, Loss::Mse}) {
     const double scale = loss_scale(loss);
