@@ -9,7 +9,7 @@
 #include <relustab/data/dataset.h>
 #include <relustab/model/shallow_relu.h>
 
-#include <Eigen/QR>
+#include "dense_oracles.h"
 
 #include <algorithm>
 #include <cmath>
@@ -146,7 +146,7 @@ inline Matrix symmetric_with_spectrum(const Vec& spectrum, Rng& rng) {
   Matrix G(n, n);
   for (Index i = 0; i < n; ++i)
     for (Index j = 0; j < n; ++j) G(i, j) = rng.normal();
-  const Matrix Q = Eigen::HouseholderQR<Matrix>(G).householderQ();
+  const Matrix Q = orthogonal_factor(G);
   Matrix A = Q * spectrum.asDiagonal() * Q.transpose();
   return (A + A.transpose()) / 2.0;  // exactly symmetric despite rounding
 }

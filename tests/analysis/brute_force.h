@@ -6,7 +6,7 @@
 #include <relustab/core/types.h>
 #include <relustab/model/shallow_relu.h>
 
-#include <Eigen/Eigenvalues>
+#include "dense_oracles.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,8 +111,7 @@ inline Matrix explicit_tangent_features(const ShallowReluNet& net, const RowMatr
 /// lambda_max(Phi Phi^T / n) through the n x n Gram matrix Phi^T Phi / n (same non-zero spectrum).
 inline double gauss_newton_lambda_max(const Matrix& phi) {
   const Matrix gram = phi.transpose() * phi / static_cast<double>(phi.cols());
-  Eigen::SelfAdjointEigenSolver<Matrix> solver(gram, Eigen::EigenvaluesOnly);
-  return solver.eigenvalues().maxCoeff();
+  return test::largest_eigenvalue(gram);
 }
 
 /// n independent inputs uniform on [lo, hi), in the order drawn.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Minima at kinks: mode Hessians against one-sided finite differences, the mode enumeration, and
 // the quantities of Lemmas 2, 3 and 5 against dense eigensolvers and the lemmas' inequalities.
+#include "dense_oracles.h"
 #include "test_util.h"
 
 #include <relustab/analysis/bounds.h>
@@ -12,8 +13,6 @@
 #include <relustab/curvature/eigen.h>
 
 #include <gtest/gtest.h>
-
-#include <Eigen/Eigenvalues>
 
 #include <cmath>
 #include <set>
@@ -56,7 +55,7 @@ OneKink one_kink(std::uint64_t seed) {
 }
 
 double largest_eigenvalue(const Matrix& A) {
-  return Eigen::SelfAdjointEigenSolver<Matrix>(A, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+  return test::largest_eigenvalue(A);
 }
 
 TEST(Kinks, ModeHessiansAreTheOneSidedHessians) {
@@ -140,8 +139,7 @@ TEST(Kinks, WithoutKinksThereIsOneModeTheOrdinaryHessian) {
     const KinkAnalysis analysis = analyze_kinks(net, data, 0.1);
     EXPECT_TRUE(analysis.kinks.empty());
     ASSERT_EQ(analysis.modes.size(), 1u);
-    Eigen::SelfAdjointEigenSolver<Matrix> solver(dense_hessian(net, data));
-    const double top = solver.eigenvalues().maxCoeff();
+    const double top = test::largest_eigenvalue(dense_hessian(net, data));
     EXPECT_NEAR(analysis.lambda_upper, top, kKinksRoundingTol * std::abs(top));
     EXPECT_NEAR(analysis.lambda_lower, top, kKinksRoundingTol * std::abs(top));
     EXPECT_LE(analysis.delta, kKinksRoundingTol * std::abs(top));

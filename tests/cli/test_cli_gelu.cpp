@@ -5,7 +5,7 @@
 // activation it trained with.
 #include "cli_runner.h"
 
-#include <Eigen/Dense>
+#include "dense_oracles.h"
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -87,7 +87,7 @@ std::string data_csv(const Problem& p) {
 }
 
 double top_eigenvalue(const Eigen::MatrixXd& A) {
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(A).eigenvalues().maxCoeff();
+  return relustab::test::largest_eigenvalue(A);
 }
 
 class CliGelu : public ::testing::Test {

@@ -11,8 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/Eigenvalues>
-
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -21,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "dense_oracles.h"
 #include "test_util.h"
 
 namespace relustab {
@@ -117,7 +116,7 @@ Matrix operator_columns(const Backend& backend, const ShallowReluNet& net, const
 
 /// Ascending eigenvalues of a symmetric matrix.
 Vec spectrum(const Matrix& A) {
-  return Eigen::SelfAdjointEigenSolver<Matrix>(A, Eigen::EigenvaluesOnly).eigenvalues();
+  return test::symmetric_eigenvalues(A);
 }
 
 /// Weyl: |lambda_i(A) - lambda_i(B)| <= ||A - B||_2 <= P max |A - B|, so an entry tolerance t gives
@@ -337,7 +336,6 @@ INSTANTIATE_TEST_SUITE_P(EveryBackEnd, AllBackendsCurvature,
                          ::testing::ValuesIn(every_backend_and_dimension()), param_name);
 
 // --- The regression: a width-10 univariate net (31 parameters) analysed with the GeLU back end. ---
-
 
 /// 1/(2n) sum_j (sum_i w2_i gelu(W1_i x_j + b1_i) + b2 - y_j)^2 by plain loops over the documented
 /// layout of theta (d = 1: [W1, b1, w2, b2]).

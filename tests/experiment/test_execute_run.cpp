@@ -13,13 +13,10 @@
 #include <relustab/train/output_fit.h>
 #include <relustab/train/trainer.h>
 
+#include "dense_oracles.h"
 #include "test_util.h"
 
-#include <Eigen/Cholesky>
-
 #include <gtest/gtest.h>
-
-#include <Eigen/Eigenvalues>
 
 #include <cmath>
 #include <map>
@@ -371,7 +368,7 @@ TEST(ExecuteRun, LeastSquaresReferencesMatchTheNormalEquations) {
   Matrix A(data.n(), c.dim + 1);
   A.leftCols(c.dim) = data.X;
   A.col(c.dim).setOnes();
-  const Vec coefficients = (A.transpose() * A).ldlt().solve(A.transpose() * data.y);
+  const Vec coefficients = test::normal_equations_solution(A, data.y);
   auto fit = [&](const RowMatrix& X, Index j) {
     return X.row(j).dot(coefficients.head(c.dim)) + coefficients[c.dim];
   };
@@ -529,7 +526,7 @@ TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
   // bounds the eigenvalue error by P times the entry error.
   const Index P = net.n_params();
   const Matrix H = test::central_difference_hessian(gelu_loss, net.theta());
-  const double top = Eigen::SelfAdjointEigenSolver<Matrix>(H).eigenvalues().maxCoeff();
+  const double top = test::largest_eigenvalue(H);
   EXPECT_NEAR(metrics.at("sharpness"), top, static_cast<double>(P) * 1e-6 * (1.0 + top));
   EXPECT_LT(metrics.at("sharpness_residual"), 1e-10 * std::max(1.0, top));
   EXPECT_GT(std::abs(metrics.at("sharpness") - sharpness(*make_backend("cpu"), net, data).value),

@@ -10,11 +10,10 @@
 #include <relustab/curvature/deep_curvature.h>
 #include <relustab/model/init.h>
 
+#include "dense_oracles.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
-
-#include <Eigen/Eigenvalues>
 
 #include <cmath>
 
@@ -34,7 +33,7 @@ Case random_case(Index d, Index k, Index n, std::uint64_t seed) {
 }
 
 double top_eigenvalue(const Matrix& A) {
-  return Eigen::SelfAdjointEigenSolver<Matrix>(A, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+  return test::largest_eigenvalue(A);
 }
 
 /// n samples of d standard normal inputs and a standard normal target, drawn row by row.

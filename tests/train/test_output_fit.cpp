@@ -7,10 +7,9 @@
 #include <relustab/model/init.h>
 #include <relustab/train/output_fit.h>
 
+#include "dense_oracles.h"
 #include "test_util.h"
 
-#include <Eigen/Cholesky>
-#include <Eigen/SVD>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -63,11 +62,11 @@ TEST(FitOutputMinNorm, FullColumnRankIsTheLeastSquaresFitOfTheNormalEquations) {
     net = random_net(2, 4, rng);
     data = random_dataset(net, 25, rng);  // n = 25 > k + 1 = 5
     A = design_by_hand(net, data);
-    const Vec singular = Eigen::JacobiSVD<Matrix>(A).singularValues();
+    const Vec singular = test::singular_values(A);
     if (singular[4] > 1e-3 * singular[0]) break;
   }
   const Vec first_layer = net.theta().head(net.offset_w2());
-  const Vec oracle = (A.transpose() * A).ldlt().solve(A.transpose() * data.y);
+  const Vec oracle = test::normal_equations_solution(A, data.y);
 
   const OutputFit fit = fit_output_min_norm(net, data);
   EXPECT_LT(relative_error(output_layer(net), oracle), kAgree);
@@ -85,8 +84,8 @@ TEST(FitOutputMinNorm, FullRowRankInterpolatesWithTheSmallestNorm) {
   ShallowReluNet net = random_net(2, 30, rng);
   const Dataset data = random_dataset(net, 12, rng);  // n = 12 < k + 1 = 31
   const Matrix A = design_by_hand(net, data);
-  const Eigen::LLT<Matrix> gram(A * A.transpose());
-  const Vec oracle = A.transpose() * gram.solve(data.y);
+  const Matrix gram = A * A.transpose();
+  const Vec oracle = A.transpose() * test::cholesky_solve(gram, data.y);
 
   const OutputFit fit = fit_output_min_norm(net, data);
   const Vec theta = output_layer(net);
@@ -98,7 +97,7 @@ TEST(FitOutputMinNorm, FullRowRankInterpolatesWithTheSmallestNorm) {
   for (int trial = 0; trial < 5; ++trial) {
     Vec v(theta.size());
     for (Index p = 0; p < v.size(); ++p) v[p] = rng.normal();
-    const Vec z = v - A.transpose() * gram.solve(A * v);
+    const Vec z = v - A.transpose() * test::cholesky_solve(gram, A * v);
     const Vec other = theta + z;
     EXPECT_LT((A * other - data.y).norm(), 1e-10 * data.y.norm()) << "another interpolant";
     EXPECT_GT(other.squaredNorm(), theta.squaredNorm());
@@ -130,7 +129,7 @@ TEST(FitOutputMinNorm, DuplicatedNeuronsShareTheirWeightAndDeadNeuronsGetNone) {
   reduced.theta().head(4) = net.W1().col(0).head(4);
   reduced.b1() = net.b1().head(4);
   const Matrix A = design_by_hand(reduced, data);
-  const Vec v = (A.transpose() * A).ldlt().solve(A.transpose() * data.y);
+  const Vec v = test::normal_equations_solution(A, data.y);
   Vec expected(7);
   expected << v[0], v[1] / 2.0, v[2], v[3], v[1] / 2.0, 0.0, v[4];
 
@@ -157,19 +156,19 @@ TEST(FitOutputMinNorm, RankDeficientUnderdeterminedIsTheMinimumNormLeastSquaresF
     net.b1()[i] = -net.W1()(i, 0) * knot;
   }
   const Matrix A = design_by_hand(net, data);
-  const Eigen::JacobiSVD<Matrix> svd(A, Eigen::ComputeFullU | Eigen::ComputeFullV);
-  const Vec oracle = svd.solve(data.y);
+  const test::SvdLeastSquares svd = test::svd_least_squares(A, data.y);
+  const Vec& oracle = svd.solution;
 
   const OutputFit fit = fit_output_min_norm(net, data);
   const Vec theta = output_layer(net);
   EXPECT_EQ(fit.rank, 3);
-  EXPECT_EQ(svd.rank(), 3);
+  EXPECT_EQ(svd.rank, 3);
   EXPECT_LT(relative_error(theta, oracle), kAgree);
   const Vec residual = A * theta - data.y;
   EXPECT_GT(residual.norm(), 0.1) << "these labels are not on a line over 1..5";
   EXPECT_LT((A.transpose() * residual).norm(), 1e-12 * A.norm() * data.y.norm())
       << "least squares: the residual is orthogonal to the features";
-  const Matrix null_space = svd.matrixV().rightCols(A.cols() - 3);
+  const Matrix& null_space = svd.null_space;
   EXPECT_LT((null_space.transpose() * theta).norm(), 1e-12 * theta.norm())
       << "minimum norm: no component in the null space of A";
 }

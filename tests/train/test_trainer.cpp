@@ -5,12 +5,11 @@
 #include <relustab/model/init.h>
 #include <relustab/train/trainer.h>
 
+#include "dense_oracles.h"
 #include "test_util.h"
 #include "train/reference_net.h"
 
 #include <gtest/gtest.h>
-
-#include <Eigen/Eigenvalues>
 
 #include <cmath>
 #include <functional>
@@ -291,7 +290,7 @@ double reference_gn_sharpness(const Layout& layout, const Vec& theta, const Data
     J.row(j) = reference_sample_gradient(layout, theta, one, j).transpose();
   }
   const Matrix gn = J.transpose() * J / static_cast<double>(data.n());
-  return Eigen::SelfAdjointEigenSolver<Matrix>(gn, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+  return test::largest_eigenvalue(gn);
 }
 
 TEST(Trainer, GdConvergesToAMinimumNoSharperThanTwoOverEta) {
