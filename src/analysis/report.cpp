@@ -6,6 +6,7 @@
 #include <relustab/analysis/kinks.h>
 #include <relustab/analysis/knot_stats.h>
 #include <relustab/core/error.h>
+#include <relustab/core/format.h>
 
 #include <cmath>
 #include <set>
@@ -46,12 +47,25 @@ Index count_dead_neurons(const ShallowReluNet& net, const RowMatrix& X) {
   return dead;
 }
 
+void require_edge_tolerance(double tolerance) {
+  require(tolerance >= 0.0 && tolerance < 1.0,
+          "edge tolerance: expected a number in [0, 1), got " + format_number(tolerance));
+}
+
+void judge_stability(StabilityReport& report, double eta, double edge_tolerance) {
+  require_edge_tolerance(edge_tolerance);
+  report.eta = eta;
+  report.two_over_eta = two_over_eta(eta);
+  report.stable = report.sharpness.value <= report.two_over_eta;
+  report.edge_ratio = report.sharpness.value * eta / 2.0;
+  report.edge_tolerance = edge_tolerance;
+  report.stability = classify_stability(report.edge_ratio, edge_tolerance);
+}
+
 StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, const Dataset& data,
                             std::optional<double> eta, const AnalysisOptions& analysis) {
   const SharpnessOptions& options = analysis.sharpness;
-  require(analysis.edge_tolerance >= 0.0 && analysis.edge_tolerance < 1.0,
-          "edge tolerance: expected a number in [0, 1), got " +
-              std::to_string(analysis.edge_tolerance));
+  require_edge_tolerance(analysis.edge_tolerance);
   validate_dataset(data, "data");
   require(data.dim() == net.input_dim(),
           "data: expected input dimension " + std::to_string(net.input_dim()) +
@@ -80,14 +94,7 @@ StabilityReport analyze_net(const Backend& backend, const ShallowReluNet& net, c
   }
   // The half-MSE step size with the same GD iterates: the theorems are stated for it.
   const double half_mse_eta = eta ? scale * *eta : 0.0;
-  if (eta) {
-    report.eta = *eta;
-    report.two_over_eta = two_over_eta(*eta);
-    report.stable = report.sharpness.value <= report.two_over_eta;
-    report.edge_ratio = report.sharpness.value * *eta / 2.0;
-    report.edge_tolerance = analysis.edge_tolerance;
-    report.stability = classify_stability(report.edge_ratio, analysis.edge_tolerance);
-  }
+  if (eta) judge_stability(report, *eta, analysis.edge_tolerance);
   // Everything below is the theory of ReLU nets (knots, the weight function g, the papers' bounds).
   if (backend.activation() != Activation::Relu) return report;
 

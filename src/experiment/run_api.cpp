@@ -306,8 +306,7 @@ ShallowReluNet initial_shallow_net(const RunConfig& config, const RunInputs& inp
 /// undefined, as does the Gauss-Newton sharpness.
 StabilityReport deep_report(const DeepReluNet& net, const Dataset& data, std::optional<double> eta,
                             Loss loss, double edge_tolerance, const RunContext& context) {
-  require(edge_tolerance >= 0.0 && edge_tolerance < 1.0,
-          "edge tolerance: expected a number in [0, 1), got " + format_number(edge_tolerance));
+  require_edge_tolerance(edge_tolerance);
   validate_dataset(data, "data");
   StabilityReport report;
   report.n = data.n();
@@ -325,13 +324,7 @@ StabilityReport deep_report(const DeepReluNet& net, const Dataset& data, std::op
   report.sharpness.residual *= scale;
   report.gn_sharpness.value = std::numeric_limits<double>::quiet_NaN();
   report.gn_sharpness.residual = std::numeric_limits<double>::quiet_NaN();
-  report.edge_tolerance = edge_tolerance;
-  if (!eta) return report;
-  report.eta = *eta;
-  report.two_over_eta = 2.0 / *eta;
-  report.stable = report.sharpness.value <= report.two_over_eta;
-  report.edge_ratio = report.sharpness.value * *eta / 2.0;
-  report.stability = classify_stability(report.edge_ratio, report.edge_tolerance);
+  if (eta) judge_stability(report, *eta, edge_tolerance);
   return report;
 }
 

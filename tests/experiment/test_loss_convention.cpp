@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace relustab {
 namespace {
@@ -146,6 +147,16 @@ TEST(LossConvention, DeepNetAnalysisAgainstTheDenseHessian) {
   Dataset wrong = data;
   wrong.X.conservativeResize(15, 2);
   EXPECT_THROW(analyze(net, wrong), InputError);
+  // The step size and the edge tolerance are checked as for one hidden layer (not 2/0 = inf).
+  for (const double bad_eta : {0.0, -0.1, std::numeric_limits<double>::infinity()}) {
+    AnalyzeRequest request;
+    request.eta = bad_eta;
+    EXPECT_THROW(analyze(net, data, request), InputError) << bad_eta;
+  }
+  AnalyzeRequest wide_edge;
+  wide_edge.eta = 0.1;
+  wide_edge.edge_tolerance = 1.0;
+  EXPECT_THROW(analyze(net, data, wide_edge), InputError);
 }
 
 TEST(LossConvention, MseAtEtaIsHalfMseAtTwiceEta) {

@@ -96,6 +96,15 @@ struct StabilityReport {
   double thm2_delta = std::numeric_limits<double>::quiet_NaN();  ///< d = 1 only (Theorem 2)
 };
 
+/// Throws InputError unless 0 <= tolerance < 1 (the edge tolerance of StabilityClass).
+void require_edge_tolerance(double tolerance);
+
+/// The verdict of report.sharpness (already in the report's loss convention) against the step size
+/// eta of that convention: sets eta, two_over_eta, stable, edge_ratio, edge_tolerance and stability.
+/// The one place both depths judge stability. Throws InputError for a step size that is not
+/// positive and finite, or a tolerance outside [0, 1).
+void judge_stability(StabilityReport& report, double eta, double edge_tolerance);
+
 /// Analyses `net` on `data` with the back end's activation: loss (of options.loss), both sharpnesses with residuals
 /// and, for ReLU back ends, the function-space quantities and, when `eta` is given, the bounds of
 /// Theorems 1 and 2 and the non-interpolating bound. The stability verdict (sharpness x eta / 2
