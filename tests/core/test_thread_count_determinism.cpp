@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -48,7 +50,7 @@ TEST(ThreadCountDeterminism, BlockReduceSplitsFinalSumsAcrossTasks) {
   for (int threads : kThreadCounts) {
     Vec total;
     detail::block_reduce(n, size, RunContext{threads}, total,
-                         [&](Index begin, Index end, Vec& partial) {
+                         [&](Index begin, Index end, Vec& partial, Index /*slot*/) {
                            partial.resize(size);
                            for (Index i = 0; i < size; ++i) {
                              double s = 0.0;
@@ -61,6 +63,58 @@ TEST(ThreadCountDeterminism, BlockReduceSplitsFinalSumsAcrossTasks) {
       continue;
     }
     expect_same_bits(total, reference, "block_reduce, threads " + std::to_string(threads));
+  }
+}
+
+/// One block's partial sum in BlockReduceInWavesAddsInBlockOrder: terms of very different sizes, so
+/// that any other order of the additions changes the last bits.
+Vec wave_test_partial(Index begin, Index end, Index size) {
+  Vec partial(size);
+  for (Index i = 0; i < size; ++i) {
+    double s = 0.0;
+    for (Index j = begin; j < end; j += 13) s += std::exp(std::sin(0.37 * double(j + 3 * i)) * 20.0);
+    partial[i] = s;
+  }
+  return partial;
+}
+
+TEST(ThreadCountDeterminism, BlockReduceInWavesAddsInBlockOrder) {
+  // 9,739 samples make 39 blocks: several waves for every thread count (at most max(8, 2 threads)
+  // partials are held at once). Oracle: a brute-force loop adding the blocks' partials in block order.
+  const Index n = 38 * detail::kSamplesPerBlock + 11;
+  const Index size = 50;
+  const Index n_blocks = detail::block_count(n);
+  ASSERT_EQ(n_blocks, 39);
+  Vec expected = wave_test_partial(0, detail::kSamplesPerBlock, size);
+  for (Index b = 1; b < n_blocks; ++b) {
+    const Index begin = b * detail::kSamplesPerBlock;
+    expected += wave_test_partial(begin, std::min(n, begin + detail::kSamplesPerBlock), size);
+  }
+  for (int threads : kThreadCounts) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    const RunContext context{threads};
+    const Index slots = detail::reduction_slots(n, context);
+    EXPECT_EQ(slots, std::max<Index>(8, 2 * threads));
+    // A slot is used by one block at a time: each block marks its slot busy while it runs.
+    std::vector<std::atomic<int>> busy(static_cast<size_t>(slots));
+    std::atomic<int> clashes = 0, blocks = 0;
+    detail::BlockBuffers buffers;
+    Vec total;
+    detail::block_reduce(
+        n, size, context, total,
+        [&](Index begin, Index end, Vec& partial, Index slot) {
+          ASSERT_LT(slot, slots);
+          if (busy[static_cast<size_t>(slot)].fetch_add(1) != 0) ++clashes;
+          partial = wave_test_partial(begin, end, size);
+          busy[static_cast<size_t>(slot)].fetch_sub(1);
+          ++blocks;
+        },
+        &buffers);
+    EXPECT_EQ(blocks.load(), n_blocks);
+    EXPECT_EQ(clashes.load(), 0);
+    EXPECT_EQ(static_cast<Index>(buffers.partials.size()), slots) << "memory: one partial per slot";
+    EXPECT_LT(slots, n_blocks);
+    expect_same_bits(total, expected, "block_reduce in waves");
   }
 }
 

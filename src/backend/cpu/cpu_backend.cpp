@@ -127,9 +127,8 @@ class CurvatureOperator final : public LinearOperator {
     detail::BlockBuffers& buffers = lease.get();
     detail::block_reduce(
         n, net_.n_params(), context_, out,
-        [&](Index begin, Index end, Vec& partial) {
-          RowMatrix& scratch = buffers.scratch[static_cast<size_t>(begin / detail::kSamplesPerBlock)];
-          apply_block(direction, begin, end, scratch, partial);
+        [&](Index begin, Index end, Vec& partial, Index slot) {
+          apply_block(direction, begin, end, buffers.scratch[static_cast<size_t>(slot)], partial);
         },
         &buffers);
     out /= static_cast<double>(n);
@@ -282,16 +281,17 @@ double CpuBackend<A>::loss_and_grad(const ShallowReluNet& net, const Dataset& da
   Vec total;
   CpuBufferLease lease(buffers_mutex_, buffers_);
   CpuBuffers& buffers = lease.get();
-  if constexpr (!A::kSlopeFromValue) buffers.slopes.resize(static_cast<size_t>(detail::block_count(m)));
+  if constexpr (!A::kSlopeFromValue) {
+    buffers.slopes.resize(static_cast<size_t>(detail::reduction_slots(m, context_)));
+  }
   detail::block_reduce(
       m, p + 1, context_, total,
-      [&](Index begin, Index end, Vec& partial) {
+      [&](Index begin, Index end, Vec& partial, Index slot) {
         const auto Xb = X->middleRows(begin, end - begin);
-        const size_t block = static_cast<size_t>(begin / detail::kSamplesPerBlock);
         // The block's hidden outputs, then (for the gradient) M in the same storage.
-        RowMatrix& value = buffers.blocks.scratch[block];
+        RowMatrix& value = buffers.blocks.scratch[static_cast<size_t>(slot)];
         RowMatrix no_slope;
-        RowMatrix* slope = A::kSlopeFromValue ? &no_slope : &buffers.slopes[block];
+        RowMatrix* slope = A::kSlopeFromValue ? &no_slope : &buffers.slopes[static_cast<size_t>(slot)];
         hidden<A>(net, Xb, value, slope);
         const Vec r = block_residuals(net, value, y->segment(begin, end - begin));
         partial.resize(p + 1);

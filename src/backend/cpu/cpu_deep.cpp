@@ -136,7 +136,7 @@ class DeepCurvatureOperator final : public LinearOperator {
     const Index n = data_.n();
     const DeepReluNet direction(net_.input_dim(), net_.width1(), net_.width2(), v);
     detail::block_reduce(n, net_.n_params(), context_, out,
-                         [&](Index begin, Index end, Vec& partial) {
+                         [&](Index begin, Index end, Vec& partial, Index /*slot*/) {
                            apply_block(direction, begin, end - begin, partial);
                          });
     out /= static_cast<double>(n);
@@ -190,7 +190,7 @@ double deep_relu_loss_and_grad(const DeepReluNet& net, const Dataset& data,
   // Slot P of the reduced vector carries the sum of squared residuals.
   const Index p = net.n_params();
   Vec total;
-  detail::block_reduce(m, p + 1, context, total, [&](Index begin, Index end, Vec& partial) {
+  detail::block_reduce(m, p + 1, context, total, [&](Index begin, Index end, Vec& partial, Index /*slot*/) {
     const auto Xb = X->middleRows(begin, end - begin);
     const Forward fw = forward(net, Xb);
     const Vec r = fw.f - y->segment(begin, end - begin);
