@@ -2,8 +2,11 @@
 # Benchmark workload W4: GD step, Hessian-vector product and sharpness (Lanczos, tol 1e-9) of a d = 784,
 # width 1000 net on n = 1000 inputs, on 1 and 2 threads. bench/w4_sharpness.sh runs it beside the
 # PyTorch peer bench/peers/torch_w4_sharpness.py. Included by bench/CMakeLists.txt.
+if(NOT TARGET relustab_io)
+  message(FATAL_ERROR "The benchmarks need RELUSTAB_BUILD_IO=ON (relustab_w4 reads Fashion-MNIST)")
+endif()
 add_executable(relustab_w4 ${CMAKE_CURRENT_LIST_DIR}/w4.cpp)
-target_link_libraries(relustab_w4 PRIVATE relustab_core relustab_warnings)
+target_link_libraries(relustab_w4 PRIVATE relustab_core relustab_io relustab_warnings)
 
 # Smoke check of the driver (not timed): a small net on two blocks of samples must give bit-identical
 # results on 1 and 2 threads and a converged sharpness (P = 661 > dense_max, so Lanczos runs).

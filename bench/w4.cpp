@@ -7,7 +7,12 @@
 // result is bit-identical across the thread counts.
 //
 // Usage: relustab_w4 [--threads 1,2] [--repeat 3] [--tol 1e-9] [--seed 0] [--n 1000] [--d 784]
-//                    [--width 1000] [--save DIR] [--json FILE]
+//                    [--width 1000] [--fashion-mnist] [--max-basis 40] [--save DIR] [--json FILE]
+//   --fashion-mnist  the inputs are n Fashion-MNIST training images of classes 0 (y = +1) and 1
+//                (y = -1), pixels / 255 (n = 12000: both classes in full, paper 3's size), instead of
+//                random ones; d is 784. The net is drawn as for random inputs.
+//   --max-basis  Lanczos basis cap (memory: max_basis + 1 vectors of n_params doubles).
+// It also prints the process's peak resident memory (getrusage) after all measurements.
 //   --save DIR   writes the inputs X (n x d), y (n), W1 (k x d), w2 (k) (b1 = 0, b2 = 0) and the
 //                sharpness eigenvector v (n_params) as raw float64 files DIR/{X,y,W1,w2,v}.f64 and
 //                DIR/meta.json (sizes, sharpness, residual), for bench/w4_crosscheck.py, which
@@ -18,6 +23,10 @@
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/curvature/curvature.h>
+#include <relustab/data/image_task.h>
+#include <relustab/io/idx.h>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -46,6 +55,8 @@ struct Options {
   Index n = 1000;
   Index d = 784;
   Index width = 1000;
+  bool fashion_mnist = false;
+  int max_basis = relustab::LanczosOptions{}.max_basis;
   std::string save;
   std::string json;
 };
@@ -106,12 +117,16 @@ Options parse(int argc, char** argv) {
     else if (arg == "--n") o.n = std::stol(value());
     else if (arg == "--d") o.d = std::stol(value());
     else if (arg == "--width") o.width = std::stol(value());
+    else if (arg == "--fashion-mnist") o.fashion_mnist = true;
+    else if (arg == "--max-basis") o.max_basis = std::stoi(value());
     else if (arg == "--save") o.save = value();
     else if (arg == "--json") o.json = value();
     else throw relustab::InputError("unknown argument '" + arg + "' (see the header of bench/w4.cpp)");
   }
   relustab::require(o.repeat >= 1 && o.n >= 1 && o.d >= 1 && o.width >= 1,
                     "--repeat, --n, --d, --width: expected integers >= 1");
+  relustab::require(o.max_basis >= 2, "--max-basis: expected an integer >= 2");
+  relustab::require(!o.fashion_mnist || o.d == 784, "--fashion-mnist: the images have d = 784");
   return o;
 }
 
@@ -124,6 +139,13 @@ void make_inputs(const Options& o, ShallowReluNet& net, Dataset& data) {
     for (Index c = 0; c < o.d; ++c) data.X(j, c) = rng.uniform();
   data.y.resize(o.n);
   for (Index j = 0; j < o.n; ++j) data.y[j] = rng.uniform() < 0.5 ? -1.0 : 1.0;
+  if (o.fashion_mnist) {
+    relustab::BinaryTaskSpec spec;
+    spec.n_train = o.n;
+    spec.n_val_per_class = 0;
+    spec.seed = o.seed;
+    data = relustab::make_binary_image_task(relustab::io::read_fashion_mnist("train"), spec).train;
+  }
   net = ShallowReluNet(o.d, o.width);
   const double w1_scale = 1.0 / std::sqrt(static_cast<double>(o.d));
   const double w2_scale = 1.0 / std::sqrt(static_cast<double>(o.width));
@@ -146,6 +168,7 @@ Figures measure(const Options& o, const ShallowReluNet& net, const Dataset& data
   std::vector<double> gd, gd_cpu, hvp, hvp_cpu, sharp, sharp_cpu;
   relustab::SharpnessOptions sharpness_options;
   sharpness_options.lanczos.tol = o.tol;
+  sharpness_options.lanczos.max_basis = o.max_basis;
   Rng probe_rng(7);
   Vec probe(net.n_params());
   for (Index p = 0; p < probe.size(); ++p) probe[p] = probe_rng.normal();
@@ -188,9 +211,11 @@ int main(int argc, char** argv) {
     ShallowReluNet net;
     Dataset data;
     make_inputs(o, net, data);
-    std::printf("relustab W4: n=%ld d=%ld width=%ld P=%ld float64, tol %.0e, median of %d\n",
+    std::printf("relustab W4: n=%ld d=%ld width=%ld P=%ld float64, %s inputs, tol %.0e, Lanczos basis "
+                "<= %d, median of %d\n",
                 static_cast<long>(o.n), static_cast<long>(o.d), static_cast<long>(o.width),
-                static_cast<long>(net.n_params()), o.tol, o.repeat);
+                static_cast<long>(net.n_params()), o.fashion_mnist ? "Fashion-MNIST 0/1" : "random",
+                o.tol, o.max_basis, o.repeat);
     std::vector<Figures> all;
     for (int threads : o.threads) {
       all.push_back(measure(o, net, data, threads));
@@ -224,10 +249,16 @@ int main(int argc, char** argv) {
                   f.sharpness.vector == all[0].sharpness.vector;
     }
     std::printf("relustab bit-identical across thread counts: %s\n", identical ? "yes" : "NO");
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
+    std::printf("relustab peak resident memory: %.0f MiB\n", peak_mb);
     if (!o.json.empty()) {
       std::ofstream out(o.json);
       out << "{\"n\":" << o.n << ",\"d\":" << o.d << ",\"width\":" << o.width
           << ",\"params\":" << net.n_params() << ",\"tol\":" << o.tol
+          << ",\"inputs\":\"" << (o.fashion_mnist ? "fashion-mnist-0-1" : "random") << "\""
+          << ",\"max_basis\":" << o.max_basis << ",\"peak_rss_mib\":" << peak_mb
           << ",\"bit_identical\":" << (identical ? "true" : "false") << ",\"runs\":[";
       out.precision(17);
       for (size_t i = 0; i < all.size(); ++i) {

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmark workload W6: wall time of a 1,000-run sweep on 1 and 2 threads and on 2 MPI ranks, and
-# the parallel efficiency T1 / (P * TP).
+# the parallel efficiency T1 / (P * TP). A loaded machine hides that figure (the job does not get P
+# cores), so every mode also reports its CPU time and, where the processor's counters are readable
+# (perf stat), its cycles: the work efficiency CPU_1 / CPU_P (cycles_1 / cycles_P) says how much
+# extra work the parallel mode did, whatever share of the machine it got, and
+# efficiency x P / busy cores says what the wall-clock efficiency would be on P free cores.
 #
 # Usage: bench/w6_sweep.sh [--relustab PATH] [--experiment FILE] [--repeat N] [--ranks P]
 #                          [--workdir DIR] [--json FILE] [--set key=value ...]
@@ -90,7 +94,8 @@ time_sweep() {
   local dir="$workdir/$name"
   rm -rf "$dir"
   local timer=()
-  [ ! -x /usr/bin/time ] || timer=(/usr/bin/time -f '%U %S' -o "$workdir/$name.cpu")
+  [ "$perf_usable" -eq 0 ] || timer=(perf stat -x, -e cycles -o "$workdir/$name.perf" --)
+  [ ! -x /usr/bin/time ] || timer+=(/usr/bin/time -f '%U %S' -o "$workdir/$name.cpu")
   local start end
   start=$(now)
   "${timer[@]}" "$@" "$relustab" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet \
@@ -100,9 +105,12 @@ time_sweep() {
   local status
   status=$("$relustab" status "$dir" --json)
   [[ "$status" == *'"pending":0,"running":0'* ]] || fail "$name: runs left unfinished: $status"
-  local cpu=nan
+  local cpu=nan cycles=nan
   [ ! -f "$workdir/$name.cpu" ] || cpu=$(awk 'END { print $1 + $2 }' "$workdir/$name.cpu")
-  echo "$(echo "$end - $start" | bc -l) $cpu"
+  # perf stat -x, writes "count,unit,event,...": the count, or "<not counted>" where it failed.
+  [ ! -f "$workdir/$name.perf" ] ||
+    cycles=$(awk -F, '$3 == "cycles" && $1 ~ /^[0-9]+$/ { print $1 }' "$workdir/$name.perf")
+  echo "$(echo "$end - $start" | bc -l) $cpu ${cycles:-nan}"
 }
 
 median() {
@@ -116,12 +124,19 @@ median() {
 modes=(threads-1 "threads-$ranks")
 [ -z "$mpirun" ] || modes+=("mpi-$ranks")
 [ "$openmpi" -eq 0 ] || modes+=("mpi-$ranks-unbound")
-declare -A times cpus
+declare -A times cpus cycles
+# Cycles only where perf can count them (a virtual machine often exposes no counters).
+perf_usable=0
+if command -v perf >/dev/null &&
+   perf stat -x, -e cycles -o /dev/stdout -- true 2>/dev/null | grep -Eq '^[0-9]+,.*cycles'; then
+  perf_usable=1
+fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)
 echo "W6 sweep benchmark: $(basename "$experiment"), ${overrides[*]:-no overrides}"
 echo "machine: ${cpu:-unknown CPU}, $(nproc) cores; $("$relustab" --version)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -z "$mpirun" ] || echo "launcher: $mpirun -np $ranks ${mpirun_flags[*]}"
+if [ "$perf_usable" -eq 1 ]; then echo "cycles: perf stat"; else echo "cycles: not readable here (no perf, or no PMU counters): CPU time only"; fi
 
 for ((round = 1; round <= repeat; ++round)); do
   for mode in "${modes[@]}"; do
@@ -132,9 +147,10 @@ for ((round = 1; round <= repeat; ++round)); do
                                   "${mpirun_flags[@]}" --bind-to none) ;;
       mpi-*) measured=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" "${mpirun_flags[@]}") ;;
     esac
-    read -r t cpu_s <<<"$measured"
+    read -r t cpu_s cycle_count <<<"$measured"
     times[$mode]="${times[$mode]:-} $t"
     cpus[$mode]="${cpus[$mode]:-} $cpu_s"
+    cycles[$mode]="${cycles[$mode]:-} $cycle_count"
     printf '  round %d  %-18s %8.2f s wall %8.2f s CPU\n' "$round" "$mode" "$t" "$cpu_s"
   done
 done
@@ -152,8 +168,10 @@ steps=$(sqlite3 "$workdir/threads-1-1/results.sqlite" \
           "SELECT SUM(value) FROM metrics WHERE metric = 'steps'" 2>/dev/null || echo "")
 
 t1=$(median ${times[threads-1]})
-printf '\n%-18s %3s %10s %10s %14s %11s %9s %10s\n' mode P "wall (s)" "runs/s" "net-steps/s" \
-  efficiency "CPU (s)" "busy cores"
+cpu1=$(median ${cpus[threads-1]})
+cycles1=$(median ${cycles[threads-1]})
+printf '\n%-18s %3s %10s %10s %14s %11s %9s %10s %9s %12s %11s\n' mode P "wall (s)" "runs/s" "net-steps/s" \
+  efficiency "CPU (s)" "busy cores" "work eff" "cycles (G)" "cycle eff"
 json_rows=()
 for mode in "${modes[@]}"; do
   p=1
@@ -164,18 +182,30 @@ for mode in "${modes[@]}"; do
   step_rate=""
   [ -z "$steps" ] || step_rate=$(echo "$steps / $tp" | bc -l)
   cpu_s=$(median ${cpus[$mode]})
-  busy=nan
+  busy=nan work=nan
   [ "$cpu_s" = nan ] || busy=$(echo "$cpu_s / $tp" | bc -l)
-  printf '%-18s %3d %10.2f %10.1f %14.0f %11.3f %9.1f %10.2f\n' "$mode" "$p" "$tp" "$rate" \
-    "${step_rate:-0}" "$efficiency" "$cpu_s" "$busy"
+  [ "$cpu_s" = nan ] || [ "$cpu1" = nan ] || work=$(echo "$cpu1 / $cpu_s" | bc -l)
+  cycle_count=$(median ${cycles[$mode]})
+  giga=nan cycle_eff=nan
+  if [ "$cycle_count" != nan ] && [ "$cycles1" != nan ]; then
+    giga=$(echo "$cycle_count / 1000000000" | bc -l)
+    cycle_eff=$(echo "$cycles1 / $cycle_count" | bc -l)
+  fi
+  printf '%-18s %3d %10.2f %10.1f %14.0f %11.3f %9.1f %10.2f %9.3f %12.2f %11.3f\n' "$mode" "$p" "$tp" \
+    "$rate" "${step_rate:-0}" "$efficiency" "$cpu_s" "$busy" "$work" "$giga" "$cycle_eff"
   all=$(printf '%.3f,' ${times[$mode]})
   cpu_json=null
   [ "$cpu_s" = nan ] || cpu_json=$(printf '%.3f' "$cpu_s")
-  json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"cpu_s":%s,' \
-    "$mode" "$p" "$tp" "$efficiency" "$cpu_json")\"all_wall_s\":[${all%,}]}")
+  work_json=null cycles_json=null
+  [ "$work" = nan ] || work_json=$(printf '%.4f' "$work")
+  [ "$cycle_count" = nan ] || cycles_json=$(printf '%.0f' "$cycle_count")
+  json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"cpu_s":%s,"work_efficiency":%s,"cycles":%s,' \
+    "$mode" "$p" "$tp" "$efficiency" "$cpu_json" "$work_json" "$cycles_json")\"all_wall_s\":[${all%,}]}")
 done
 echo "($runs runs, ${steps:-?} GD steps in all; medians of $repeat; efficiency = T1 / (P * TP);"
-echo " busy cores = CPU / wall: below P, the job did not get P cores, e.g. on a busy machine)"
+echo " busy cores = CPU / wall: below P, the job did not get P cores, e.g. on a busy machine;"
+echo " work eff = CPU_1 / CPU_P and cycle eff = cycles_1 / cycles_P: the parallel overhead in work,"
+echo " which the load does not hide; efficiency x P / busy cores: the wall efficiency per core it got)"
 if [ -n "$json" ]; then
   (
     IFS=,
