@@ -4,8 +4,8 @@
 # the parallel efficiency T1 / (P * TP). A loaded machine hides that figure (the job does not get P
 # cores), so every mode also reports its CPU time and, where the processor's counters are readable
 # (perf stat), its cycles: the work efficiency CPU_1 / CPU_P (cycles_1 / cycles_P) says how much
-# extra work the parallel mode did, whatever share of the machine it got, and
-# efficiency x P / busy cores says what the wall-clock efficiency would be on P free cores.
+# extra work the parallel mode did, whatever share of the machine it got (on P free cores the
+# wall-clock efficiency is at most that).
 #
 # Usage: bench/w6_sweep.sh [--relustab PATH] [--experiment FILE] [--repeat N] [--ranks P]
 #                          [--workdir DIR] [--json FILE] [--set key=value ...]
@@ -205,7 +205,7 @@ done
 echo "($runs runs, ${steps:-?} GD steps in all; medians of $repeat; efficiency = T1 / (P * TP);"
 echo " busy cores = CPU / wall: below P, the job did not get P cores, e.g. on a busy machine;"
 echo " work eff = CPU_1 / CPU_P and cycle eff = cycles_1 / cycles_P: the parallel overhead in work,"
-echo " which the load does not hide; efficiency x P / busy cores: the wall efficiency per core it got)"
+echo " which the load does not hide; on P free cores the wall efficiency is at most the work efficiency)"
 if [ -n "$json" ]; then
   (
     IFS=,
