@@ -6,34 +6,24 @@ torch's HVP; exits 1 unless they agree with relustab's value and tolerance.
 
 Usage: python3 bench/w4_crosscheck.py DIR
 """
-import json
+import os
 import sys
 
-import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from saved_w4 import SavedW4  # noqa: E402
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: w4_crosscheck.py DIR (written by relustab_w4 --save DIR)")
     folder = sys.argv[1]
-    meta = json.load(open(f"{folder}/meta.json"))
-    n, d, k = meta["n"], meta["d"], meta["width"]
-
-    def load(name, shape):
-        return torch.from_numpy(np.fromfile(f"{folder}/{name}.f64", dtype="<f8").reshape(shape))
-
-    X, y = load("X", (n, d)), load("y", (n,))
-    W1, w2 = load("W1", (k, d)), load("w2", (k,))
-    v = load("v", (k * d + 2 * k + 1,))
-    # relustab's parameter layout (W1 row-major, b1, w2, b2) is the peer's; b1 = 0 and b2 = 0.
-    theta = torch.cat([W1.flatten(), torch.zeros(k, dtype=torch.float64), w2,
-                       torch.zeros(1, dtype=torch.float64)]).requires_grad_()
-
-    def loss(t):
-        W = t[:k * d].view(k, d); b = t[k * d:k * d + k]; c2 = t[k * d + k:k * d + 2 * k]; c = t[-1]
-        f = torch.relu(X @ W.T + b) @ c2 + c
-        return 0.5 * ((f - y) ** 2).mean()
+    saved = SavedW4(folder)
+    meta = saved.meta
+    v = saved.eigenvector()
+    theta = saved.theta.clone().requires_grad_()
+    loss = saved.loss
 
     g = torch.autograd.grad(loss(theta), theta, create_graph=True)[0]
     hv = torch.autograd.grad(g, theta, grad_outputs=v)[0]

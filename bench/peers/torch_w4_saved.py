@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from saved_w4 import SavedW4
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -29,24 +31,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    meta = json.load(open(f"{args.folder}/meta.json"))
-    n, d, k = meta["n"], meta["d"], meta["width"]
-
-    def load(name, shape):
-        return torch.from_numpy(np.fromfile(f"{args.folder}/{name}.f64", dtype="<f8").reshape(shape))
-
-    X, y = load("X", (n, d)), load("y", (n,))
-    W1, w2 = load("W1", (k, d)), load("w2", (k,))
-    # relustab's parameter layout (W1 row-major, b1, w2, b2) with b1 = 0 and b2 = 0, and its loss
-    # convention half-MSE, 0.5 * mean((f - y)^2): the eigenvalues are relustab's.
-    theta0 = torch.cat([W1.flatten(), torch.zeros(k, dtype=torch.float64), w2,
-                        torch.zeros(1, dtype=torch.float64)])
+    saved = SavedW4(args.folder)
+    meta, n, d, k = saved.meta, saved.n, saved.d, saved.k
+    theta0, loss = saved.theta, saved.loss
     P = theta0.numel()
-
-    def loss(t):
-        W = t[:k * d].view(k, d); b = t[k * d:k * d + k]; c2 = t[k * d + k:k * d + 2 * k]; c = t[-1]
-        f = torch.relu(X @ W.T + b) @ c2 + c
-        return 0.5 * ((f - y) ** 2).mean()
 
     start = time.perf_counter()
     theta = theta0.clone().requires_grad_()
