@@ -5,17 +5,24 @@ on one machine, and prints a markdown table of rates and ratios (also written to
 Run it through bench/compare.sh (see --help). Steps:
   1. builds relustab_workloads (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused loop
      (g++ -O3 -march=native, the peer's own flags);
-  2. runs every measurement --repeat times, interleaved round by round (the machines are shared and
+  2. writes the W3 problem (relustab_workloads --workload W3 --save) for the curvature peers, which
+     must compute the sharpness of the very same net and data;
+  3. runs every measurement --repeat times, interleaved round by round (the machines are shared and
      noisy: interleaving spreads slow moments over all implementations), and keeps the median;
-  3. prints the table with the machine it ran on.
-Peers that are missing (no torch, no jax, no g++) are reported as "not available", never a crash;
-install them with scripts/bench_setup.sh. Standard library only: it runs on any python3.
+  4. prints the table with the machine it ran on, each peer's version, BLAS and thread count
+     (bench/peers/peer_info.py), the load before and after and each process's CPU time.
+Every peer runs on one interpreter, .venv-bench/bin/python, made from PyPI only by
+scripts/bench_setup.sh (current torch with its MKL, jax, numpy/scipy with their OpenBLAS, curvlinops,
+PyHessian, hessian-eigenthings). Peers that are missing are reported as "not available", never a crash.
+Standard library only: it runs on any python3.
 """
 import argparse
 import datetime
 import os
+import json
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,13 +58,36 @@ class Measurement:
         self.unit = "net-steps/s" if workload != "W3" else "evals/s"
         self.failure = None
         self.detail = ""
+        self.cpu = 0.0   # CPU seconds (user + system) of its processes, all rounds
+        self.wall = 0.0  # their wall seconds
 
 
-def run_command(command, timeout, env=None):
-    """(returncode, stdout, stderr); never raises for a failing or missing program."""
+CURVATURE_PEERS = [
+    # (key in curvature_w3.py, implementation column, library)
+    ("curvlinops-eigsh", "curvlinops HessianLinearOperator + scipy eigsh(k=1, LA, tol 1e-9)", "curvlinops"),
+    ("pyhessian-default", "PyHessian power iteration, defaults (maxIter 100, tol 1e-3)", "pyhessian"),
+    ("pyhessian-tol1e-9", "PyHessian power iteration, tol 1e-9", "pyhessian"),
+    ("eigenthings-lanczos-default", "hessian-eigenthings lanczos(k=1, LA), default max_iter", "hessian_eigenthings"),
+    ("eigenthings-lanczos-converged", "hessian-eigenthings lanczos(k=1, LA), max_iter to 1e-9",
+     "hessian_eigenthings"),
+    ("torch-dense-eigh", "PyTorch torch.func.hessian + eigh (same net)", "torch"),
+]
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_command(command, timeout, env=None, times=None):
+    """(returncode, stdout, stderr); never raises for a failing or missing program. `times`, a list,
+    receives (CPU seconds, wall seconds) of the process (CPU of waited-for children, so exact for it)."""
     try:
+        cpu0, wall0 = children_cpu(), datetime.datetime.now().timestamp()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})
+        if times is not None:
+            times[:] = [children_cpu() - cpu0, datetime.datetime.now().timestamp() - wall0]
         return done.returncode, done.stdout, done.stderr
     except FileNotFoundError as error:
         return 127, "", str(error)
@@ -77,9 +107,29 @@ def python_has(python, module):
     return None if code == 0 else f"{module} not installed for {python} ({last_line(err)})"
 
 
-def version_of(python, module):
-    code, out, _ = run_command([python, "-c", f"import {module}; print({module}.__version__)"], 300)
-    return out.strip() if code == 0 else None
+def peer_info(python):
+    """What bench/peers/peer_info.py says about the peers' interpreter (versions, BLAS, threads), or {}."""
+    if not python or not (shutil.which(python) or Path(python).exists()):
+        return {}
+    code, out, _ = run_command([python, str(PEERS / "peer_info.py")], 300, ONE_THREAD_ENV)
+    try:
+        return json.loads(out.strip().splitlines()[-1]) if code == 0 else {}
+    except (ValueError, IndexError):
+        return {}
+
+
+def w3_problem(args, workloads, compiled):
+    """Writes the W3 problem with relustab's eigenpair (relustab_workloads --save) for the curvature
+    peers; returns (path, None) or (None, why)."""
+    backend = next((b for b in args.backends if b in compiled), None)
+    if backend is None:
+        return None, "no back end of --backends in this build"
+    path = Path(args.build_dir_path) / "w3_problem.json"
+    code, _, err = run_command([str(workloads), "--workload", "W3", "--backend", backend, "--repeat", "1",
+                                "--steps", "1", "--save", str(path)], 300)
+    if code != 0:
+        return None, f"relustab_workloads --save failed (exit {code}: {last_line(err)})"
+    return path, None
 
 
 def build(args):
@@ -87,6 +137,7 @@ def build(args):
     build_dir = Path(args.build_dir)
     if not build_dir.is_absolute():
         build_dir = ROOT / build_dir
+    args.build_dir_path = build_dir
     workloads = build_dir / "bench" / "relustab_workloads"
     naive = build_dir / "naive_fused_gd"
     if not args.no_build:
@@ -126,6 +177,7 @@ def measurements(args, workloads, naive, naive_why):
     jax_why = python_has(jax_py, "jax")
     code, out, err = run_command([str(workloads), "--list-backends"], 60)
     compiled = out.split() if code == 0 else []
+    problem, problem_why = w3_problem(args, workloads, compiled)
     rows = []
 
     def relustab_rows(workload):
@@ -172,10 +224,16 @@ def measurements(args, workloads, naive, naive_why):
                             r"^torch-eager ", torch_why))
     relustab_rows("W2")
     # W3
-    rows.append(Measurement("torch-hessian-W3", "W3", "PyTorch autograd full Hessian + eigvalsh", "float64", 1,
+    rows.append(Measurement("torch-hessian-W3", "W3", "PyTorch autograd full Hessian + eigvalsh (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch full-hessian", torch_why))
-    rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs", "float64", 1,
+    rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch power-iteration", torch_why))
+    # W3 on relustab's own net and data, each peer with its accuracy (bench/peers/curvature_w3.py).
+    curvature = [torch_py, str(PEERS / "curvature_w3.py"), str(problem), "--min-time", str(args.min_time)]
+    for key, implementation, module in CURVATURE_PEERS:
+        why = problem_why or python_has(torch_py, module)
+        rows.append(Measurement(f"curv-{key}-W3", "W3", implementation, "float64", 1, curvature,
+                                rf"^{re.escape(key)} W3", why))
     relustab_rows("W3")
     return rows
 
@@ -192,12 +250,19 @@ def run_rounds(rows, repeat):
                 print(f"compare: round {round_index + 1}/{repeat}: {' '.join(row.command)}", file=sys.stderr,
                       flush=True)
                 env = ONE_THREAD_ENV if "relustab_workloads" not in row.command[0] else None
-                cache[key] = run_command(row.command, 1800, env)
-            code, out, err = cache[key]
+                times = [0.0, 0.0]
+                cache[key] = (*run_command(row.command, 1800, env, times), times)
+            code, out, err, times = cache[key]
+            row.cpu += times[0]
+            row.wall += times[1]
             line = next((l for l in out.splitlines() if row.pattern.search(l)), None)
             match = RATE.search(line) if line else None
             if code == 3 and "relustab_workloads" in row.command[0]:
                 row.unavailable = last_line(err).replace("relustab_workloads: not available: ", "")
+            elif line and ": not available (" in line:
+                row.unavailable = line.split(": not available (", 1)[1].rstrip(")")
+            elif line and ": failed (" in line:
+                row.failure = line.split(": failed (", 1)[1].rstrip(")")
             elif code != 0 or match is None:
                 row.failure = f"exit {code}: {last_line(err) or last_line(out) or 'no rate in the output'}"
             else:
@@ -239,6 +304,9 @@ def ratios(rows, backends):
         add(f"W3 relustab {backend} / PyTorch full Hessian + eigvalsh", f"relustab-{backend}-W3", "torch-hessian-W3",
             ">= 1000x" if primary else "")
         add(f"W3 relustab {backend} / PyTorch power iteration", f"relustab-{backend}-W3", "torch-power-W3")
+    for index, backend in enumerate(backends):
+        for key, implementation, _ in CURVATURE_PEERS:
+            add(f"W3 relustab {backend} / {implementation}", f"relustab-{backend}-W3", f"curv-{key}-W3")
     add("W1 relustab batched, 1 thread / naive float64", "relustab-batched-1", "naive-W1")
     add("W1 relustab batched, 1 thread / PyTorch batched B=64", "relustab-batched-1", "torch-batched-W1")
     add("W1 relustab batched, 1 thread / JAX B=64 float64", "relustab-batched-1", "jax-W1-float64")
@@ -265,35 +333,106 @@ def machine_info(args):
     if code == 0:
         _, status, _ = run_command(["git", "status", "--porcelain", "--untracked-files=no"], 60)
         info["relustab commit"] = out.strip() + (" (with uncommitted changes)" if status.strip() else "")
-    info["torch"] = version_of(args.torch_python, "torch") or "not available"
-    info["jax"] = version_of(args.jax_python, "jax") or "not available"
+    info["peers"] = peer_info(args.torch_python)
+    info["jax_peers"] = info["peers"] if args.jax_python == args.torch_python else peer_info(args.jax_python)
+    peers = info["peers"]
+    info["torch"] = peers.get("torch") or "not available"
+    info["jax"] = info["jax_peers"].get("jax") or "not available"
     return info
 
 
 def load_average():
+    """/proc/loadavg's 1, 5, 15 minute averages and running/total tasks, or getloadavg()."""
     try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+        return " ".join(Path("/proc/loadavg").read_text().split()[:4])
     except OSError:
-        return "unknown"
+        try:
+            return " ".join(f"{x:.2f}" for x in os.getloadavg())
+        except OSError:
+            return "unknown"
 
 
-def render(rows, ratio_rows, info, repeat, load_before, load_after):
-    lines = ["# relustab beside its peers", ""]
+def peer_lines(info, args):
+    """The header's account of the peers: interpreter, versions, each one's BLAS and threads."""
+    peers, jax_peers = info["peers"], info["jax_peers"]
+    if not peers:
+        return [f"- Peers' interpreter {args.torch_python}: not available (run scripts/bench_setup.sh)."]
+    lines = [f"- Peers' interpreter: `{args.torch_python}` (Python {peers.get('python')}; .venv-bench is made "
+             f"from PyPI only by scripts/bench_setup.sh), environment "
+             + ", ".join(f"{k}={v}" for k, v in ONE_THREAD_ENV.items() if k != "XLA_FLAGS")
+             + f"; OPENBLAS_CORETYPE {peers.get('env', {}).get('OPENBLAS_CORETYPE') or 'unset'}."]
+    tb = peers.get("torch_blas")
+    if peers.get("torch") and tb:
+        lines.append(f"- torch {peers['torch']} (PyPI wheel{', CUDA ' + tb['cuda_build'] + ' build, run on the CPU' if tb.get('cuda_build') else ''}): "
+                     f"BLAS_INFO={tb.get('BLAS_INFO')}, LAPACK_INFO={tb.get('LAPACK_INFO')} "
+                     f"(MKL {tb.get('mkl') or 'not found'}; torch.backends.mkl {tb.get('mkl_available')}, "
+                     f"mkldnn {tb.get('mkldnn_available')}), CPU capability {tb.get('cpu_capability')}, "
+                     f"intra-op threads {tb.get('intra_op_threads')} (every torch peer calls torch.set_num_threads(1)).")
+    for pool in peers.get("blas", []):
+        if pool.get("user_api") != "blas":
+            continue
+        owner = "numpy" if "numpy" in (pool.get("filepath") or "") else "scipy" if "scipy" in (
+            pool.get("filepath") or "") else Path(pool.get("filepath") or "?").name
+        lines.append(f"- {owner} {peers.get(owner, '')}: BLAS {pool.get('internal_api')} {pool.get('version')} "
+                     f"({pool.get('prefix')}, {pool.get('threading_layer')}, kernel {pool.get('architecture')}), "
+                     f"{pool.get('num_threads')} thread(s) (threadpoolctl {peers.get('threadpoolctl')}).")
+    if jax_peers.get("jax"):
+        lines.append(f"- jax {jax_peers['jax']}, jaxlib {jax_peers.get('jaxlib')} (CPU, devices "
+                     f"{', '.join(jax_peers.get('jax_devices') or [])}; XLA's own Eigen kernels, one thread: "
+                     f"XLA_FLAGS={ONE_THREAD_ENV['XLA_FLAGS']}).")
+    lines.append("- curvature libraries: " + ", ".join(
+        f"{name} {peers.get(name) or 'not available'}"
+        for name in ("curvlinops-for-pytorch", "pyhessian", "hessian-eigenthings")) + " (they compute with torch).")
+    return lines
+
+
+ACCURACY = re.compile(r"(hvps|lambda|rel_err|residual|rel_residual)=(\S+)")
+
+
+def accuracy_lines(rows, backends):
+    """W3 at equal accuracy: every W3 row beside relustab's value, with its error and residual."""
+    reference = next((r for r in rows if r.key == f"relustab-{backends[0]}-W3" and median(r)), None)
+    out = ["", "W3 accuracy (last round): every peer on relustab's own W3 net and data, loss 1/(2n) sum r^2 "
+           "(curvlinops' nn.MSELoss operator scaled by 0.5); rel. error = |lambda - relustab's| / relustab's; "
+           "residual = ||H v - lambda v|| of the peer's own normalised vector, with the exact dense Hessian "
+           "(torch autograd). relustab asserts relative residual <= 1e-9; the peers with a tolerance run at "
+           "1e-9. The ratio is relustab's first back end's rate / the peer's rate.", "",
+           "| implementation | evals/s | HVPs per eval | lambda | rel. error | residual | rel. residual | "
+           f"relustab {backends[0]} / peer |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    ref_rate = median(reference) if reference else None
+    for row in rows:
+        if row.workload != "W3" or not row.key.startswith("curv-") or not median(row):
+            continue
+        fields = dict(ACCURACY.findall(row.detail))
+        ratio = f"{ref_rate / median(row):,.1f}x" if ref_rate else "-"
+        out.append(f"| {row.implementation} | {format_rate(median(row))} | {fields.get('hvps', '-')} | "
+                   f"{fields.get('lambda', '-')} | {fields.get('rel_err', '-')} | {fields.get('residual', '-')} | "
+                   f"{fields.get('rel_residual', '-')} | {ratio} |")
+    return out
+
+
+def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
+    lines = ["# relustab beside its peers (fair peers: every peer from PyPI, in .venv-bench)", ""]
     lines.append(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores ({info['os']}); "
                  f"{info['compiler']}; torch {info['torch']}; jax {info['jax']}; "
                  f"relustab {info.get('relustab commit', 'unknown')}.")
     lines.append(f"Every figure is the median of {repeat} run(s), interleaved round by round; one thread unless the "
-                 f"threads column says otherwise (XLA and torch limited to one thread). Load average before "
-                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates.")
-    busy = max(float(x) for x in (load_before + " " + load_after).split() if x.replace(".", "", 1).isdigit()) \
-        if load_before != "unknown" and load_after != "unknown" else 0.0
+                 f"threads column says otherwise (XLA and torch limited to one thread). /proc/loadavg before "
+                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates. "
+                 f"The CPU / wall column is the CPU time (user + system) of the measured process over its wall "
+                 f"time, all rounds (a process shared by several rows, such as a peer script that prints two "
+                 f"rates, is counted in each; peers' processes include their imports): below 1 the process "
+                 f"waited for a core.")
+    lines += [""] + peer_lines(info, args)
+    busy = max(float(x) for x in load_before.split()[:3] + load_after.split()[:3]
+               if x.replace(".", "", 1).isdigit()) if load_before != "unknown" and load_after != "unknown" else 0.0
     cores = int(info["cores"]) if info["cores"].isdigit() else 0
     if cores and busy > cores:
         lines.append("")
         lines.append(f"**Warning:** the load average ({busy:.1f}) exceeded the {cores} cores during this run: every "
                      f"rate got a fraction of a core, and the 2-thread / 1-thread ratio cannot show scaling.")
-    lines += ["", "| workload | implementation | precision | threads | rate (median) | unit | min - max |",
-              "|---|---|---|---:|---:|---|---|"]
+    lines += ["", "| workload | implementation | precision | threads | rate (median) | unit | min - max | "
+                  "CPU / wall |", "|---|---|---|---:|---:|---|---|---|"]
     for row in rows:
         if row.unavailable:
             rate, spread = f"not available ({row.unavailable})", ""
@@ -302,11 +441,13 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after):
         else:
             rate = format_rate(median(row))
             spread = f"{format_rate(min(row.rates))} - {format_rate(max(row.rates))}"
+        busy_text = f"{row.cpu / row.wall:.2f} ({row.cpu:.1f} s / {row.wall:.1f} s)" if row.wall > 0 else ""
         lines.append(f"| {row.workload} | {row.implementation} | {row.precision} | {row.threads} | {rate} | "
-                     f"{row.unit} | {spread} |")
+                     f"{row.unit} | {spread} | {busy_text} |")
     lines += ["", "| ratio | value | target (issue 5) |", "|---|---:|---|"]
     for name, text, target in ratio_rows:
         lines.append(f"| {name} | {text} | {target} |")
+    lines += accuracy_lines(rows, args.backends)
     w3 = [row.detail for row in rows if row.workload == "W3" and row.key.startswith("relustab") and row.detail]
     if w3:
         lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
@@ -331,10 +472,12 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
     parser.add_argument("--cmake-arg", action="append", default=[], help="extra CMake configure argument")
     parser.add_argument("--cxx", default="g++", help="compiler of the naive loop (g++)")
-    parser.add_argument("--torch-python", default="/usr/bin/python3",
-                        help="interpreter with torch (Debian's python3-torch; default /usr/bin/python3)")
-    parser.add_argument("--jax-python", default=str(ROOT / ".venv-bench" / "bin" / "python"),
-                        help="interpreter with jax (default .venv-bench/bin/python from scripts/bench_setup.sh)")
+    bench_python = str(ROOT / ".venv-bench" / "bin" / "python")
+    parser.add_argument("--torch-python", default=bench_python,
+                        help="interpreter of the torch and curvature peers (default .venv-bench/bin/python, "
+                             "from scripts/bench_setup.sh)")
+    parser.add_argument("--jax-python", default=bench_python,
+                        help="interpreter of the JAX peer (default .venv-bench/bin/python)")
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per relustab timing (1.0)")
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
@@ -351,11 +494,18 @@ def main():
     load_before = load_average()
     run_rounds(rows, args.repeat)
     load_after = load_average()
-    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after)
+    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after,
+                   args)
     print(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table + "\n")
+    # Earlier tables kept in the file under "## History" stay there, below the new one.
+    history = ""
+    if out.exists():
+        old = out.read_text()
+        at = old.find("\n## History")
+        history = old[at:] if at >= 0 else ""
+    out.write_text(table + "\n" + history)
     print(f"compare: table written to {out}", file=sys.stderr)
     return 0
 
