@@ -45,7 +45,7 @@ class Measurement:
     """One row of the table: a command run once per round; `pattern` picks its line of output."""
 
     def __init__(self, key, workload, implementation, precision, threads, command, pattern,
-                 unavailable=None):
+                 unavailable=None, seconds=None):
         self.key = key
         self.workload = workload
         self.implementation = implementation
@@ -55,7 +55,9 @@ class Measurement:
         self.pattern = re.compile(pattern)
         self.unavailable = unavailable  # reason, or None
         self.rates = []
-        self.unit = "net-steps/s" if workload != "W3" else "evals/s"
+        self.unit = "net-steps/s" if workload in ("W1", "W2") else "evals/s"
+        # A pattern whose group is seconds per evaluation (relustab_w4 prints times), else RATE.
+        self.seconds = re.compile(seconds) if seconds else None
         self.failure = None
         self.detail = ""
         self.cpu = 0.0   # CPU seconds (user + system) of its processes, all rounds
@@ -63,7 +65,7 @@ class Measurement:
 
 
 CURVATURE_PEERS = [
-    # (key in curvature_w3.py, implementation column, library)
+    # (key in curvature_peers.py, implementation column, library)
     ("curvlinops-eigsh", "curvlinops HessianLinearOperator + scipy eigsh(k=1, LA, tol 1e-9)", "curvlinops"),
     ("pyhessian-default", "PyHessian power iteration, defaults (maxIter 100, tol 1e-3)", "pyhessian"),
     ("pyhessian-tol1e-9", "PyHessian power iteration, tol 1e-9", "pyhessian"),
@@ -118,6 +120,20 @@ def peer_info(python):
         return {}
 
 
+def w4_problem(args, w4):
+    """Writes the W4 problem and relustab's eigenvector (relustab_w4 --save) for the curvature peers;
+    returns (path, None) or (None, why)."""
+    if not w4.exists():
+        return None, f"{w4.name} not built"
+    path = Path(args.build_dir_path) / "w4_problem"
+    path.mkdir(parents=True, exist_ok=True)
+    code, _, err = run_command([str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9", "--save", str(path)],
+                               900)
+    if code != 0:
+        return None, f"relustab_w4 --save failed (exit {code}: {last_line(err)})"
+    return path, None
+
+
 def w3_problem(args, workloads, compiled):
     """Writes the W3 problem with relustab's eigenpair (relustab_workloads --save) for the curvature
     peers; returns (path, None) or (None, why)."""
@@ -133,7 +149,8 @@ def w3_problem(args, workloads, compiled):
 
 
 def build(args):
-    """Configures and builds relustab_workloads and the naive loop; returns (workloads, naive, naive_why)."""
+    """Configures and builds relustab_workloads, relustab_w4 (unless --no-w4) and the naive loop;
+    returns (workloads, naive, naive_why)."""
     build_dir = Path(args.build_dir)
     if not build_dir.is_absolute():
         build_dir = ROOT / build_dir
@@ -146,7 +163,8 @@ def build(args):
                      *args.cmake_arg]
         if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             configure += ["-G", "Ninja"]
-        for command in (configure, ["cmake", "--build", str(build_dir), "--target", "relustab_workloads",
+        targets = ["relustab_workloads"] + ([] if args.no_w4 else ["relustab_w4"])
+        for command in (configure, ["cmake", "--build", str(build_dir), "--target", *targets,
                                     "-j", str(args.jobs)]):
             print("compare:", " ".join(command), file=sys.stderr, flush=True)
             # The build's own output goes to stderr only when it fails: stdout carries the table.
@@ -228,14 +246,33 @@ def measurements(args, workloads, naive, naive_why):
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch full-hessian", torch_why))
     rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch power-iteration", torch_why))
-    # W3 on relustab's own net and data, each peer with its accuracy (bench/peers/curvature_w3.py).
-    curvature = [torch_py, str(PEERS / "curvature_w3.py"), str(problem), "--min-time", str(args.min_time)]
+    # W3 on relustab's own net and data, each peer with its accuracy (bench/peers/curvature_peers.py).
+    curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(problem), "--min-time", str(args.min_time)]
     for key, implementation, module in CURVATURE_PEERS:
         why = problem_why or python_has(torch_py, module)
         rows.append(Measurement(f"curv-{key}-W3", "W3", implementation, "float64", 1, curvature,
                                 rf"^{re.escape(key)} W3", why))
     relustab_rows("W3")
+    # W4: the same peers on relustab_w4's net and data (786,001 parameters), one evaluation each.
+    if not args.no_w4:
+        w4 = Path(args.build_dir_path) / "bench" / "relustab_w4"
+        w4_dir, w4_why = w4_problem(args, w4)
+        curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(w4_dir), "--min-time", "0"]
+        for key, implementation, module in CURVATURE_PEERS:
+            if key == "torch-dense-eigh":
+                continue  # a dense 786,001^2 Hessian is out of reach
+            why = w4_why or python_has(torch_py, module)
+            rows.append(Measurement(f"curv-{key}-W4", "W4", implementation, "float64", 1, curvature,
+                                    rf"^{re.escape(key)} W4", why))
+        rows.append(Measurement("relustab-cpu-W4", "W4", "relustab cpu (Lanczos, tol 1e-9)", "float64", 1,
+                                [str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9"],
+                                r"^relustab threads=1:", w4_why if w4_dir is None else None,
+                                seconds=r"sharpness ([0-9.]+) s \("))
     return rows
+
+
+def is_relustab(command):
+    return Path(command[0]).name.startswith("relustab_")
 
 
 def run_rounds(rows, repeat):
@@ -249,14 +286,14 @@ def run_rounds(rows, repeat):
             if key not in cache:
                 print(f"compare: round {round_index + 1}/{repeat}: {' '.join(row.command)}", file=sys.stderr,
                       flush=True)
-                env = ONE_THREAD_ENV if "relustab_workloads" not in row.command[0] else None
+                env = ONE_THREAD_ENV if not is_relustab(row.command) else None
                 times = [0.0, 0.0]
                 cache[key] = (*run_command(row.command, 1800, env, times), times)
             code, out, err, times = cache[key]
             row.cpu += times[0]
             row.wall += times[1]
             line = next((l for l in out.splitlines() if row.pattern.search(l)), None)
-            match = RATE.search(line) if line else None
+            match = (row.seconds or RATE).search(line) if line else None
             if code == 3 and "relustab_workloads" in row.command[0]:
                 row.unavailable = last_line(err).replace("relustab_workloads: not available: ", "")
             elif line and ": not available (" in line:
@@ -266,7 +303,8 @@ def run_rounds(rows, repeat):
             elif code != 0 or match is None:
                 row.failure = f"exit {code}: {last_line(err) or last_line(out) or 'no rate in the output'}"
             else:
-                row.rates.append(float(match.group(1).replace(",", "")))
+                number = float(match.group(1).replace(",", ""))
+                row.rates.append(1.0 / number if row.seconds else number)
                 row.detail = line.strip()
 
 
@@ -277,7 +315,7 @@ def median(row):
 def format_rate(value):
     if value is None:
         return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}" if value >= 1 else f"{value:.3g}"
 
 
 def ratios(rows, backends):
@@ -307,6 +345,9 @@ def ratios(rows, backends):
     for index, backend in enumerate(backends):
         for key, implementation, _ in CURVATURE_PEERS:
             add(f"W3 relustab {backend} / {implementation}", f"relustab-{backend}-W3", f"curv-{key}-W3")
+    for key, implementation, _ in CURVATURE_PEERS:
+        if f"curv-{key}-W4" in by_key:
+            add(f"W4 relustab cpu / {implementation}", "relustab-cpu-W4", f"curv-{key}-W4")
     add("W1 relustab batched, 1 thread / naive float64", "relustab-batched-1", "naive-W1")
     add("W1 relustab batched, 1 thread / PyTorch batched B=64", "relustab-batched-1", "torch-batched-W1")
     add("W1 relustab batched, 1 thread / JAX B=64 float64", "relustab-batched-1", "jax-W1-float64")
@@ -389,25 +430,45 @@ def peer_lines(info, args):
 ACCURACY = re.compile(r"(hvps|lambda|rel_err|residual|rel_residual)=(\S+)")
 
 
+RELUSTAB_ACCURACY = re.compile(r"(?:lambda_max|lambda)=([-0-9.e+]+), residual ([-0-9.e+]+)")
+RELUSTAB_HVPS = re.compile(r"([0-9]+) HVPs")
+
+
 def accuracy_lines(rows, backends):
-    """W3 at equal accuracy: every W3 row beside relustab's value, with its error and residual."""
-    reference = next((r for r in rows if r.key == f"relustab-{backends[0]}-W3" and median(r)), None)
-    out = ["", "W3 accuracy (last round): every peer on relustab's own W3 net and data, loss 1/(2n) sum r^2 "
-           "(curvlinops' nn.MSELoss operator scaled by 0.5); rel. error = |lambda - relustab's| / relustab's; "
-           "residual = ||H v - lambda v|| of the peer's own normalised vector, with the exact dense Hessian "
-           "(torch autograd). relustab asserts relative residual <= 1e-9; the peers with a tolerance run at "
-           "1e-9. The ratio is relustab's first back end's rate / the peer's rate.", "",
-           "| implementation | evals/s | HVPs per eval | lambda | rel. error | residual | rel. residual | "
-           f"relustab {backends[0]} / peer |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    ref_rate = median(reference) if reference else None
-    for row in rows:
-        if row.workload != "W3" or not row.key.startswith("curv-") or not median(row):
+    """W3 and W4 at equal accuracy: relustab's rows and every curvature peer's, with the value, its
+    error against relustab's and the residual of the peer's own vector."""
+    out = []
+    for workload in ("W3", "W4"):
+        ref_key = f"relustab-{backends[0]}-W3" if workload == "W3" else "relustab-cpu-W4"
+        reference = next((r for r in rows if r.key == ref_key and median(r)), None)
+        peers = [r for r in rows if r.workload == workload and r.key.startswith("curv-") and median(r)]
+        if not peers:
             continue
-        fields = dict(ACCURACY.findall(row.detail))
-        ratio = f"{ref_rate / median(row):,.1f}x" if ref_rate else "-"
-        out.append(f"| {row.implementation} | {format_rate(median(row))} | {fields.get('hvps', '-')} | "
-                   f"{fields.get('lambda', '-')} | {fields.get('rel_err', '-')} | {fields.get('residual', '-')} | "
-                   f"{fields.get('rel_residual', '-')} | {ratio} |")
+        ref_rate = median(reference) if reference else None
+        how = ("the exact dense Hessian (torch autograd)" if workload == "W3" else
+               "torch's double-backward Hessian-vector product")
+        out += ["", f"{workload} accuracy (last round): every peer on relustab's own {workload} net and data, loss "
+                "1/(2n) sum r^2 (curvlinops' nn.MSELoss operator scaled by 0.5); rel. error = |lambda - relustab's| / "
+                f"relustab's; residual = ||H v - lambda v|| of the peer's own normalised vector, with {how}. "
+                f"The peers with a tolerance run at 1e-9 (relustab: relative residual <= 1e-9). The ratio is "
+                f"{ref_key.replace('-' + workload, '').replace('-', ' ')}'s rate / the peer's rate.", "",
+                "| implementation | evals/s | s / eval | HVPs per eval | lambda | rel. error | residual | "
+                "rel. residual | relustab / peer |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in ([reference] if reference else []) + peers:
+            if row is reference:
+                found = RELUSTAB_ACCURACY.search(row.detail)
+                hvps = RELUSTAB_HVPS.search(row.detail)
+                value, residual = (float(found.group(1)), float(found.group(2))) if found else (None, None)
+                fields = {"hvps": hvps.group(1) if hvps else "-",
+                          "lambda": f"{value:.12g}" if value else "-", "rel_err": "0 (reference)",
+                          "residual": f"{residual:.2e}" if residual is not None else "-",
+                          "rel_residual": f"{residual / abs(value):.2e}" if value else "-"}
+            else:
+                fields = dict(ACCURACY.findall(row.detail))
+            ratio = f"{ref_rate / median(row):,.1f}x" if ref_rate else "-"
+            out.append(f"| {row.implementation} | {format_rate(median(row))} | {1 / median(row):.3g} | "
+                       f"{fields.get('hvps', '-')} | {fields.get('lambda', '-')} | {fields.get('rel_err', '-')} | "
+                       f"{fields.get('residual', '-')} | {fields.get('rel_residual', '-')} | {ratio} |")
     return out
 
 
@@ -448,15 +509,17 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
     for name, text, target in ratio_rows:
         lines.append(f"| {name} | {text} | {target} |")
     lines += accuracy_lines(rows, args.backends)
-    w3 = [row.detail for row in rows if row.workload == "W3" and row.key.startswith("relustab") and row.detail]
+    w3 = [row.detail for row in rows if row.workload in ("W3", "W4") and row.key.startswith("relustab")
+          and row.detail]
     if w3:
-        lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
-                  "evaluation):", ""]
+        lines += ["", "relustab's W3 and W4 lines of the last round (its rate or time, and the value and residual of "
+                  "its last evaluation):", ""]
         lines += [f"    {detail}" for detail in w3]
     lines += ["", "Workloads (bench/README.md): W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
               "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
               "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
-              "residual <= 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
+              "residual <= 1e-9); W4 sharpness of relustab_w4's net (d = 784, width 1000, n = 1000 random inputs "
+              "in [0,1)^784, labels +-1, 786,001 parameters; Lanczos at tol 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
     return "\n".join(lines)
 
 
@@ -480,6 +543,9 @@ def main():
                         help="interpreter of the JAX peer (default .venv-bench/bin/python)")
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per relustab timing (1.0)")
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
+    parser.add_argument("--no-w4", action="store_true",
+                        help="skip W4 (relustab_w4 and the curvature peers on its 786,001-parameter net: "
+                             "about 2 minutes a round on 2 busy cores)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
                         help="also write the table here (bench/results/latest.md)")
     args = parser.parse_args()
