@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Runs relustab beside its peers (workloads W1, W2, W3 and batched W1, bench/README.md) in one invocation
+"""Runs relustab beside its peers (workloads W1, W2, W3, batched W1 and W4's sharpness, bench/README.md) in one invocation
 on one machine, and prints a markdown table of rates and ratios (also written to bench/results/latest.md).
 
 Run it through bench/compare.sh (see --help). Steps:
-  1. builds relustab_workloads (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused loop
-     (g++ -O3 -march=native, the peer's own flags);
-  2. writes the W3 problem (relustab_workloads --workload W3 --save) for the curvature peers, which
-     must compute the sharpness of the very same net and data;
+  1. builds relustab_workloads and relustab_w4 (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused
+     loop (g++ -O3 -march=native, the peer's own flags);
+  2. writes the W3 and W4 problems (relustab_workloads --workload W3 --save, relustab_w4 --save) for
+     the curvature peers (bench/peers/curvature_peers.py), which compute the sharpness of the very same
+     nets and data, with their accuracy;
   3. runs every measurement --repeat times, interleaved round by round (the machines are shared and
      noisy: interleaving spreads slow moments over all implementations), and keeps the median;
   4. prints the table with the machine it ran on, each peer's version, BLAS and thread count
@@ -419,7 +420,8 @@ def peer_lines(info, args):
                      f"{pool.get('num_threads')} thread(s) (threadpoolctl {peers.get('threadpoolctl')}).")
     if jax_peers.get("jax"):
         lines.append(f"- jax {jax_peers['jax']}, jaxlib {jax_peers.get('jaxlib')} (CPU, devices "
-                     f"{', '.join(jax_peers.get('jax_devices') or [])}; XLA's own Eigen kernels, one thread: "
+                     f"{', '.join(jax_peers.get('jax_devices') or [])}; XLA compiles its own CPU kernels, no BLAS library; one "
+                     f"thread: "
                      f"XLA_FLAGS={ONE_THREAD_ENV['XLA_FLAGS']}).")
     lines.append("- curvature libraries: " + ", ".join(
         f"{name} {peers.get(name) or 'not available'}"

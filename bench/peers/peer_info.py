@@ -7,7 +7,7 @@ with the peers' own environment (one thread) and puts the answers in the table's
   with version, threading layer, kernel architecture and thread count);
 - torch: torch.__config__.show() (BLAS_INFO, LAPACK_INFO, the MKL build), torch.backends and
   torch.get_num_threads() (intra-op threads) after the peers' torch.set_num_threads(1);
-- jax / jaxlib: versions and devices (XLA's CPU client uses Eigen for its own dot kernels, no BLAS);
+- jax / jaxlib: versions and devices (XLA compiles its own CPU kernels and loads no BLAS library);
 - curvlinops, PyHessian, hessian-eigenthings: versions (they compute with torch).
 A missing library gives null, never an error.
 """
