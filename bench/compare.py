@@ -547,7 +547,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
     parser.add_argument("--no-w4", action="store_true",
                         help="skip W4 (relustab_w4 and the curvature peers on its 786,001-parameter net: "
-                             "about 2 minutes a round on 2 busy cores)")
+                             "about 30 to 70 s a round on 2 busy cores)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
                         help="also write the table here (bench/results/latest.md)")
     args = parser.parse_args()
