@@ -399,7 +399,10 @@ def peer_lines(info, args):
     peers, jax_peers = info["peers"], info["jax_peers"]
     if not peers:
         return [f"- Peers' interpreter {args.torch_python}: not available (run scripts/bench_setup.sh)."]
-    lines = [f"- Peers' interpreter: `{args.torch_python}` (Python {peers.get('python')}; .venv-bench is made "
+    shown = Path(args.torch_python)
+    if shown.is_absolute() and ROOT in shown.parents:
+        shown = shown.relative_to(ROOT)  # no machine-specific path in a committed table
+    lines = [f"- Peers' interpreter: `{shown}` (Python {peers.get('python')}; .venv-bench is made "
              f"from PyPI only by scripts/bench_setup.sh), environment "
              + ", ".join(f"{k}={v}" for k, v in ONE_THREAD_ENV.items() if k != "XLA_FLAGS")
              + f"; OPENBLAS_CORETYPE {peers.get('env', {}).get('OPENBLAS_CORETYPE') or 'unset'}."]
