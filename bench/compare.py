@@ -1,21 +1,29 @@
 # SPDX-License-Identifier: MIT
-"""Runs relustab beside its peers (workloads W1, W2, W3 and batched W1, bench/README.md) in one invocation
+"""Runs relustab beside its peers (workloads W1, W2, W3, batched W1 and W4's sharpness, bench/README.md) in one invocation
 on one machine, and prints a markdown table of rates and ratios (also written to bench/results/latest.md).
 
 Run it through bench/compare.sh (see --help). Steps:
-  1. builds relustab_workloads (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused loop
-     (g++ -O3 -march=native, the peer's own flags);
-  2. runs every measurement --repeat times, interleaved round by round (the machines are shared and
+  1. builds relustab_workloads and relustab_w4 (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused
+     loop (g++ -O3 -march=native, the peer's own flags);
+  2. writes the W3 and W4 problems (relustab_workloads --workload W3 --save, relustab_w4 --save) for
+     the curvature peers (bench/peers/curvature_peers.py), which compute the sharpness of the very same
+     nets and data, with their accuracy;
+  3. runs every measurement --repeat times, interleaved round by round (the machines are shared and
      noisy: interleaving spreads slow moments over all implementations), and keeps the median;
-  3. prints the table with the machine it ran on.
-Peers that are missing (no torch, no jax, no g++) are reported as "not available", never a crash;
-install them with scripts/bench_setup.sh. Standard library only: it runs on any python3.
+  4. prints the table with the machine it ran on, each peer's version, BLAS and thread count
+     (bench/peers/peer_info.py), the load before and after and each process's CPU time.
+Every peer runs on one interpreter, .venv-bench/bin/python, made from PyPI only by
+scripts/bench_setup.sh (current torch with its MKL, jax, numpy/scipy with their OpenBLAS, curvlinops,
+PyHessian, hessian-eigenthings). Peers that are missing are reported as "not available", never a crash.
+Standard library only: it runs on any python3.
 """
 import argparse
 import datetime
 import os
+import json
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,7 +46,7 @@ class Measurement:
     """One row of the table: a command run once per round; `pattern` picks its line of output."""
 
     def __init__(self, key, workload, implementation, precision, threads, command, pattern,
-                 unavailable=None):
+                 unavailable=None, seconds=None):
         self.key = key
         self.workload = workload
         self.implementation = implementation
@@ -48,16 +56,41 @@ class Measurement:
         self.pattern = re.compile(pattern)
         self.unavailable = unavailable  # reason, or None
         self.rates = []
-        self.unit = "net-steps/s" if workload != "W3" else "evals/s"
+        self.unit = "net-steps/s" if workload in ("W1", "W2") else "evals/s"
+        # A pattern whose group is seconds per evaluation (relustab_w4 prints times), else RATE.
+        self.seconds = re.compile(seconds) if seconds else None
         self.failure = None
         self.detail = ""
+        self.cpu = 0.0   # CPU seconds (user + system) of its processes, all rounds
+        self.wall = 0.0  # their wall seconds
 
 
-def run_command(command, timeout, env=None):
-    """(returncode, stdout, stderr); never raises for a failing or missing program."""
+CURVATURE_PEERS = [
+    # (key in curvature_peers.py, implementation column, library)
+    ("curvlinops-eigsh", "curvlinops HessianLinearOperator + scipy eigsh(k=1, LA, tol 1e-9)", "curvlinops"),
+    ("pyhessian-default", "PyHessian power iteration, defaults (maxIter 100, tol 1e-3)", "pyhessian"),
+    ("pyhessian-tol1e-9", "PyHessian power iteration, tol 1e-9", "pyhessian"),
+    ("eigenthings-lanczos-default", "hessian-eigenthings lanczos(k=1, LA), default max_iter", "hessian_eigenthings"),
+    ("eigenthings-lanczos-converged", "hessian-eigenthings lanczos(k=1, LA), max_iter to 1e-9",
+     "hessian_eigenthings"),
+    ("torch-dense-eigh", "PyTorch torch.func.hessian + eigh (same net)", "torch"),
+]
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_command(command, timeout, env=None, times=None):
+    """(returncode, stdout, stderr); never raises for a failing or missing program. `times`, a list,
+    receives (CPU seconds, wall seconds) of the process (CPU of waited-for children, so exact for it)."""
     try:
+        cpu0, wall0 = children_cpu(), datetime.datetime.now().timestamp()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})
+        if times is not None:
+            times[:] = [children_cpu() - cpu0, datetime.datetime.now().timestamp() - wall0]
         return done.returncode, done.stdout, done.stderr
     except FileNotFoundError as error:
         return 127, "", str(error)
@@ -77,16 +110,52 @@ def python_has(python, module):
     return None if code == 0 else f"{module} not installed for {python} ({last_line(err)})"
 
 
-def version_of(python, module):
-    code, out, _ = run_command([python, "-c", f"import {module}; print({module}.__version__)"], 300)
-    return out.strip() if code == 0 else None
+def peer_info(python):
+    """What bench/peers/peer_info.py says about the peers' interpreter (versions, BLAS, threads), or {}."""
+    if not python or not (shutil.which(python) or Path(python).exists()):
+        return {}
+    code, out, _ = run_command([python, str(PEERS / "peer_info.py")], 300, ONE_THREAD_ENV)
+    try:
+        return json.loads(out.strip().splitlines()[-1]) if code == 0 else {}
+    except (ValueError, IndexError):
+        return {}
+
+
+def w4_problem(args, w4):
+    """Writes the W4 problem and relustab's eigenvector (relustab_w4 --save) for the curvature peers;
+    returns (path, None) or (None, why)."""
+    if not w4.exists():
+        return None, f"{w4.name} not built"
+    path = Path(args.build_dir_path) / "w4_problem"
+    path.mkdir(parents=True, exist_ok=True)
+    code, _, err = run_command([str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9", "--save", str(path)],
+                               900)
+    if code != 0:
+        return None, f"relustab_w4 --save failed (exit {code}: {last_line(err)})"
+    return path, None
+
+
+def w3_problem(args, workloads, compiled):
+    """Writes the W3 problem with relustab's eigenpair (relustab_workloads --save) for the curvature
+    peers; returns (path, None) or (None, why)."""
+    backend = next((b for b in args.backends if b in compiled), None)
+    if backend is None:
+        return None, "no back end of --backends in this build"
+    path = Path(args.build_dir_path) / "w3_problem.json"
+    code, _, err = run_command([str(workloads), "--workload", "W3", "--backend", backend, "--repeat", "1",
+                                "--steps", "1", "--save", str(path)], 300)
+    if code != 0:
+        return None, f"relustab_workloads --save failed (exit {code}: {last_line(err)})"
+    return path, None
 
 
 def build(args):
-    """Configures and builds relustab_workloads and the naive loop; returns (workloads, naive, naive_why)."""
+    """Configures and builds relustab_workloads, relustab_w4 (unless --no-w4) and the naive loop;
+    returns (workloads, naive, naive_why)."""
     build_dir = Path(args.build_dir)
     if not build_dir.is_absolute():
         build_dir = ROOT / build_dir
+    args.build_dir_path = build_dir
     workloads = build_dir / "bench" / "relustab_workloads"
     naive = build_dir / "naive_fused_gd"
     if not args.no_build:
@@ -95,7 +164,8 @@ def build(args):
                      *args.cmake_arg]
         if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             configure += ["-G", "Ninja"]
-        for command in (configure, ["cmake", "--build", str(build_dir), "--target", "relustab_workloads",
+        targets = ["relustab_workloads"] + ([] if args.no_w4 else ["relustab_w4"])
+        for command in (configure, ["cmake", "--build", str(build_dir), "--target", *targets,
                                     "-j", str(args.jobs)]):
             print("compare:", " ".join(command), file=sys.stderr, flush=True)
             # The build's own output goes to stderr only when it fails: stdout carries the table.
@@ -126,6 +196,7 @@ def measurements(args, workloads, naive, naive_why):
     jax_why = python_has(jax_py, "jax")
     code, out, err = run_command([str(workloads), "--list-backends"], 60)
     compiled = out.split() if code == 0 else []
+    problem, problem_why = w3_problem(args, workloads, compiled)
     rows = []
 
     def relustab_rows(workload):
@@ -172,12 +243,37 @@ def measurements(args, workloads, naive, naive_why):
                             r"^torch-eager ", torch_why))
     relustab_rows("W2")
     # W3
-    rows.append(Measurement("torch-hessian-W3", "W3", "PyTorch autograd full Hessian + eigvalsh", "float64", 1,
+    rows.append(Measurement("torch-hessian-W3", "W3", "PyTorch autograd full Hessian + eigvalsh (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch full-hessian", torch_why))
-    rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs", "float64", 1,
+    rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch power-iteration", torch_why))
+    # W3 on relustab's own net and data, each peer with its accuracy (bench/peers/curvature_peers.py).
+    curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(problem), "--min-time", str(args.min_time)]
+    for key, implementation, module in CURVATURE_PEERS:
+        why = problem_why or python_has(torch_py, module)
+        rows.append(Measurement(f"curv-{key}-W3", "W3", implementation, "float64", 1, curvature,
+                                rf"^{re.escape(key)} W3", why))
     relustab_rows("W3")
+    # W4: the same peers on relustab_w4's net and data (786,001 parameters), one evaluation each.
+    if not args.no_w4:
+        w4 = Path(args.build_dir_path) / "bench" / "relustab_w4"
+        w4_dir, w4_why = w4_problem(args, w4)
+        curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(w4_dir), "--min-time", "0"]
+        for key, implementation, module in CURVATURE_PEERS:
+            if key == "torch-dense-eigh":
+                continue  # a dense 786,001^2 Hessian is out of reach
+            why = w4_why or python_has(torch_py, module)
+            rows.append(Measurement(f"curv-{key}-W4", "W4", implementation, "float64", 1, curvature,
+                                    rf"^{re.escape(key)} W4", why))
+        rows.append(Measurement("relustab-cpu-W4", "W4", "relustab cpu (Lanczos, tol 1e-9)", "float64", 1,
+                                [str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9"],
+                                r"^relustab threads=1:", w4_why if w4_dir is None else None,
+                                seconds=r"sharpness ([0-9.]+) s \("))
     return rows
+
+
+def is_relustab(command):
+    return Path(command[0]).name.startswith("relustab_")
 
 
 def run_rounds(rows, repeat):
@@ -191,17 +287,25 @@ def run_rounds(rows, repeat):
             if key not in cache:
                 print(f"compare: round {round_index + 1}/{repeat}: {' '.join(row.command)}", file=sys.stderr,
                       flush=True)
-                env = ONE_THREAD_ENV if "relustab_workloads" not in row.command[0] else None
-                cache[key] = run_command(row.command, 1800, env)
-            code, out, err = cache[key]
+                env = ONE_THREAD_ENV if not is_relustab(row.command) else None
+                times = [0.0, 0.0]
+                cache[key] = (*run_command(row.command, 1800, env, times), times)
+            code, out, err, times = cache[key]
+            row.cpu += times[0]
+            row.wall += times[1]
             line = next((l for l in out.splitlines() if row.pattern.search(l)), None)
-            match = RATE.search(line) if line else None
+            match = (row.seconds or RATE).search(line) if line else None
             if code == 3 and "relustab_workloads" in row.command[0]:
                 row.unavailable = last_line(err).replace("relustab_workloads: not available: ", "")
+            elif line and ": not available (" in line:
+                row.unavailable = line.split(": not available (", 1)[1].rstrip(")")
+            elif line and ": failed (" in line:
+                row.failure = line.split(": failed (", 1)[1].rstrip(")")
             elif code != 0 or match is None:
                 row.failure = f"exit {code}: {last_line(err) or last_line(out) or 'no rate in the output'}"
             else:
-                row.rates.append(float(match.group(1).replace(",", "")))
+                number = float(match.group(1).replace(",", ""))
+                row.rates.append(1.0 / number if row.seconds else number)
                 row.detail = line.strip()
 
 
@@ -212,7 +316,7 @@ def median(row):
 def format_rate(value):
     if value is None:
         return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}" if value >= 1 else f"{value:.3g}"
 
 
 def ratios(rows, backends):
@@ -239,6 +343,12 @@ def ratios(rows, backends):
         add(f"W3 relustab {backend} / PyTorch full Hessian + eigvalsh", f"relustab-{backend}-W3", "torch-hessian-W3",
             ">= 1000x" if primary else "")
         add(f"W3 relustab {backend} / PyTorch power iteration", f"relustab-{backend}-W3", "torch-power-W3")
+    for index, backend in enumerate(backends):
+        for key, implementation, _ in CURVATURE_PEERS:
+            add(f"W3 relustab {backend} / {implementation}", f"relustab-{backend}-W3", f"curv-{key}-W3")
+    for key, implementation, _ in CURVATURE_PEERS:
+        if f"curv-{key}-W4" in by_key:
+            add(f"W4 relustab cpu / {implementation}", "relustab-cpu-W4", f"curv-{key}-W4")
     add("W1 relustab batched, 1 thread / naive float64", "relustab-batched-1", "naive-W1")
     add("W1 relustab batched, 1 thread / PyTorch batched B=64", "relustab-batched-1", "torch-batched-W1")
     add("W1 relustab batched, 1 thread / JAX B=64 float64", "relustab-batched-1", "jax-W1-float64")
@@ -265,35 +375,130 @@ def machine_info(args):
     if code == 0:
         _, status, _ = run_command(["git", "status", "--porcelain", "--untracked-files=no"], 60)
         info["relustab commit"] = out.strip() + (" (with uncommitted changes)" if status.strip() else "")
-    info["torch"] = version_of(args.torch_python, "torch") or "not available"
-    info["jax"] = version_of(args.jax_python, "jax") or "not available"
+    info["peers"] = peer_info(args.torch_python)
+    info["jax_peers"] = info["peers"] if args.jax_python == args.torch_python else peer_info(args.jax_python)
+    peers = info["peers"]
+    info["torch"] = peers.get("torch") or "not available"
+    info["jax"] = info["jax_peers"].get("jax") or "not available"
     return info
 
 
 def load_average():
+    """/proc/loadavg's 1, 5, 15 minute averages and running/total tasks, or getloadavg()."""
     try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+        return " ".join(Path("/proc/loadavg").read_text().split()[:4])
     except OSError:
-        return "unknown"
+        try:
+            return " ".join(f"{x:.2f}" for x in os.getloadavg())
+        except OSError:
+            return "unknown"
 
 
-def render(rows, ratio_rows, info, repeat, load_before, load_after):
-    lines = ["# relustab beside its peers", ""]
+def peer_lines(info, args):
+    """The header's account of the peers: interpreter, versions, each one's BLAS and threads."""
+    peers, jax_peers = info["peers"], info["jax_peers"]
+    if not peers:
+        return [f"- Peers' interpreter {args.torch_python}: not available (run scripts/bench_setup.sh)."]
+    shown = Path(args.torch_python)
+    if shown.is_absolute() and ROOT in shown.parents:
+        shown = shown.relative_to(ROOT)  # no machine-specific path in a committed table
+    lines = [f"- Peers' interpreter: `{shown}` (Python {peers.get('python')}; .venv-bench is made "
+             f"from PyPI only by scripts/bench_setup.sh), environment "
+             + ", ".join(f"{k}={v}" for k, v in ONE_THREAD_ENV.items() if k != "XLA_FLAGS")
+             + f"; OPENBLAS_CORETYPE {peers.get('env', {}).get('OPENBLAS_CORETYPE') or 'unset'}."]
+    tb = peers.get("torch_blas")
+    if peers.get("torch") and tb:
+        lines.append(f"- torch {peers['torch']} (PyPI wheel{', CUDA ' + tb['cuda_build'] + ' build, run on the CPU' if tb.get('cuda_build') else ''}): "
+                     f"BLAS_INFO={tb.get('BLAS_INFO')}, LAPACK_INFO={tb.get('LAPACK_INFO')} "
+                     f"(MKL {tb.get('mkl') or 'not found'}; torch.backends.mkl {tb.get('mkl_available')}, "
+                     f"mkldnn {tb.get('mkldnn_available')}), CPU capability {tb.get('cpu_capability')}, "
+                     f"intra-op threads {tb.get('intra_op_threads')} (every torch peer calls torch.set_num_threads(1)).")
+    for pool in peers.get("blas", []):
+        if pool.get("user_api") != "blas":
+            continue
+        owner = "numpy" if "numpy" in (pool.get("filepath") or "") else "scipy" if "scipy" in (
+            pool.get("filepath") or "") else Path(pool.get("filepath") or "?").name
+        lines.append(f"- {owner} {peers.get(owner, '')}: BLAS {pool.get('internal_api')} {pool.get('version')} "
+                     f"({pool.get('prefix')}, {pool.get('threading_layer')}, kernel {pool.get('architecture')}), "
+                     f"{pool.get('num_threads')} thread(s) (threadpoolctl {peers.get('threadpoolctl')}).")
+    if jax_peers.get("jax"):
+        lines.append(f"- jax {jax_peers['jax']}, jaxlib {jax_peers.get('jaxlib')} (CPU, devices "
+                     f"{', '.join(jax_peers.get('jax_devices') or [])}; XLA compiles its own CPU kernels, no BLAS library; one "
+                     f"thread: "
+                     f"XLA_FLAGS={ONE_THREAD_ENV['XLA_FLAGS']}).")
+    lines.append("- curvature libraries: " + ", ".join(
+        f"{name} {peers.get(name) or 'not available'}"
+        for name in ("curvlinops-for-pytorch", "pyhessian", "hessian-eigenthings")) + " (they compute with torch).")
+    return lines
+
+
+ACCURACY = re.compile(r"(hvps|lambda|rel_err|residual|rel_residual)=(\S+)")
+
+
+RELUSTAB_ACCURACY = re.compile(r"(?:lambda_max|lambda)=([-0-9.e+]+), residual ([-0-9.e+]+)")
+RELUSTAB_HVPS = re.compile(r"([0-9]+) HVPs")
+
+
+def accuracy_lines(rows, backends):
+    """W3 and W4 at equal accuracy: relustab's rows and every curvature peer's, with the value, its
+    error against relustab's and the residual of the peer's own vector."""
+    out = []
+    for workload in ("W3", "W4"):
+        ref_key = f"relustab-{backends[0]}-W3" if workload == "W3" else "relustab-cpu-W4"
+        reference = next((r for r in rows if r.key == ref_key and median(r)), None)
+        peers = [r for r in rows if r.workload == workload and r.key.startswith("curv-") and median(r)]
+        if not peers:
+            continue
+        ref_rate = median(reference) if reference else None
+        how = ("the exact dense Hessian (torch autograd)" if workload == "W3" else
+               "torch's double-backward Hessian-vector product")
+        out += ["", f"{workload} accuracy (last round): every peer on relustab's own {workload} net and data, loss "
+                "1/(2n) sum r^2 (curvlinops' nn.MSELoss operator scaled by 0.5); rel. error = |lambda - relustab's| / "
+                f"relustab's; residual = ||H v - lambda v|| of the peer's own normalised vector, with {how}. "
+                f"The peers with a tolerance run at 1e-9 (relustab: relative residual <= 1e-9). The ratio is "
+                f"{ref_key.replace('-' + workload, '').replace('-', ' ')}'s rate / the peer's rate.", "",
+                "| implementation | evals/s | s / eval | HVPs per eval | lambda | rel. error | residual | "
+                "rel. residual | relustab / peer |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in ([reference] if reference else []) + peers:
+            if row is reference:
+                found = RELUSTAB_ACCURACY.search(row.detail)
+                hvps = RELUSTAB_HVPS.search(row.detail)
+                value, residual = (float(found.group(1)), float(found.group(2))) if found else (None, None)
+                fields = {"hvps": hvps.group(1) if hvps else "-",
+                          "lambda": f"{value:.12g}" if value else "-", "rel_err": "0 (reference)",
+                          "residual": f"{residual:.2e}" if residual is not None else "-",
+                          "rel_residual": f"{residual / abs(value):.2e}" if value else "-"}
+            else:
+                fields = dict(ACCURACY.findall(row.detail))
+            ratio = f"{ref_rate / median(row):,.1f}x" if ref_rate else "-"
+            out.append(f"| {row.implementation} | {format_rate(median(row))} | {1 / median(row):.3g} | "
+                       f"{fields.get('hvps', '-')} | {fields.get('lambda', '-')} | {fields.get('rel_err', '-')} | "
+                       f"{fields.get('residual', '-')} | {fields.get('rel_residual', '-')} | {ratio} |")
+    return out
+
+
+def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
+    lines = ["# relustab beside its peers (fair peers: every peer from PyPI, in .venv-bench)", ""]
     lines.append(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores ({info['os']}); "
                  f"{info['compiler']}; torch {info['torch']}; jax {info['jax']}; "
                  f"relustab {info.get('relustab commit', 'unknown')}.")
     lines.append(f"Every figure is the median of {repeat} run(s), interleaved round by round; one thread unless the "
-                 f"threads column says otherwise (XLA and torch limited to one thread). Load average before "
-                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates.")
-    busy = max(float(x) for x in (load_before + " " + load_after).split() if x.replace(".", "", 1).isdigit()) \
-        if load_before != "unknown" and load_after != "unknown" else 0.0
+                 f"threads column says otherwise (XLA and torch limited to one thread). /proc/loadavg before "
+                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates. "
+                 f"The CPU / wall column is the CPU time (user + system) of the measured process over its wall "
+                 f"time, all rounds (a process shared by several rows, such as a peer script that prints two "
+                 f"rates, is counted in each; peers' processes include their imports): below 1 the process "
+                 f"waited for a core.")
+    lines += [""] + peer_lines(info, args)
+    busy = max(float(x) for x in load_before.split()[:3] + load_after.split()[:3]
+               if x.replace(".", "", 1).isdigit()) if load_before != "unknown" and load_after != "unknown" else 0.0
     cores = int(info["cores"]) if info["cores"].isdigit() else 0
     if cores and busy > cores:
         lines.append("")
         lines.append(f"**Warning:** the load average ({busy:.1f}) exceeded the {cores} cores during this run: every "
                      f"rate got a fraction of a core, and the 2-thread / 1-thread ratio cannot show scaling.")
-    lines += ["", "| workload | implementation | precision | threads | rate (median) | unit | min - max |",
-              "|---|---|---|---:|---:|---|---|"]
+    lines += ["", "| workload | implementation | precision | threads | rate (median) | unit | min - max | "
+                  "CPU / wall |", "|---|---|---|---:|---:|---|---|---|"]
     for row in rows:
         if row.unavailable:
             rate, spread = f"not available ({row.unavailable})", ""
@@ -302,20 +507,24 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after):
         else:
             rate = format_rate(median(row))
             spread = f"{format_rate(min(row.rates))} - {format_rate(max(row.rates))}"
+        busy_text = f"{row.cpu / row.wall:.2f} ({row.cpu:.1f} s / {row.wall:.1f} s)" if row.wall > 0 else ""
         lines.append(f"| {row.workload} | {row.implementation} | {row.precision} | {row.threads} | {rate} | "
-                     f"{row.unit} | {spread} |")
+                     f"{row.unit} | {spread} | {busy_text} |")
     lines += ["", "| ratio | value | target (issue 5) |", "|---|---:|---|"]
     for name, text, target in ratio_rows:
         lines.append(f"| {name} | {text} | {target} |")
-    w3 = [row.detail for row in rows if row.workload == "W3" and row.key.startswith("relustab") and row.detail]
+    lines += accuracy_lines(rows, args.backends)
+    w3 = [row.detail for row in rows if row.workload in ("W3", "W4") and row.key.startswith("relustab")
+          and row.detail]
     if w3:
-        lines += ["", "relustab's W3 lines of the last round (its rate, and the value and residual of its last "
-                  "evaluation):", ""]
+        lines += ["", "relustab's W3 and W4 lines of the last round (its rate or time, and the value and residual of "
+                  "its last evaluation):", ""]
         lines += [f"    {detail}" for detail in w3]
     lines += ["", "Workloads (bench/README.md): W1 n = 30 samples of sin(3x) + 0.3 N(0,1) on [-1, 1], width 100, "
               "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
               "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
-              "residual <= 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
+              "residual <= 1e-9); W4 sharpness of relustab_w4's net (d = 784, width 1000, n = 1000 random inputs "
+              "in [0,1)^784, labels +-1, 786,001 parameters; Lanczos at tol 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
     return "\n".join(lines)
 
 
@@ -331,12 +540,17 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="build parallelism (2)")
     parser.add_argument("--cmake-arg", action="append", default=[], help="extra CMake configure argument")
     parser.add_argument("--cxx", default="g++", help="compiler of the naive loop (g++)")
-    parser.add_argument("--torch-python", default="/usr/bin/python3",
-                        help="interpreter with torch (Debian's python3-torch; default /usr/bin/python3)")
-    parser.add_argument("--jax-python", default=str(ROOT / ".venv-bench" / "bin" / "python"),
-                        help="interpreter with jax (default .venv-bench/bin/python from scripts/bench_setup.sh)")
+    bench_python = str(ROOT / ".venv-bench" / "bin" / "python")
+    parser.add_argument("--torch-python", default=bench_python,
+                        help="interpreter of the torch and curvature peers (default .venv-bench/bin/python, "
+                             "from scripts/bench_setup.sh)")
+    parser.add_argument("--jax-python", default=bench_python,
+                        help="interpreter of the JAX peer (default .venv-bench/bin/python)")
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per relustab timing (1.0)")
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
+    parser.add_argument("--no-w4", action="store_true",
+                        help="skip W4 (relustab_w4 and the curvature peers on its 786,001-parameter net: "
+                             "about 30 to 70 s a round on 2 busy cores)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
                         help="also write the table here (bench/results/latest.md)")
     args = parser.parse_args()
@@ -351,11 +565,18 @@ def main():
     load_before = load_average()
     run_rounds(rows, args.repeat)
     load_after = load_average()
-    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after)
+    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after,
+                   args)
     print(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table + "\n")
+    # Earlier tables kept in the file under "## History" stay there, below the new one.
+    history = ""
+    if out.exists():
+        old = out.read_text()
+        at = old.find("\n## History")
+        history = old[at:] if at >= 0 else ""
+    out.write_text(table + "\n" + history)
     print(f"compare: table written to {out}", file=sys.stderr)
     return 0
 

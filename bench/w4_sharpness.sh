@@ -16,7 +16,8 @@
 #   --repeat N   rounds (default 3); each round runs relustab once and the peer once per thread count
 #   --threads    thread counts for relustab and the peer (OMP/MKL/OPENBLAS_NUM_THREADS) (default 1,2)
 #   --no-peer    relustab only (and no cross-check)
-#   --python     interpreter with torch and scipy for the peer (default /usr/bin/python3)
+#   --python     interpreter with torch and scipy for the peer (default .venv-bench/bin/python, made
+#                from PyPI by scripts/bench_setup.sh; bench/compare.sh runs the curvature libraries at W4)
 #   --json FILE  also write every figure as JSON
 # Exit status: nonzero when relustab's results differ between thread counts, its sharpness does not
 # converge, or torch's HVP disagrees with its eigenpair.
@@ -29,7 +30,7 @@ repeat=3
 threads=1,2
 tol=1e-9
 no_peer=0
-python=/usr/bin/python3
+python="$root/.venv-bench/bin/python"
 json=""
 while (($#)); do
   case "$1" in
@@ -63,7 +64,7 @@ peer_why=""
 if ((no_peer)); then
   peer_why="--no-peer"
 elif ! "$python" -c "import torch, scipy" 2>/dev/null; then
-  peer_why="torch or scipy not installed for $python (scripts/bench_setup.sh; apt-get install python3-scipy)"
+  peer_why="torch or scipy not installed for $python (run scripts/bench_setup.sh)"
 fi
 
 work=$(mktemp -d)
@@ -88,13 +89,15 @@ for ((round = 1; round <= repeat; round++)); do
   fi
 done
 if [ -z "$peer_why" ]; then
-  # Which BLAS torch's float64 products run on (Debian's torch uses the system libblas.so.3: the
-  # reference BLAS unless an optimised one such as OpenBLAS is installed).
+  # Which BLAS torch's float64 products run on: the BLAS_INFO it was built with (PyPI's wheel: MKL,
+  # linked into libtorch_cpu) and any BLAS library it loaded (Debian's torch: the system libblas.so.3,
+  # the reference BLAS unless an optimised one such as OpenBLAS is installed).
   torch_blas=$("$python" - <<'EOF' 2>/dev/null || true
-import torch
+import re, torch
 a = torch.ones(64, 64, dtype=torch.float64); a @ a
 libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower() and line.split()[-1].startswith("/")})
-print(", ".join(libs) or "none found")
+info = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+print(f"BLAS_INFO={info.group(1) if info else 'unknown'}; loaded BLAS libraries: {', '.join(libs) or 'none'}")
 EOF
 )
   echo "w4_sharpness: torch $("$python" -c 'import torch; print(torch.__version__)'), its BLAS: ${torch_blas:-unknown}"

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,7 @@ struct Options {
   int repeat = 3;             ///< timings; the median is printed
   double min_time = 1.0;      ///< seconds per timing when steps is 0
   bool list_backends = false;
+  std::string save;           ///< W3: write the problem and relustab's eigenpair here as JSON
 };
 
 /// A check of the harness that failed (exit code 1).
@@ -62,11 +64,13 @@ class NotAvailable : public std::runtime_error {
 const char* kUsage =
     "usage: relustab_workloads [--workload W1|W2|W3|W1-batched] [--backend NAME] [--steps S]\n"
     "                          [--nets B] [--threads T] [--repeat R] [--min-time SECONDS]\n"
-    "                          [--list-backends]\n"
+    "                          [--list-backends] [--save FILE]\n"
     "  W1: n=30, k=100 GD steps; W2: n=k=1024 GD steps; W3: sharpness of the W1 net at its random\n"
     "  init (relative residual <= 1e-9 asserted); W1-batched: B W1 nets, etas logspace(-3, 0),\n"
     "  through train_batch on T threads. Prints the median of R timings. --steps 0 (default) picks\n"
-    "  the step count (W3: evaluation count) so that one timing lasts about --min-time seconds.\n";
+    "  the step count (W3: evaluation count) so that one timing lasts about --min-time seconds.\n"
+    "  --save FILE (W3): writes the data, the net and relustab's eigenpair as JSON, so that the\n"
+    "  curvature peers (bench/peers/curvature_w3.py) compute the sharpness of the very same problem.\n";
 
 std::int64_t parse_integer(const std::string& flag, const std::string& text, std::int64_t min) {
   std::size_t used = 0;
@@ -122,6 +126,8 @@ Options parse_options(int argc, char** argv) {
       options.threads = static_cast<int>(parse_integer(flag, value, 1));
     } else if (flag == "--repeat") {
       options.repeat = static_cast<int>(parse_integer(flag, value, 1));
+    } else if (flag == "--save") {
+      options.save = value;
     } else if (flag == "--min-time") {
       options.min_time = parse_seconds(flag, value);
     } else {
@@ -231,6 +237,37 @@ int run_single(const Options& options, Index n, Index k) {
   return 0;
 }
 
+/// Writes `values` as a JSON array with every digit a double needs to round-trip.
+void write_array(std::ofstream& out, const char* name, const double* values, Index count) {
+  out << '"' << name << "\":[";
+  for (Index i = 0; i < count; ++i) out << (i ? "," : "") << values[i];
+  out << "]";
+}
+
+/// The W3 problem (half-MSE loss, relustab's parameter order W1, b1, w2, b2) and the eigenpair
+/// relustab found, for the peers that must work on the same net and data.
+void save_w3(const std::string& path, const std::string& backend, const ShallowReluNet& net,
+             const Dataset& data, const EigenResult& result) {
+  std::ofstream out(path);
+  out.precision(17);
+  out << "{\"workload\":\"W3\",\"loss\":\"half_mse\",\"backend\":\"" << backend << "\",\"n\":"
+      << data.X.rows() << ",\"k\":" << net.W1().rows() << ",\"params\":" << net.n_params() << ",";
+  write_array(out, "x", data.X.data(), data.X.size());
+  out << ",";
+  write_array(out, "y", data.y.data(), data.y.size());
+  out << ",";
+  write_array(out, "w1", net.W1().data(), net.W1().size());
+  out << ",";
+  write_array(out, "b1", net.b1().data(), net.b1().size());
+  out << ",";
+  write_array(out, "w2", net.w2().data(), net.w2().size());
+  out << ",\"b2\":" << net.b2() << ",\"sharpness\":" << result.value << ",\"residual\":" << result.residual
+      << ",";
+  write_array(out, "vector", result.vector.data(), result.vector.size());
+  out << "}\n";
+  if (!out) throw CheckFailed(path + ": cannot write");
+}
+
 /// W3: sharpness evaluations per second of the W1 net at its random initialisation, each with its
 /// residual checked against kW3RelativeResidual.
 int run_sharpness(const Options& options) {
@@ -265,6 +302,7 @@ int run_sharpness(const Options& options) {
               threads_text(options.threads).c_str(), static_cast<long long>(count), options.repeat,
               last.value, last.residual, last.residual / std::abs(last.value), kW3RelativeResidual,
               last.converged ? "converged" : "NOT converged");
+  if (!options.save.empty()) save_w3(options.save, name, net, data, last);
   return 0;
 }
 
@@ -325,6 +363,7 @@ int run(const Options& options) {
     for (const auto& name : backend_names()) std::printf("%s\n", name.c_str());
     return 0;
   }
+  require(options.save.empty() || options.workload == "W3", "--save: only with --workload W3");
   if (options.workload == "W1") return run_single(options, 30, 100);
   if (options.workload == "W2") return run_single(options, 1024, 1024);
   if (options.workload == "W3") return run_sharpness(options);
