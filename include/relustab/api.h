@@ -11,6 +11,7 @@
 #include <relustab/backend/backend.h>
 #include <relustab/core/loss.h>
 #include <relustab/curvature/curvature.h>
+#include <relustab/curvature/spectrum.h>
 #include <relustab/data/dataset.h>
 #include <relustab/data/generators.h>
 #include <relustab/data/image_task.h>
@@ -101,6 +102,27 @@ struct RunOutput {
 RunOutput run(const RunConfig& config, const RunInputs& inputs = {}, const RunContext& context = {},
               const ProgressCallback& progress = {});
 
+/// The Hessian's spectrum beyond its largest eigenvalue (spectrum.h), from the exact Hessian-vector
+/// products of net_curvature (the loss of the request; both depths). Everything is off by default.
+struct SpectrumRequest {
+  int top_k = 0;           ///< the k largest eigenvalues, with residuals (0: none; else 1..P)
+  bool lambda_min = false; ///< the smallest eigenvalue, with its residual
+  int trace_samples = 0;   ///< Hutchinson probes for the trace (0: none)
+  int density_probes = 0;  ///< stochastic Lanczos quadrature: probes (0: no density) ...
+  int density_steps = 0;   ///< ... and Lanczos steps per probe (1..P; both or neither)
+  /// Seed of the random vectors: the Lanczos start vector, the trace probes and the density probes
+  /// draw from Rng(seed).split(1), split(2) and split(3).
+  std::uint64_t seed = 0x5eed;
+  /// Whether anything is asked for.
+  bool any() const { return top_k > 0 || lambda_min || trace_samples > 0 || density_probes > 0; }
+};
+/// What SpectrumRequest asked for.
+struct SpectrumOutput {
+  std::vector<EigenResult> top;           ///< top_k pairs, largest first (empty when not asked)
+  std::optional<EigenResult> lambda_min;
+  std::optional<TraceEstimate> trace;
+  std::optional<SpectralDensity> density;
+};
 /// What `analyze` computes for a net on its data.
 struct AnalyzeRequest {
   std::optional<double> eta;             ///< adds 2/eta, the bounds of Theorems 1 and 2 and the verdict
@@ -110,12 +132,15 @@ struct AnalyzeRequest {
   /// The loss that eta, the loss value and the Hessian refer to (Loss): with mse the verdict and the
   /// theorems use the equivalent half-MSE step 2 eta.
   Loss loss = Loss::HalfMse;
+  /// The Hessian's spectrum beyond the sharpness (hessian_spectrum), both depths; off by default.
+  SpectrumRequest spectrum;
 };
 struct AnalysisOutput {
   std::string backend;
   StabilityReport report;
   std::optional<FlattestResult> flattest;
   std::optional<FlattestAllResult> flattest_all;
+  std::optional<SpectrumOutput> spectrum;  ///< when request.spectrum.any()
 };
 /// Analyses `net` on `data` on the back end the request names (auto: the net's activation and the
 /// input dimension decide). Throws InputError for mismatched dimensions or a request the net's
@@ -176,6 +201,12 @@ EigenResult net_sharpness(const AnyNet& net, const Dataset& data, CurvatureKind 
 std::unique_ptr<LinearOperator> net_curvature(const AnyNet& net, const Dataset& data, CurvatureKind kind,
                                               const LossRequest& request = {},
                                               const RunContext& context = {});
+/// The spectrum `request` asks for, of the Hessian of loss.loss at `net` (net_curvature's operator).
+/// Eigenpairs: extreme_eigenpairs with tolerance 1e-10, a basis of 40 vectors (at least 2 top_k)
+/// and at most 300 max(1, top_k) products. Throws InputError for a negative count, top_k or
+/// density_steps above P, or only one of density_probes and density_steps.
+SpectrumOutput hessian_spectrum(const AnyNet& net, const Dataset& data, const SpectrumRequest& request,
+                                const LossRequest& loss = {}, const RunContext& context = {});
 
 /// The switching-system analysis at kinks (analyze_kinks) in the convention `loss`: the mode
 /// Hessians' eigenvalues, residuals, gradients and Lemma 5's bound are those of `loss`, eta is as
@@ -199,7 +230,12 @@ Metrics flattest_metrics(const FlattestResult& flattest);
 /// flattest_all_sharpness, flattest_all_lower_bound, flattest_all_certified, flattest_all_neurons,
 /// flattest_all_extra_neurons, flattest_all_split_knots.
 Metrics flattest_all_metrics(const FlattestAllResult& flattest);
-/// report_metrics, then the flattest metrics when present.
+/// hessian_eigenvalue_1 .. hessian_eigenvalue_k (largest first), each with _residual and _converged;
+/// lambda_min (+ _residual, _converged); hessian_trace, hessian_trace_stderr (NaN for one sample),
+/// hessian_trace_samples: those the output holds. The spectral density is arrays (nodes, weights),
+/// no scalar metric: `relustab analyze --json` writes it under "spectral_density".
+Metrics spectrum_metrics(const SpectrumOutput& spectrum);
+/// report_metrics, then the flattest metrics and the spectrum metrics when present.
 Metrics analysis_metrics(const AnalysisOutput& analysis);
 /// outcome (0 converged, 1 max_steps, 2 diverged), steps, loss, grad_norm, switch_step, final_eta.
 Metrics training_metrics(const TrainingTrace& training);

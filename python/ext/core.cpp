@@ -269,7 +269,9 @@ NB_MODULE(_core, m) {
   m.def("analyze", [](const NetSpec& spec, const Array2& X, const Array1& y,
                       const std::optional<Array1>& y_clean, std::optional<double> eta,
                       const std::string& loss, bool flattest, double edge_tolerance,
-                      const std::string& backend, int threads) {
+                      const std::string& backend, int threads, int top_k, bool lambda_min,
+                      int trace_samples, int density_probes, int density_steps,
+                      std::uint64_t spectrum_seed) {
     const AnyNet net = make_net(spec);
     const Dataset data = make_data(X, y, y_clean);
     AnalyzeRequest request;
@@ -278,6 +280,12 @@ NB_MODULE(_core, m) {
     request.flattest = flattest;
     request.edge_tolerance = edge_tolerance;
     request.backend = backend;
+    request.spectrum.top_k = top_k;
+    request.spectrum.lambda_min = lambda_min;
+    request.spectrum.trace_samples = trace_samples;
+    request.spectrum.density_probes = density_probes;
+    request.spectrum.density_steps = density_steps;
+    request.spectrum.seed = spectrum_seed;
     AnalysisOutput out;
     {
       nb::gil_scoped_release release;
@@ -288,9 +296,21 @@ NB_MODULE(_core, m) {
     extra["sharpness_vector"] = to_numpy(out.report.sharpness.vector);
     if (out.flattest) extra["flattest"] = flattest_dict(*out.flattest);
     if (out.flattest_all) extra["flattest_all"] = flattest_all_dict(*out.flattest_all);
+    if (out.spectrum && out.spectrum->density) {
+      // The density as arrays, as `relustab analyze --json` writes it under spectral_density.
+      const SpectralDensity& density = *out.spectrum->density;
+      nb::dict d;
+      d["nodes"] = to_numpy(density.nodes);
+      d["weights"] = to_numpy(density.weights);
+      d["probe_steps"] = density.probe_steps;
+      d["probes"] = density.probes;
+      d["steps"] = density.steps;
+      extra["spectral_density"] = d;
+    }
     return nb::make_tuple(metrics_list(analysis_metrics(out)), extra);
   }, "net"_a, "X"_a, "y"_a, "y_clean"_a, "eta"_a, "loss"_a, "flattest"_a, "edge_tolerance"_a,
-     "backend"_a, "threads"_a);
+     "backend"_a, "threads"_a, "top_k"_a, "lambda_min"_a, "trace_samples"_a, "density_probes"_a,
+     "density_steps"_a, "spectrum_seed"_a);
 
   m.def("loss", [](const NetSpec& spec, const Array2& X, const Array1& y, const std::string& loss,
                    bool gradient, const std::string& backend, int threads) {

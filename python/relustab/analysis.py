@@ -35,7 +35,8 @@ class Report:
     ``to_dict()`` is exactly the CLI's JSON object (undefined values are None); items are also
     attributes (``report.sharpness``, ``report.stability``) and keys (``report["weighted_tv"]``).
     ``sharpness_vector`` is the top eigenvector of the Hessian; ``flattest`` / ``flattest_all`` hold
-    the flattest implementation (with its rescaled ``net``) when it was asked for."""
+    the flattest implementation (with its rescaled ``net``) when it was asked for, and
+    ``spectral_density`` the stochastic Lanczos quadrature of the Hessian (``density_probes``)."""
 
     def __init__(self, metrics: List[Tuple[str, Any]], extra: Dict[str, Any]) -> None:
         self._metrics = {name: value for name, value in metrics}
@@ -45,6 +46,7 @@ class Report:
         if self.flattest is not None:
             self.flattest["net"] = Net._from_spec(self.flattest["net"])
         self.flattest_all: Optional[Dict[str, Any]] = extra.get("flattest_all")
+        self.spectral_density: Optional[Dict[str, Any]] = extra.get("spectral_density")
 
     def to_dict(self) -> Dict[str, Any]:
         """The metrics with JSON's conventions: NaN (undefined here) becomes None."""
@@ -104,7 +106,9 @@ class Report:
 
 def analyze(net: Net, X: Any, y: Any, eta: Optional[float] = None, loss: str = "half_mse",
             flattest: bool = False, *, y_clean: Any = None, edge_tolerance: float = 0.01,
-            backend: str = "auto", threads: int = 1) -> Report:
+            backend: str = "auto", threads: int = 1, top_k: int = 0, lambda_min: bool = False,
+            trace_samples: int = 0, density_probes: int = 0, density_steps: int = 0,
+            spectrum_seed: int = 0x5eed) -> Report:
     """Analyses a net on its data: ``relustab analyze``.
 
     Arguments:
@@ -120,6 +124,14 @@ def analyze(net: Net, X: Any, y: Any, eta: Optional[float] = None, loss: str = "
       y_clean: clean targets (n,), for ``mse_clean``.
       backend: ``"auto"`` or a back-end name (``cpu``, ``univariate``, ``cpu-gelu``).
       threads: threads of the computation (the results do not depend on it).
+      top_k, lambda_min, trace_samples, density_probes, density_steps, spectrum_seed: the Hessian's
+        spectrum beyond the sharpness, off by default (``relustab analyze --top-k K --lambda-min
+        --trace-samples S --density-probes N --density-steps M --spectrum-seed SEED``): the K largest
+        eigenvalues (``hessian_eigenvalue_1`` .. ``_K``, each with ``_residual``, ``_converged``),
+        ``lambda_min``, the Hutchinson trace (``hessian_trace``, ``hessian_trace_stderr``,
+        ``hessian_trace_samples``), and the spectral density by stochastic Lanczos quadrature in
+        ``report.spectral_density`` (``nodes``, ``weights``: arrays; ``probe_steps``, ``probes``,
+        ``steps``).
 
     Returns a `Report`; ``report.to_dict()`` equals ``relustab analyze --json`` on the same net and
     data bit for bit (one code path: the library's run API).
@@ -130,7 +142,9 @@ def analyze(net: Net, X: Any, y: Any, eta: Optional[float] = None, loss: str = "
     Xm, yv, clean = _arrays.data(net.input_dim, X, y, y_clean)
     metrics, extra = core.analyze(net._spec(), Xm, yv, clean, None if eta is None else float(eta),
                                   _arrays.loss_name(loss), bool(flattest), float(edge_tolerance),
-                                  backend, int(threads))
+                                  backend, int(threads), int(top_k), bool(lambda_min),
+                                  int(trace_samples), int(density_probes), int(density_steps),
+                                  int(spectrum_seed))
     return Report(metrics, extra)
 
 

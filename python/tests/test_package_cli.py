@@ -70,6 +70,30 @@ def test_analyze_matches_cli_json(cases, options):
             assert got[key] == expected[key] and type(got[key]) is type(expected[key]), (net_path, key)
 
 
+def test_spectrum_matches_cli_json(cases):
+    """The Hessian's spectrum (top-k, lambda_min, Hutchinson trace, SLQ density) of every net, as the
+    CLI prints it: the scalar keys in order and exactly, the density's arrays exactly."""
+    binary, made = cases
+    for net_path, data_path in made:
+        expected = json.loads(cli(binary, "analyze", "--net", net_path, "--data", data_path, "--json",
+                                  "--top-k", 3, "--lambda-min", "--trace-samples", 30,
+                                  "--density-probes", 2, "--density-steps", 5,
+                                  "--spectrum-seed", 11, "--loss", "mse"))
+        X, y, y_clean = relustab.load_data(data_path, with_clean=True)
+        report = relustab.analyze(relustab.load_net(net_path), X, y, loss="mse", y_clean=y_clean,
+                                  top_k=3, lambda_min=True, trace_samples=30, density_probes=2,
+                                  density_steps=5, spectrum_seed=11)
+        density = expected.pop("spectral_density")
+        assert report.to_dict() == expected, net_path
+        assert "hessian_eigenvalue_3_residual" in expected and "hessian_trace_stderr" in expected
+        for key in ("nodes", "weights"):
+            assert report.spectral_density[key].tolist() == density[key], (net_path, key)
+        for key in ("probe_steps", "probes", "steps"):
+            assert report.spectral_density[key] == density[key], (net_path, key)
+    plain = relustab.analyze(relustab.load_net(made[0][0]), *relustab.load_data(made[0][1]))
+    assert plain.spectral_density is None and "hessian_eigenvalue_1" not in plain
+
+
 def test_flattest_matches_cli_json(cases):
     binary, made = cases
     net_path, data_path = made[0]

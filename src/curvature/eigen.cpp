@@ -12,14 +12,19 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
+
+#include "lanczos_parts.h"
 
 namespace relustab {
 namespace {
 
-/// A Lanczos coefficient beta below this multiple of the running estimate of ||A|| means the Krylov
-/// space is invariant (to rounding): the next basis vector would be pure rounding noise. 100 ulps
-/// leaves room for the error of the two Gram-Schmidt passes.
-constexpr double kInvariantRelTol = 100.0 * std::numeric_limits<double>::epsilon();
+using detail::kInvariantRelTol;
+using detail::lanczos_expand;
+using detail::meets_tol;
+using detail::orthogonalise;
+using detail::random_unit_vector;
+using detail::residual_norm;
 
 /// The projected eigenproblem costs O(m^3) with vectors, so after the first few steps it is solved
 /// only about this many times per doubling of the operator applications (and whenever the basis is
@@ -28,25 +33,6 @@ constexpr int kChecksPerDoubling = 32;
 
 bool is_check_step(int m, int m_max) {
   return m <= kChecksPerDoubling || m == m_max || m % std::max(1, m / kChecksPerDoubling) == 0;
-}
-
-double residual_norm(const Vec& Av, const Vec& v, double value) { return (Av - value * v).norm(); }
-
-bool meets_tol(double residual, double value, double tol) {
-  return residual <= tol * std::max(1.0, std::abs(value));
-}
-
-/// Removes from `w` its components along the first `m` columns of `Q` (classical Gram-Schmidt, done
-/// twice: one pass leaves O(eps * kappa) components, the second brings them to rounding level).
-void orthogonalise(const Matrix& Q, Index m, Vec& w) {
-  if (m == 0) return;
-  for (int pass = 0; pass < 2; ++pass) w.noalias() -= Q.leftCols(m) * (Q.leftCols(m).transpose() * w);
-}
-
-Vec random_unit_vector(Index n, Rng& rng) {
-  Vec v(n);
-  for (Index i = 0; i < n; ++i) v[i] = rng.normal();
-  return v / v.norm();
 }
 
 }  // namespace
@@ -71,11 +57,17 @@ EigenResult dense_extreme_eigenpair(const Matrix& A, Which which) {
 
 namespace detail {
 
-EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
-                         const LanczosOptions& options) {
+std::vector<EigenResult> lanczos_eigenpairs_impl(Index n, const void* op, ApplyFn apply_fn,
+                                                 Which which, int count,
+                                                 const LanczosOptions& options) {
   require(n >= 1, "lanczos: expected an operator of size >= 1, got " + std::to_string(n));
+  require(count >= 1 && count <= n, "lanczos: k: expected an integer in [1, " + std::to_string(n) +
+                                        "] (the operator's size), got " + std::to_string(count));
   require(options.max_iter >= 1,
           "lanczos: max_iter: expected an integer >= 1, got " + std::to_string(options.max_iter));
+  require(options.max_iter >= count, "lanczos: max_iter: expected an integer >= k = " +
+                                         std::to_string(count) + ", got " +
+                                         std::to_string(options.max_iter));
   require(options.max_basis >= 2,
           "lanczos: max_basis: expected an integer >= 2, got " + std::to_string(options.max_basis));
   require(options.tol >= 0.0 && std::isfinite(options.tol),
@@ -90,12 +82,17 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
   }
   auto apply = [&](const Vec& in, Vec& out) { apply_fn(op, in, out); };
   Rng rng(options.seed);
-  // Basis dimension: never more than n, where the basis spans everything and the answer is exact.
-  const int m = static_cast<int>(std::min<Index>(options.max_basis, n));
+  // Basis dimension: never more than n, where the basis spans everything and the answer is exact;
+  // at least 2 count, so that a restart keeps every wanted Ritz vector and still adds new directions
+  // (for one pair this is max_basis itself, which is >= 2).
+  const int m = static_cast<int>(std::min<Index>(std::max(options.max_basis, 2 * count), n));
   // Ritz vectors kept at a restart: half the basis, nearest the wanted end (Wu and Simon 2000 keep
-  // about this many for one wanted eigenvalue; more keeps too few new directions per cycle).
+  // about this many for one wanted eigenvalue; more keeps too few new directions per cycle). When
+  // the basis can fill up (m < n), m >= 2 count and so keep >= count.
   const int keep = std::max(1, m / 2);
   const bool largest = which == Which::LargestAlgebraic;
+  // Position of the i-th wanted Ritz pair among `dim` in ascending order.
+  const auto wanted = [&](int dim, int i) -> Index { return largest ? dim - 1 - i : i; };
 
   // V: orthonormal basis, column m holds the next Lanczos vector while the basis is full.
   // H: the projected matrix V^T A V, tridiagonal except for row/column `keep` after a restart, which
@@ -103,7 +100,7 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
   Matrix V(n, m + 1);
   Matrix H = Matrix::Zero(m, m);
   V.col(0) = warm ? Vec(options.start / options.start.norm()) : random_unit_vector(n, rng);
-  // Stopping on an invariant subspace gives the extreme eigenvalue of A only if the Krylov space was
+  // Stopping on an invariant subspace gives the extreme eigenvalues of A only if the Krylov space was
   // generated by a vector with a component along every eigenvector; a random vector has one almost
   // surely, a warm start (e.g. an exact eigenvector of a lower eigenvalue) may not.
   bool generic_start = !warm;
@@ -112,30 +109,25 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
   int restarts = 0;
   int peak = 0;
   Vec w, Av, h;
-  EigenResult best;
+  std::vector<EigenResult> best(static_cast<std::size_t>(count));
   Eigen::SelfAdjointEigenSolver<Matrix> ritz;
 
   for (int j = 0;;) {
     const int dim = j + 1;  // basis vectors after this step
     peak = std::max(peak, dim);
-    apply(V.col(j), w);
+    H(j, j) = lanczos_expand(apply, V, j, w, h);
     ++applications;
-    // Full re-orthogonalisation against the whole basis (classical Gram-Schmidt, twice: one pass
-    // leaves O(eps * kappa) components, the second brings them to rounding level). Without it the
-    // basis would lose orthogonality and produce ghost copies of converged eigenvalues.
-    h = V.leftCols(dim).transpose() * w;
-    w.noalias() -= V.leftCols(dim) * h;
-    const Vec correction = V.leftCols(dim).transpose() * w;
-    w.noalias() -= V.leftCols(dim) * correction;
-    H(j, j) = h[j] + correction[j];
     double beta = w.norm();
     norm_estimate = std::max(norm_estimate, H.row(j).head(dim).cwiseAbs().sum() + beta);
     const bool invariant = beta <= kInvariantRelTol * norm_estimate;
-    const bool spans = dim == n;  // the basis spans R^n: the Ritz pair is exact
+    const bool spans = dim == n;  // the basis spans R^n: the Ritz pairs are exact
     const bool full = dim == m;
     const bool budget_spent = applications >= options.max_iter;
 
-    if (invariant || spans || full || budget_spent || is_check_step(applications, options.max_iter)) {
+    // Fewer basis vectors than wanted pairs: nothing to check yet (a full basis, a spanning one or a
+    // spent budget always has dim >= count: m >= min(2 count, n) and max_iter >= count).
+    if (dim >= count &&
+        (invariant || spans || full || budget_spent || is_check_step(applications, options.max_iter))) {
       if (restarts == 0) {
         // Still plain Lanczos: H is tridiagonal, whose solver is several times cheaper than the
         // dense one (it matters for back ends with O(n + k) products).
@@ -144,25 +136,42 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
       } else {
         ritz.compute(H.topLeftCorner(dim, dim), Eigen::ComputeEigenvectors);
       }
-      const Index pick = largest ? dim - 1 : 0;  // ascending order
-      const double ritz_value = ritz.eigenvalues()[pick];
       // ||A V s - theta V s|| = beta |s_last| in exact arithmetic (the Ritz residual estimate).
-      const double estimate = beta * std::abs(ritz.eigenvectors()(dim - 1, pick));
-      if (invariant || spans || budget_spent || meets_tol(estimate, ritz_value, options.tol)) {
-        // The estimate is only as good as the basis; confirm with one more operator application.
-        Vec v = V.leftCols(dim) * ritz.eigenvectors().col(pick);
-        v /= v.norm();
-        apply(v, Av);
-        ++applications;
-        best.vector = v;
-        best.value = v.dot(Av);  // Rayleigh quotient: the value that minimises ||Av - value v||
-        best.residual = residual_norm(Av, v, best.value);
-        best.converged = meets_tol(best.residual, best.value, options.tol);
-        best.iterations = applications;
-        best.restarts = restarts;
-        best.basis = peak;
-        const bool may_stop = best.converged && (!invariant || generic_start);
-        if (may_stop || spans || applications >= options.max_iter) return best;
+      bool estimates_meet_tol = true;
+      for (int i = 0; i < count; ++i) {
+        const Index pick = wanted(dim, i);  // ascending order
+        const double estimate = beta * std::abs(ritz.eigenvectors()(dim - 1, pick));
+        estimates_meet_tol =
+            estimates_meet_tol && meets_tol(estimate, ritz.eigenvalues()[pick], options.tol);
+      }
+      if (invariant || spans || budget_spent || estimates_meet_tol) {
+        // The estimates are only as good as the basis; confirm each with one more operator application.
+        bool all_converged = true;
+        for (int i = 0; i < count; ++i) {
+          EigenResult& pair = best[static_cast<std::size_t>(i)];
+          Vec v = V.leftCols(dim) * ritz.eigenvectors().col(wanted(dim, i));
+          v /= v.norm();
+          apply(v, Av);
+          ++applications;
+          pair.vector = v;
+          pair.value = v.dot(Av);  // Rayleigh quotient: the value that minimises ||Av - value v||
+          pair.residual = residual_norm(Av, v, pair.value);
+          pair.converged = meets_tol(pair.residual, pair.value, options.tol);
+          all_converged = all_converged && pair.converged;
+        }
+        for (EigenResult& pair : best) {
+          pair.iterations = applications;
+          pair.restarts = restarts;
+          pair.basis = peak;
+        }
+        const bool may_stop = all_converged && (!invariant || generic_start);
+        if (may_stop || spans || applications >= options.max_iter) {
+          // Rayleigh quotients of nearly equal Ritz values may cross: report them from the wanted end.
+          std::stable_sort(best.begin(), best.end(), [&](const EigenResult& a, const EigenResult& b) {
+            return largest ? a.value > b.value : a.value < b.value;
+          });
+          return best;
+        }
       }
     }
 
@@ -194,9 +203,9 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
     constexpr Index kRowBlock = 4096;
     Matrix rows;
     for (Index r = 0; r < n; r += kRowBlock) {
-      const Index count = std::min(kRowBlock, n - r);
-      rows.noalias() = V.block(r, 0, count, m) * S;
-      V.block(r, 0, count, keep) = rows;
+      const Index count_rows = std::min(kRowBlock, n - r);
+      rows.noalias() = V.block(r, 0, count_rows, m) * S;
+      V.block(r, 0, count_rows, keep) = rows;
     }
     V.col(keep) = V.col(m);
     H.setZero();
@@ -207,6 +216,11 @@ EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
     ++restarts;
     j = keep;
   }
+}
+
+EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply_fn, Which which,
+                         const LanczosOptions& options) {
+  return lanczos_eigenpairs_impl(n, op, apply_fn, which, 1, options).front();
 }
 
 }  // namespace detail

@@ -501,6 +501,31 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
   return finish();
 }
 
+namespace {
+
+Index parameter_count(const AnyNet& net) {
+  return std::visit([](const auto& n) { return n.n_params(); }, net);
+}
+
+/// Throws InputError naming the field unless `request` fits a net of P parameters.
+void check_spectrum_request(const SpectrumRequest& r, Index P) {
+  const std::string range = "] (the net's parameter count), got ";
+  require(r.top_k >= 0 && r.top_k <= P, "spectrum: top_k: expected an integer in [0, " +
+                                            std::to_string(P) + range + std::to_string(r.top_k));
+  require(r.trace_samples >= 0, "spectrum: trace_samples: expected an integer >= 0, got " +
+                                    std::to_string(r.trace_samples));
+  require(r.density_probes >= 0, "spectrum: density_probes: expected an integer >= 0, got " +
+                                     std::to_string(r.density_probes));
+  require(r.density_steps >= 0 && r.density_steps <= P,
+          "spectrum: density_steps: expected an integer in [0, " + std::to_string(P) + range +
+              std::to_string(r.density_steps));
+  require((r.density_probes > 0) == (r.density_steps > 0),
+          "spectrum: density_probes and density_steps: expected both > 0 (a density) or both 0, "
+          "got " + std::to_string(r.density_probes) + " and " + std::to_string(r.density_steps));
+}
+
+}  // namespace
+
 AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request,
                        const RunContext& context) {
   require(data.dim() == net.input_dim(),
@@ -510,6 +535,7 @@ AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const Ana
   require(!request.flattest || net.activation() == Activation::Relu,
           "flattest: the flattest implementation over per-neuron rescalings is ReLU theory; expected "
           "a ReLU net, got a " + std::string(activation_name(net.activation())) + " net");
+  check_spectrum_request(request.spectrum, net.n_params());  // before the report's work
   const auto backend =
       make_backend(resolve_backend_name(request.backend, data.dim(), net.activation()), context);
   AnalysisOutput output;
@@ -519,6 +545,10 @@ AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const Ana
   options.loss = request.loss;
   output.report = analyze_net(*backend, net, data, request.eta, options);
   if (request.flattest) add_flattest(output, net, data, request.loss);
+  if (request.spectrum.any()) {
+    output.spectrum = hessian_spectrum(AnyNet(net), data, request.spectrum,
+                                       LossRequest{request.loss, request.backend}, context);
+  }
   return output;
 }
 
@@ -527,9 +557,14 @@ AnalysisOutput analyze(const DeepReluNet& net, const Dataset& data, const Analyz
   require(!request.flattest, "flattest: the flattest implementation is theory of one hidden layer; "
                              "the net has two");
   require_deep_auto(net, data, LossRequest{request.loss, request.backend});
+  check_spectrum_request(request.spectrum, net.n_params());
   AnalysisOutput output;
   output.backend = "cpu-deep";
   output.report = deep_report(net, data, request.eta, request.loss, request.edge_tolerance, context);
+  if (request.spectrum.any()) {
+    output.spectrum = hessian_spectrum(AnyNet(net), data, request.spectrum,
+                                       LossRequest{request.loss, request.backend}, context);
+  }
   return output;
 }
 
@@ -664,6 +699,41 @@ std::unique_ptr<LinearOperator> net_curvature(const AnyNet& any, const Dataset& 
   return std::make_unique<ScaledOperator>(nullptr, deep_curvature(deep, data, kind, context), scale);
 }
 
+SpectrumOutput hessian_spectrum(const AnyNet& net, const Dataset& data, const SpectrumRequest& request,
+                                const LossRequest& loss, const RunContext& context) {
+  check_spectrum_request(request, parameter_count(net));
+  SpectrumOutput out;
+  if (!request.any()) return out;
+  const auto op = net_curvature(net, data, CurvatureKind::Hessian, loss, context);
+  const Rng streams(request.seed);
+  if (request.top_k > 0 || request.lambda_min) {
+    // The sharpness' settings (SharpnessOptions' default Lanczos), with a budget that grows with k.
+    LanczosOptions options;
+    options.seed = streams.split(1).next_u64();
+    options.max_iter = options.max_iter * std::max(1, request.top_k);
+    if (request.top_k > 0) {
+      out.top = extreme_eigenpairs(*op, Which::LargestAlgebraic, request.top_k, options);
+    }
+    if (request.lambda_min) {
+      out.lambda_min = extreme_eigenpairs(*op, Which::SmallestAlgebraic, 1, options).front();
+    }
+  }
+  if (request.trace_samples > 0) {
+    TraceOptions options;
+    options.samples = request.trace_samples;
+    options.seed = streams.split(2).next_u64();
+    out.trace = hutchinson_trace(*op, options);
+  }
+  if (request.density_probes > 0) {
+    DensityOptions options;
+    options.probes = request.density_probes;
+    options.steps = request.density_steps;
+    options.seed = streams.split(3).next_u64();
+    out.density = spectral_density(*op, options);
+  }
+  return out;
+}
+
 KinkAnalysis kink_analysis(const ShallowReluNet& net, const Dataset& data, std::optional<double> eta,
                            Loss loss, const KinkOptions& options) {
   const double scale = loss_scale(loss);
@@ -741,9 +811,33 @@ Metrics flattest_all_metrics(const FlattestAllResult& flattest) {
   return m;
 }
 
+Metrics spectrum_metrics(const SpectrumOutput& spectrum) {
+  Metrics m;
+  for (std::size_t i = 0; i < spectrum.top.size(); ++i) {
+    const std::string name = "hessian_eigenvalue_" + std::to_string(i + 1);
+    m.push_back({name, spectrum.top[i].value});
+    m.push_back({name + "_residual", spectrum.top[i].residual});
+    m.push_back({name + "_converged", spectrum.top[i].converged});
+  }
+  if (spectrum.lambda_min) {
+    add_metric(m, "lambda_min", spectrum.lambda_min->value);
+    add_metric(m, "lambda_min_residual", spectrum.lambda_min->residual);
+    m.push_back({"lambda_min_converged", spectrum.lambda_min->converged});
+  }
+  if (spectrum.trace) {
+    add_metric(m, "hessian_trace", spectrum.trace->value);
+    add_metric(m, "hessian_trace_stderr", spectrum.trace->standard_error);
+    m.push_back({"hessian_trace_samples", static_cast<std::int64_t>(spectrum.trace->samples)});
+  }
+  return m;
+}
+
 Metrics analysis_metrics(const AnalysisOutput& analysis) {
   Metrics m = report_metrics(analysis.report);
   append_flattest_metrics(m, analysis);
+  if (analysis.spectrum) {
+    for (Metric& metric : spectrum_metrics(*analysis.spectrum)) m.push_back(std::move(metric));
+  }
   return m;
 }
 

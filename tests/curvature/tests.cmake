@@ -5,6 +5,7 @@ set(curvature_test_sources
   curvature/test_dense_curvature.cpp
   curvature/test_lanczos.cpp
   curvature/test_lanczos_restart.cpp
+  curvature/test_spectrum.cpp
   curvature/test_sharpness.cpp
   curvature/test_gelu_backend.cpp
   curvature/test_all_backends_curvature.cpp

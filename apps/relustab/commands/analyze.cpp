@@ -24,7 +24,38 @@ struct AnalyzeArgs {
   int threads = 1;
   std::string backend = "auto";
   std::string loss = "half_mse";
+  SpectrumRequest spectrum;
 };
+
+/// The spectrum's JSON beyond its scalar metrics: the density as arrays.
+nlohmann::ordered_json density_json(const SpectralDensity& density) {
+  nlohmann::ordered_json j;
+  j["nodes"] = density.nodes;
+  j["weights"] = density.weights;
+  j["probe_steps"] = density.probe_steps;
+  j["probes"] = density.probes;
+  j["steps"] = density.steps;
+  return j;
+}
+
+void print_spectrum(const SpectrumOutput& s) {
+  for (std::size_t i = 0; i < s.top.size(); ++i) {
+    std::printf("Hessian eigenvalue %-11zu %.10g  (residual %.2e%s)\n", i + 1, s.top[i].value,
+                s.top[i].residual, s.top[i].converged ? "" : ", NOT converged");
+  }
+  if (s.lambda_min) {
+    std::printf("Hessian lambda_min             %.10g  (residual %.2e%s)\n", s.lambda_min->value,
+                s.lambda_min->residual, s.lambda_min->converged ? "" : ", NOT converged");
+  }
+  if (s.trace) {
+    std::printf("Hessian trace (Hutchinson)     %.10g  (standard error %.2e, %d samples)\n",
+                s.trace->value, s.trace->standard_error, s.trace->samples);
+  }
+  if (s.density) {
+    std::printf("spectral density (SLQ)         %zu nodes from %d probes x %d steps (--json lists them)\n",
+                s.density->nodes.size(), s.density->probes, s.density->steps);
+  }
+}
 
 void print_flattest(const FlattestResult& f) {
   std::printf("flattest implementation        %.10g  (certified >= %.10g, %d iterations%s)\n",
@@ -121,6 +152,30 @@ Command add_analyze(CLI::App& app) {
   sub->add_option("--loss", args->loss, kLossHelp)
       ->check(CLI::IsMember({"half_mse", "mse"}))
       ->capture_default_str();
+  SpectrumRequest& spectrum = args->spectrum;
+  sub->add_option("--top-k", spectrum.top_k,
+                  "also the K largest Hessian eigenvalues with their residuals (Lanczos)")
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--lambda-min", spectrum.lambda_min,
+                "also the smallest Hessian eigenvalue with its residual");
+  sub->add_option("--trace-samples", spectrum.trace_samples,
+                  "also the Hessian trace by Hutchinson's estimator with S Rademacher probes, and "
+                  "its standard error")
+      ->check(CLI::PositiveNumber);
+  auto* probes = sub->add_option("--density-probes", spectrum.density_probes,
+                                 "also the spectral density by stochastic Lanczos quadrature with N "
+                                 "probes (with --density-steps; --json lists nodes and weights)")
+                     ->check(CLI::PositiveNumber);
+  auto* steps = sub->add_option("--density-steps", spectrum.density_steps,
+                                "Lanczos steps per density probe (1..number of parameters)")
+                    ->check(CLI::PositiveNumber);
+  probes->needs(steps);
+  steps->needs(probes);
+  sub->add_option("--spectrum-seed", spectrum.seed,
+                  "seed of the random vectors of --top-k, --lambda-min, --trace-samples and the "
+                  "density")
+      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap -1 round to 2^64 - 1
+      ->capture_default_str();
   return [args] {
     const ShallowReluNet net = io::read_net(args->net_path);
     const Dataset data = io::read_csv(args->data_path);
@@ -138,13 +193,19 @@ Command add_analyze(CLI::App& app) {
     request.edge_tolerance = args->edge_tolerance;
     request.backend = args->backend;
     request.loss = parse_loss(args->loss);
+    request.spectrum = args->spectrum;
     const AnalysisOutput analysis = analyze(net, data, request, RunContext{args->threads});
     if (args->json) {
-      std::cout << metrics_to_json(analysis_metrics(analysis)).dump() << "\n";
+      nlohmann::ordered_json out = metrics_to_json(analysis_metrics(analysis));
+      if (analysis.spectrum && analysis.spectrum->density) {
+        out["spectral_density"] = density_json(*analysis.spectrum->density);
+      }
+      std::cout << out.dump() << "\n";
     } else {
       print_text(analysis.report);
       if (analysis.flattest) print_flattest(*analysis.flattest);
       if (analysis.flattest_all) print_flattest_all(*analysis.flattest_all, net.width());
+      if (analysis.spectrum) print_spectrum(*analysis.spectrum);
     }
   };
 }

@@ -7,6 +7,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <vector>
 
 namespace relustab {
 
@@ -59,6 +60,11 @@ namespace detail {
 using ApplyFn = void (*)(const void* context, const Vec& in, Vec& out);
 EigenResult lanczos_impl(Index n, const void* op, ApplyFn apply, Which which,
                          const LanczosOptions& options);
+/// The `count` eigenpairs nearest the `which` end (spectrum.h: extreme_eigenpairs); lanczos_impl is
+/// this with count = 1.
+std::vector<EigenResult> lanczos_eigenpairs_impl(Index n, const void* op, ApplyFn apply,
+                                                 Which which, int count,
+                                                 const LanczosOptions& options);
 }  // namespace detail
 
 /// Extreme eigenpair of a symmetric operator by thick-restart Lanczos (Wu and Simon 2000) with full
