@@ -40,6 +40,62 @@
 namespace relustab {
 namespace {
 
+Index parameter_count(const AnyNet& net) {
+  return std::visit([](const auto& n) { return n.n_params(); }, net);
+}
+
+/// Throws InputError naming the field unless `request` fits a net of P parameters.
+void check_spectrum_request(const SpectrumRequest& r, Index P) {
+  const std::string range = "] (the net's parameter count), got ";
+  require(r.top_k >= 0 && r.top_k <= P, "spectrum: top_k: expected an integer in [0, " +
+                                            std::to_string(P) + range + std::to_string(r.top_k));
+  require(r.trace_samples >= 0, "spectrum: trace_samples: expected an integer >= 0, got " +
+                                    std::to_string(r.trace_samples));
+  require(r.density_probes >= 0, "spectrum: density_probes: expected an integer >= 0, got " +
+                                     std::to_string(r.density_probes));
+  require(r.density_steps >= 0 && r.density_steps <= P,
+          "spectrum: density_steps: expected an integer in [0, " + std::to_string(P) + range +
+              std::to_string(r.density_steps));
+  require((r.density_probes > 0) == (r.density_steps > 0),
+          "spectrum: density_probes and density_steps: expected both > 0 (a density) or both 0, "
+          "got " + std::to_string(r.density_probes) + " and " + std::to_string(r.density_steps));
+}
+
+
+/// The spectrum measures a run configuration asks for (measure.top_k, lambda_min, trace_samples).
+SpectrumRequest spectrum_request_of(const RunConfig& config) {
+  SpectrumRequest request;
+  request.top_k = static_cast<int>(std::min<std::int64_t>(config.spectrum_top_k, std::numeric_limits<int>::max()));
+  request.lambda_min = config.spectrum_lambda_min;
+  request.trace_samples =
+      static_cast<int>(std::min<std::int64_t>(config.trace_samples, std::numeric_limits<int>::max()));
+  request.seed = config.spectrum_seed;
+  return request;
+}
+
+/// Checks the run's spectrum measures against the initial net before any training, so that a
+/// measure.top_k above the parameter count fails the run at once, naming the key.
+void check_run_spectrum(const RunConfig& config, Index n_params) {
+  try {
+    check_spectrum_request(spectrum_request_of(config), n_params);
+  } catch (const InputError& e) {
+    throw InputError(std::string("key 'measure.top_k': ") + e.what());
+  }
+}
+
+/// The Hessian spectrum measures of the run at its final net (in the run's loss convention).
+void add_spectrum(Metrics& out, const AnyNet& net, const Dataset& data, const RunConfig& config,
+                  const RunContext& context) {
+  const SpectrumRequest request = spectrum_request_of(config);
+  if (!request.any()) return;
+  LossRequest loss;
+  loss.loss = config.loss;
+  if (std::holds_alternative<ShallowReluNet>(net)) loss.backend = config.backend;
+  for (Metric& metric : spectrum_metrics(hessian_spectrum(net, data, request, loss, context))) {
+    out.push_back(std::move(metric));
+  }
+}
+
 /// A measurement; NaN (and infinities) stay in the typed list and are left out of the database.
 void add_metric(Metrics& out, const char* name, double value) { out.push_back({name, value}); }
 
@@ -344,6 +400,7 @@ void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_dat
     initial = initialize_deep(data.dim(), config.width, width2, init_kind_of(config.init),
                               config.init_scale, init_rng);
   }
+  check_run_spectrum(config, initial.n_params());
   output.backend = "cpu-deep";
   const DeepTrainResult trained = train_deep(initial, data, options, progress, context);
   output.training = trace_of(trained, options.schedule);
@@ -351,6 +408,7 @@ void run_deep(RunOutput& output, const RunConfig& config, const RunData& run_dat
   if (trained.outcome == Outcome::Diverged) return;
   add_generalisation(output.measurements, config, run_data, trained.final_loss,
                      [&](const RowMatrix& X) { return trained.net.predict(X); });
+  add_spectrum(output.measurements, AnyNet(trained.net), data, config, context);
   if (!config.final_analysis) return;
   output.report = deep_report(trained.net, data, output.training.final_eta, config.loss, kEdgeTolerance,
                               context);
@@ -458,6 +516,7 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
     return finish();
   }
   const ShallowReluNet initial = initial_shallow_net(config, inputs, data, output.measurements);
+  check_run_spectrum(config, initial.n_params());
   if (config.alignment && run_data.target) options.log_measure = alignment_log(run_data.target->beta);
   const auto backend =
       make_backend(resolve_backend_name(config.backend, data.dim(), initial.activation()), context);
@@ -496,35 +555,12 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
     if (config.alignment && run_data.target) {
       add_alignment(output.measurements, net, data, *run_data.target, config.data_seed);
     }
+    add_spectrum(output.measurements, AnyNet(net), data, config, context);
   }
   output.net = std::move(trained.net);
   return finish();
 }
 
-namespace {
-
-Index parameter_count(const AnyNet& net) {
-  return std::visit([](const auto& n) { return n.n_params(); }, net);
-}
-
-/// Throws InputError naming the field unless `request` fits a net of P parameters.
-void check_spectrum_request(const SpectrumRequest& r, Index P) {
-  const std::string range = "] (the net's parameter count), got ";
-  require(r.top_k >= 0 && r.top_k <= P, "spectrum: top_k: expected an integer in [0, " +
-                                            std::to_string(P) + range + std::to_string(r.top_k));
-  require(r.trace_samples >= 0, "spectrum: trace_samples: expected an integer >= 0, got " +
-                                    std::to_string(r.trace_samples));
-  require(r.density_probes >= 0, "spectrum: density_probes: expected an integer >= 0, got " +
-                                     std::to_string(r.density_probes));
-  require(r.density_steps >= 0 && r.density_steps <= P,
-          "spectrum: density_steps: expected an integer in [0, " + std::to_string(P) + range +
-              std::to_string(r.density_steps));
-  require((r.density_probes > 0) == (r.density_steps > 0),
-          "spectrum: density_probes and density_steps: expected both > 0 (a density) or both 0, "
-          "got " + std::to_string(r.density_probes) + " and " + std::to_string(r.density_steps));
-}
-
-}  // namespace
 
 AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request,
                        const RunContext& context) {

@@ -293,6 +293,25 @@ std::vector<ParamSpec> build_parameter_table() {
   table.push_back(int_param("measure.grid_points",
                             "grid points of mse_full and mse_interior (d = 1, generated data)",
                             &RC::grid_points, 2));
+  // Added after results were first stored: keyed only when set (ParamSpec::keyed_when_set).
+  const auto keyed_when_set = [](ParamSpec spec) {
+    spec.keyed_when_set = true;
+    return spec;
+  };
+  table.push_back(keyed_when_set(int_param(
+      "measure.top_k", "> 0: the k largest Hessian eigenvalues at the end, with residuals (Lanczos)",
+      &RC::spectrum_top_k, 0)));
+  table.push_back(keyed_when_set(bool_param(
+      "measure.lambda_min", "the smallest Hessian eigenvalue at the end, with its residual",
+      &RC::spectrum_lambda_min)));
+  table.push_back(keyed_when_set(int_param(
+      "measure.trace_samples",
+      "> 0: the Hessian trace at the end by Hutchinson's estimator with this many Rademacher probes, "
+      "and its standard error",
+      &RC::trace_samples, 0)));
+  table.push_back(keyed_when_set(uint_param(
+      "measure.spectrum_seed", "seed of the Lanczos start vector and the probes of measure.top_k, "
+      "lambda_min and trace_samples", &RC::spectrum_seed)));
   table.push_back(uint_param("run.seed", "seed of the initialisation and the SGD batches", &RC::seed));
   table.push_back(string_param("run.backend",
                                "auto (ReLU: sorted-knot 'univariate' for data.dim = 1, else 'cpu'; "
@@ -378,14 +397,17 @@ const ParamSpec* find_parameter(std::string_view key) {
 }
 
 std::string canonical_json(const RunConfig& config) {
+  const RunConfig defaults;
   std::string out = "{";
   bool first = true;
   for (const ParamSpec& spec : run_parameters()) {
+    const std::string value = detail::json_value(spec, spec.get(config));
+    if (spec.keyed_when_set && value == detail::json_value(spec, spec.get(defaults))) continue;
     if (!first) out += ',';
     first = false;
     append_json_string(out, spec.key);
     out += ':';
-    out += detail::json_value(spec, spec.get(config));
+    out += value;
   }
   out += '}';
   return out;

@@ -47,7 +47,9 @@ const std::vector<std::pair<std::string, ParamType>> kExpectedKeys = {
     {"measure.flattest", ParamType::Bool},     {"measure.alignment", ParamType::Bool},
     {"measure.kinks", ParamType::Bool},
     {"measure.knot_stats", ParamType::Bool},   {"measure.interior_margin", ParamType::Double},
-    {"measure.grid_points", ParamType::Int},   {"run.seed", ParamType::UInt},
+    {"measure.grid_points", ParamType::Int},   {"measure.top_k", ParamType::Int},
+    {"measure.lambda_min", ParamType::Bool},   {"measure.trace_samples", ParamType::Int},
+    {"measure.spectrum_seed", ParamType::UInt}, {"run.seed", ParamType::UInt},
     {"run.backend", ParamType::String},
 };
 
@@ -121,6 +123,10 @@ std::vector<FieldCase> field_cases() {
       {"measure.knot_stats", V(true), [](const RunConfig& c) { return V(c.knot_stats); }},
       {"measure.interior_margin", V(0.25), [](const RunConfig& c) { return V(c.interior_margin); }},
       {"measure.grid_points", V(I{501}), [](const RunConfig& c) { return V(c.grid_points); }},
+      {"measure.top_k", V(I{4}), [](const RunConfig& c) { return V(c.spectrum_top_k); }},
+      {"measure.lambda_min", V(true), [](const RunConfig& c) { return V(c.spectrum_lambda_min); }},
+      {"measure.trace_samples", V(I{64}), [](const RunConfig& c) { return V(c.trace_samples); }},
+      {"measure.spectrum_seed", V(I{17}), [](const RunConfig& c) { return V(static_cast<I>(c.spectrum_seed)); }},
       {"run.seed", V(I{99}), [](const RunConfig& c) { return V(static_cast<I>(c.seed)); }},
       {"run.backend", V(std::string("cpu")), [](const RunConfig& c) { return V(c.backend); }},
   };

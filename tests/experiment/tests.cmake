@@ -9,4 +9,5 @@ relustab_add_test(test_experiment
   experiment/test_sweep_cli.cpp
   experiment/test_sweep_extend.cpp
   experiment/test_loss_convention.cpp
-  experiment/test_spectrum_api.cpp)
+  experiment/test_spectrum_api.cpp
+  experiment/test_run_spectrum.cpp)

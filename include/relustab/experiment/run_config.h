@@ -108,6 +108,11 @@ struct RunConfig {
   /// Strict interior of the data range for mse_interior: [x_min + m w, x_max - m w], w = x_max - x_min.
   double interior_margin = 0.1;
   std::int64_t grid_points = 2001;  ///< grid of mse_full and mse_interior (d = 1, known target)
+  /// The Hessian's spectrum at the end (SpectrumRequest of api.h; 0 / false: not measured).
+  std::int64_t spectrum_top_k = 0;       ///< the k largest eigenvalues with residuals
+  bool spectrum_lambda_min = false;      ///< the smallest eigenvalue with its residual
+  std::int64_t trace_samples = 0;        ///< Hutchinson probes for the trace
+  std::uint64_t spectrum_seed = 0x5eed;  ///< seed of the Lanczos start vector and the probes
   // [run]
   std::uint64_t seed = 0;           ///< initialisation and SGD batch stream
   /// "auto" or a back-end name of the registry (make_backend), checked when set. A name, not an
@@ -131,6 +136,10 @@ struct ParamSpec {
   /// Sets the value; throws InputError naming the key if the value is out of range or of the wrong
   /// type (an integer is accepted where a double is expected).
   std::function<void(RunConfig&, const ParamValue&)> set;
+  /// In canonical_json only when set to something other than its default. Parameters added after
+  /// results were first stored are marked so: a run that does not use them keeps the key and the
+  /// canonical JSON it had before they existed, so existing results directories resume and extend.
+  bool keyed_when_set = false;
 };
 
 /// The parameter table, in a fixed order.
@@ -139,8 +148,9 @@ std::span<const ParamSpec> run_parameters();
 /// The spec for `key`, or nullptr.
 const ParamSpec* find_parameter(std::string_view key);
 
-/// Canonical JSON of a run's configuration: every parameter of the table in table order, numbers in
-/// shortest round-trip form. Equal configs give equal strings.
+/// Canonical JSON of a run's configuration: every parameter of the table in table order (those marked
+/// keyed_when_set only when they differ from their default), numbers in shortest round-trip form.
+/// Equal configs give equal strings.
 std::string canonical_json(const RunConfig& config);
 
 /// A stable identifier of a run: 16 hex digits of a 64-bit FNV-1a hash of canonical_json().
