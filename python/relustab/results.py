@@ -185,14 +185,22 @@ def load_results(directory: str | os.PathLike[str]) -> Results:
     finally:
         db.close()
 
-    # Columns as `relustab export` writes them: parameters in table order (the configuration's),
-    # further params rows by name (data.file_hash), metrics by name.
+    # Columns as `relustab export` writes them: parameters in table order, further params rows by
+    # name (data.file_hash), metrics by name. The table (keys in order, defaults) is in meta
+    # "parameters" (a run's configuration leaves out the parameters keyed only when set); a database
+    # written before that entry existed has every parameter in each configuration, in table order.
+    stored_params = {k for p in params.values() for k in p}
     param_columns: list[str] = []
     for run in runs:
         for key in run["config"]:
             if key not in param_columns:
                 param_columns.append(key)
-    extra = sorted({k for p in params.values() for k in p} - set(param_columns))
+    defaults: dict[str, Any] = {}
+    if "parameters" in meta:
+        defaults = json.loads(meta["parameters"])
+        named = set(param_columns) | stored_params
+        param_columns = [key for key in defaults if key in named]
+    extra = sorted(stored_params - set(param_columns))
     param_columns += extra
     metric_columns = sorted({m for run in runs for m in run["metrics"]} - set(param_columns))
 
@@ -207,7 +215,7 @@ def load_results(directory: str | os.PathLike[str]) -> Results:
         stored = params.get(run["id"], {})
         for key in param_columns:
             value = stored[key] if key in stored else run["config"].get(key)
-            row[key] = _typed(value, run["config"].get(key))
+            row[key] = _typed(value, run["config"].get(key, defaults.get(key)))
         for metric in metric_columns:
             value = run["metrics"].get(metric, float("nan"))
             row[metric] = outcome_name(value) if metric == "outcome" else value

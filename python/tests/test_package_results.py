@@ -8,6 +8,7 @@ import csv
 import importlib.util
 import io
 import math
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -155,47 +156,86 @@ def export(binary: str, out: Path) -> str:
     return subprocess.run([binary, "export", str(out)], check=True, capture_output=True, text=True).stdout
 
 
+def check_export_reads_back(binary: str, directory: Path) -> None:
+    """`relustab export`'s CSV read back with csv, pandas and numpy equals load_results(directory)."""
+    text = export(binary, directory)
+    frame = results_module.load_results(directory).runs
+    columns = [c for c in frame.columns if c not in ("backend", "wall_seconds")]
+
+    # csv module: the header is the DataFrame's columns; every cell is the value's text.
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == columns
+    assert '"' not in text  # nothing quoted: no list values, no commas in these reasons
+    for row, (_, run) in zip(rows[1:], frame.iterrows()):
+        assert len(row) == len(columns)
+        for name, cell in zip(columns, row):
+            value = run[name]
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                assert cell == "", name
+            elif isinstance(value, (bool, np.bool_)):
+                assert cell == ("true" if value else "false"), name
+            elif name == "data.classes":
+                assert cell == value.replace(",", ";")
+            elif isinstance(value, (float, np.floating)):
+                assert float(cell) == value, name  # exact: shortest round-trip text
+            else:
+                assert cell == str(value), name
+
+    # pandas: numbers come back as the same doubles, text as text.
+    read = pd.read_csv(io.StringIO(text))
+    assert list(read.columns) == columns
+    for name in columns:
+        if pd.api.types.is_float_dtype(frame[name]):
+            assert np.array_equal(read[name].to_numpy(float), frame[name].to_numpy(float), equal_nan=True), name
+    assert list(read["outcome"]) == list(frame["outcome"])
+    assert list(read["status"]) == list(frame["status"])
+
+    # numpy: the numeric columns with genfromtxt (text cells become NaN), exactly.
+    numeric = [i for i, name in enumerate(columns) if pd.api.types.is_float_dtype(frame[name])]
+    table = np.genfromtxt(io.StringIO(text), delimiter=",", skip_header=1, usecols=numeric,
+                          dtype=float, ndmin=2)
+    expected = frame[[columns[i] for i in numeric]].to_numpy(float)
+    assert np.array_equal(table, expected, equal_nan=True)
+
+
 def test_export_reads_back_with_csv_numpy_and_pandas(directories):
     binary, out, file_out = directories
     for directory in (out, file_out):
-        text = export(binary, directory)
-        frame = results_module.load_results(directory).runs
-        columns = [c for c in frame.columns if c not in ("backend", "wall_seconds")]
+        check_export_reads_back(binary, directory)
 
-        # csv module: the header is the DataFrame's columns; every cell is the value's text.
-        rows = list(csv.reader(io.StringIO(text)))
-        assert rows[0] == columns
-        assert '"' not in text  # nothing quoted: no list values, no commas in these reasons
-        for row, (_, run) in zip(rows[1:], frame.iterrows()):
-            assert len(row) == len(columns)
-            for name, cell in zip(columns, row):
-                value = run[name]
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    assert cell == "", name
-                elif isinstance(value, (bool, np.bool_)):
-                    assert cell == ("true" if value else "false"), name
-                elif name == "data.classes":
-                    assert cell == value.replace(",", ";")
-                elif isinstance(value, (float, np.floating)):
-                    assert float(cell) == value, name  # exact: shortest round-trip text
-                else:
-                    assert cell == str(value), name
 
-        # pandas: numbers come back as the same doubles, text as text.
-        read = pd.read_csv(io.StringIO(text))
-        assert list(read.columns) == columns
-        for name in columns:
-            if pd.api.types.is_float_dtype(frame[name]):
-                assert np.array_equal(read[name].to_numpy(float), frame[name].to_numpy(float), equal_nan=True), name
-        assert list(read["outcome"]) == list(frame["outcome"])
-        assert list(read["status"]) == list(frame["status"])
+# Different runs set different parameters that are keyed only when set (measure.top_k, lambda_min,
+# trace_samples): their columns come in the table's order, not in the order the runs name them.
+SPECTRUM_MIX_EXPERIMENT = """name = "spectrum-mix"
+[data]
+n = 8
+[model]
+width = 3
+[optim]
+max_steps = 30
+[sweep]
+cases = [
+  { "measure.lambda_min" = true },
+  { "measure.top_k" = 2 },
+  { "measure.trace_samples" = 4 },
+]
+"""
 
-        # numpy: the numeric columns with genfromtxt (text cells become NaN), exactly.
-        numeric = [i for i, name in enumerate(columns) if pd.api.types.is_float_dtype(frame[name])]
-        table = np.genfromtxt(io.StringIO(text), delimiter=",", skip_header=1, usecols=numeric,
-                              dtype=float, ndmin=2)
-        expected = frame[[columns[i] for i in numeric]].to_numpy(float)
-        assert np.array_equal(table, expected, equal_nan=True)
+
+def test_export_reads_back_keys_set_by_some_runs_and_an_earlier_versions_directory(directories, tmp_path):
+    binary = directories[0]
+    mixed = sweep(binary, tmp_path, SPECTRUM_MIX_EXPERIMENT, "spectrum-mix")
+    header = export(binary, mixed).splitlines()[0].split(",")
+    spectrum = [c for c in header if c in ("measure.top_k", "measure.lambda_min", "measure.trace_samples")]
+    assert spectrum == ["measure.top_k", "measure.lambda_min", "measure.trace_samples"]
+    check_export_reads_back(binary, mixed)
+    # A directory relustab c085958 wrote, before those keys existed: no columns for them.
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    source = Path(__file__).resolve().parents[2] / "tests" / "experiment" / "data" / "results-c085958"
+    shutil.copy(source / "results.sqlite", earlier / "results.sqlite")
+    assert "measure.top_k" not in export(binary, earlier).splitlines()[0]
+    check_export_reads_back(binary, earlier)
 
 
 def test_shortest_numbers_in_the_export(directories):

@@ -394,21 +394,27 @@ struct RunContentWriter {
 std::string export_rows_csv(Connection& db) {
   Transaction snapshot(db, "BEGIN");
   const std::span<const ParamSpec> parameters = run_parameters();
-  // Columns after the four fixed ones: the table's parameters in table order, the further params
-  // rows by name (data.file_hash), then the metrics by name.
+  // Columns after the four fixed ones: the table's parameters in table order (one keyed only when
+  // set, only where some run has a value for it: a database written before it existed has none),
+  // the further params rows by name (data.file_hash), then the metrics by name.
+  std::vector<std::string> stored_params;
+  Statement distinct_params(db, "SELECT DISTINCT key FROM params ORDER BY key");
+  while (distinct_params.step()) stored_params.push_back(distinct_params.column_text(0));
+  const auto stored = [&](std::string_view key) {
+    return std::binary_search(stored_params.begin(), stored_params.end(), key);
+  };
   std::vector<std::string> columns;
   std::vector<ParamType> param_types;
   std::unordered_map<std::string, std::size_t> param_column;
   for (const ParamSpec& spec : parameters) {
+    if (spec.keyed_when_set && !stored(spec.key)) continue;
     param_column.emplace(std::string(spec.key), columns.size());
     columns.emplace_back(spec.key);
     param_types.push_back(spec.type);
   }
   std::vector<std::string> extra_params;
-  Statement distinct_params(db, "SELECT DISTINCT key FROM params ORDER BY key");
-  while (distinct_params.step()) {
-    std::string key = distinct_params.column_text(0);
-    if (find_parameter(key) == nullptr) extra_params.push_back(std::move(key));
+  for (const std::string& key : stored_params) {
+    if (find_parameter(key) == nullptr) extra_params.push_back(key);
   }
   for (std::string& key : extra_params) {
     param_column.emplace(key, columns.size());
@@ -752,6 +758,18 @@ class SqliteStore final : public ResultStore {
     Statement upsert(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     if (!stored) upsert.bind(1, std::string_view("experiment")).bind(2, experiment_json).run();
     upsert.bind(1, std::string_view("name")).bind(2, name).run();
+    // The parameter table (every key in table order with its default), for readers that order and
+    // type columns as the export does without the table at hand (python/relustab/results.py): a
+    // run's configuration leaves out the parameters keyed only when set (ParamSpec::keyed_when_set).
+    const RunConfig defaults;
+    std::string table = "{";
+    for (const ParamSpec& spec : run_parameters()) {
+      if (table.size() > 1) table += ',';
+      ((table += '"') += spec.key) += "\":";  // keys are plain dotted identifiers
+      table += relustab::detail::json_value(spec, spec.get(defaults));
+    }
+    table += '}';
+    upsert.bind(1, std::string_view("parameters")).bind(2, table).run();
   }
 
   std::vector<RunRow> select_runs(const char* sql) {

@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: MIT
 // The Hessian spectrum as opt-in run measures (measure.top_k, lambda_min, trace_samples,
 // spectrum_seed), and run keys: results stored before those keys existed keep their keys. Oracles:
-// keys and canonical JSON recorded by an earlier relustab, Eigen's dense eigensolver on the dense
+// the keys, canonical JSON and results directory an earlier relustab wrote, Eigen's dense eigensolver on the dense
 // Hessian, the library's hessian_spectrum called directly on the run's final net.
 #include <relustab/api.h>
 #include <relustab/core/error.h>
 #include <relustab/curvature/curvature.h>
 #include <relustab/curvature/deep_curvature.h>
 
+#include "cli/cli_runner.h"
 #include "dense_oracles.h"
 #include "experiment/config_from_json.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <cmath>
-#include <fstream>
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace relustab {
 namespace {
@@ -32,16 +35,36 @@ double metric(const Metrics& metrics, const std::string& name) {
   throw std::runtime_error(name + " is not a number");
 }
 
+/// tests/experiment/data: a results directory written by relustab c085958, before the measure.*
+/// spectrum keys existed, by `relustab sweep run-keys.toml` (six runs: activations, batch sizes,
+/// depths, seeds).
+std::string fixture(const std::string& name) {
+  return std::string(RELUSTAB_TEST_SOURCE_DIR) + "/tests/experiment/data/" + name;
+}
+
+/// (key, canonical JSON) of every run the fixture's database holds, read with SQLite itself.
+std::vector<std::pair<std::string, std::string>> stored_runs(const std::string& database) {
+  sqlite3* db = nullptr;
+  std::vector<std::pair<std::string, std::string>> runs;
+  if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return runs;
+  }
+  sqlite3_stmt* select = nullptr;
+  sqlite3_prepare_v2(db, "SELECT key, config FROM runs ORDER BY id", -1, &select, nullptr);
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    runs.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(select, 0)),
+                      reinterpret_cast<const char*>(sqlite3_column_text(select, 1)));
+  }
+  sqlite3_finalize(select);
+  sqlite3_close(db);
+  return runs;
+}
+
 TEST(RunKeys, KeysStoredByAnEarlierVersionAreUnchanged) {
-  // Written by relustab at commit c085958 (before the measure.* spectrum keys): six runs of
-  // different activations, batch sizes, depths and seeds, as a results database holds them.
-  std::ifstream file(std::string(RELUSTAB_TEST_SOURCE_DIR) + "/tests/experiment/data/run_keys_c085958.json");
-  ASSERT_TRUE(file) << "missing fixture";
-  const nlohmann::json recorded = nlohmann::json::parse(file);
-  ASSERT_EQ(recorded.at("runs").size(), 6u);
-  for (const auto& run : recorded.at("runs")) {
-    const std::string json = run.at("canonical_json");
-    const std::string key = run.at("key");
+  const auto runs = stored_runs(fixture("results-c085958/results.sqlite"));
+  ASSERT_EQ(runs.size(), 6u);
+  for (const auto& [key, json] : runs) {
     const RunConfig config = detail::config_from_json(json);
     EXPECT_EQ(canonical_json(config), json);
     EXPECT_EQ(run_key(config), key);
@@ -59,6 +82,28 @@ TEST(RunKeys, KeysStoredByAnEarlierVersionAreUnchanged) {
     const RunConfig back = detail::config_from_json(canonical_json(measured));
     EXPECT_EQ(run_key(back), run_key(measured)) << "the canonical JSON holds every key that was set";
   }
+}
+
+TEST(RunKeys, AnEarlierVersionsResultsDirectoryResumesWithNothingToRun) {
+  if (test::relustab_bin().empty()) GTEST_SKIP() << "RELUSTAB_BIN not set";
+  test::TempDir tmp;
+  const std::filesystem::path dir = tmp.path() / "results";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(fixture("results-c085958/results.sqlite"), dir / "results.sqlite");
+  const std::string before = test::must_run("export " + test::quote(dir.string()));
+  // The same experiment file: every run is found by its key, none is added or run again.
+  const std::string out =
+      test::must_run("sweep " + test::quote(fixture("run-keys.toml")) + " --out " + test::quote(dir.string()));
+  EXPECT_NE(out.find("6 runs, 6 done"), std::string::npos) << out;
+  EXPECT_EQ(stored_runs((dir / "results.sqlite").string()), stored_runs(fixture("results-c085958/results.sqlite")));
+  const std::string after = test::must_run("export " + test::quote(dir.string()));
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(after.find("measure.top_k"), std::string::npos) << "no column for a key no run has";
+  // A spectrum measure changes the experiment itself (not an axis): refused in place, naming the key.
+  test::expect_bad_input("sweep " + test::quote(fixture("run-keys.toml")) + " --out " + test::quote(dir.string()) +
+                             " --set measure.top_k=2",
+                         {"measure.top_k", "another --out directory"});
+  EXPECT_EQ(stored_runs((dir / "results.sqlite").string()).size(), 6u);
 }
 
 RunConfig small_run(std::int64_t depth) {
