@@ -14,6 +14,7 @@
 #include <relustab/train/trainer.h>
 #ifdef RELUSTAB_BENCH_HAVE_TRAIN_BATCH
 #include <relustab/train/batched.h>
+#include <relustab/train/lanes.h>
 #endif
 
 #include <algorithm>
@@ -62,12 +63,14 @@ class NotAvailable : public std::runtime_error {
 };
 
 const char* kUsage =
-    "usage: relustab_workloads [--workload W1|W2|W3|W1-batched] [--backend NAME] [--steps S]\n"
+    "usage: relustab_workloads [--workload W1|W2|W3|W1-batched|W1-lanes|W1-lanes-f32] [--backend NAME]\n"
+    "                          [--steps S]\n"
     "                          [--nets B] [--threads T] [--repeat R] [--min-time SECONDS]\n"
     "                          [--list-backends] [--save FILE]\n"
     "  W1: n=30, k=100 GD steps; W2: n=k=1024 GD steps; W3: sharpness of the W1 net at its random\n"
     "  init (relative residual <= 1e-9 asserted); W1-batched: B W1 nets, etas logspace(-3, 0),\n"
-    "  through train_batch on T threads. Prints the median of R timings. --steps 0 (default) picks\n"
+    "  through train_batch on T threads; W1-lanes (-f32): the same B nets as SIMD lanes of GdLanes,\n"
+    "  float64 (float32), one thread. Prints the median of R timings. --steps 0 (default) picks\n"
     "  the step count (W3: evaluation count) so that one timing lasts about --min-time seconds.\n"
     "  --save FILE (W3): writes the data, the net and relustab's eigenpair as JSON, so that the\n"
     "  curvature peers (bench/peers/curvature_w3.py) compute the sharpness of the very same problem.\n";
@@ -113,8 +116,9 @@ Options parse_options(int argc, char** argv) {
     require(i + 1 < argc, flag + ": expected a value after it (see --help)");
     const std::string value = argv[++i];
     if (flag == "--workload") {
-      require(value == "W1" || value == "W2" || value == "W3" || value == "W1-batched",
-              "--workload: expected W1, W2, W3 or W1-batched, got '" + value + "'");
+      require(value == "W1" || value == "W2" || value == "W3" || value == "W1-batched" ||
+                  value == "W1-lanes" || value == "W1-lanes-f32",
+              "--workload: expected W1, W2, W3, W1-batched, W1-lanes or W1-lanes-f32, got '" + value + "'");
       options.workload = value;
     } else if (flag == "--backend") {
       options.backend = value;
@@ -358,6 +362,42 @@ int run_batched(const Options& options) {
 #endif
 }
 
+/// W1-lanes: the B nets of W1-batched (same initialisations and etas) as the SIMD lanes of GdLanes,
+/// in float64 or float32, on one thread; network-steps per second counts B x steps (every lane
+/// computes every step, as a vmapped peer does; a diverged lane is counted and reported).
+template <class Real>
+int run_lanes(const Options& options, const char* precision) {
+  const Index count = options.nets;
+  const Dataset data = workload_dataset(30);
+  std::vector<ShallowReluNet> nets;
+  std::vector<double> etas;
+  for (Index i = 0; i < count; ++i) {
+    nets.push_back(workload_net(100, static_cast<std::uint64_t>(i)));
+    etas.push_back(batched_eta(i, count));
+  }
+  std::int64_t diverged = 0;
+  const auto run_steps = [&](std::int64_t steps) {
+    GdLanes<Real> lanes(nets, data);
+    const double seconds = seconds_of([&] {
+      for (std::int64_t s = 0; s < steps; ++s) lanes.step(etas);
+    });
+    diverged = 0;
+    for (const Real loss : lanes.losses()) diverged += std::isfinite(static_cast<double>(loss)) ? 0 : 1;
+    return seconds;
+  };
+  const std::int64_t steps = calibrate_steps(options.steps, options.min_time, run_steps);
+  std::vector<double> rates;
+  for (int r = 0; r < options.repeat; ++r) {
+    rates.push_back(static_cast<double>(steps * count) / run_steps(steps));
+  }
+  std::printf("relustab-lanes B=%lld W1 %s: %s net-steps/s (n=30 k=100, 1 thread, %lld steps per net, etas "
+              "logspace(-3, 0), median of %d, %lld of %lld diverged)\n",
+              static_cast<long long>(count), precision, format_rate(median(rates)).c_str(),
+              static_cast<long long>(steps), options.repeat, static_cast<long long>(diverged),
+              static_cast<long long>(count));
+  return 0;
+}
+
 int run(const Options& options) {
   if (options.list_backends) {
     for (const auto& name : backend_names()) std::printf("%s\n", name.c_str());
@@ -367,6 +407,8 @@ int run(const Options& options) {
   if (options.workload == "W1") return run_single(options, 30, 100);
   if (options.workload == "W2") return run_single(options, 1024, 1024);
   if (options.workload == "W3") return run_sharpness(options);
+  if (options.workload == "W1-lanes") return run_lanes<double>(options, "float64");
+  if (options.workload == "W1-lanes-f32") return run_lanes<float>(options, "float32");
   return run_batched(options);
 }
 

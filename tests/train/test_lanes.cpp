@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+// GdLanes (relustab/train/lanes.h): many univariate nets trained in lockstep with nets as SIMD lanes.
+// Oracles: a brute-force scalar GD loop written here with the same order of sums (bit for bit over
+// many steps), the CPU back end's gradient (one step, to rounding), the same lane alone and in other
+// batches (bit for bit), float32 against float64.
+#include <relustab/backend/backend.h>
+#include <relustab/core/error.h>
+#include <relustab/core/rng.h>
+#include <relustab/train/lanes.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "test_util.h"
+
+namespace relustab {
+namespace {
+
+/// One GD step of the half-MSE loss by plain loops: outputs summed over neurons in neuron order,
+/// gradients over samples in sample order, divided by n; relu'(0) = 0. Returns the pre-step loss.
+double brute_force_step(ShallowReluNet& net, const Dataset& data, double eta) {
+  const Index n = data.n(), k = net.width();
+  std::vector<double> r(static_cast<size_t>(n));
+  double loss = 0.0;
+  for (Index j = 0; j < n; ++j) {
+    double f = 0.0;
+    for (Index i = 0; i < k; ++i) {
+      const double pre = net.W1()(i, 0) * data.X(j, 0) + net.b1()[i];
+      f += net.w2()[i] * (pre > 0.0 ? pre : 0.0);
+    }
+    r[static_cast<size_t>(j)] = (f + net.b2()) - data.y[j];
+    loss += r[static_cast<size_t>(j)] * r[static_cast<size_t>(j)];
+  }
+  const double dn = static_cast<double>(n);
+  for (Index i = 0; i < k; ++i) {
+    double g_w1 = 0.0, g_b1 = 0.0, g_w2 = 0.0;
+    for (Index j = 0; j < n; ++j) {
+      const double x = data.X(j, 0);
+      const double pre = net.W1()(i, 0) * x + net.b1()[i];
+      g_w2 += r[static_cast<size_t>(j)] * (pre > 0.0 ? pre : 0.0);
+      const double back = pre > 0.0 ? r[static_cast<size_t>(j)] * net.w2()[i] : 0.0;
+      g_w1 += back * x;
+      g_b1 += back;
+    }
+    net.W1()(i, 0) -= eta * (g_w1 / dn);
+    net.b1()[i] -= eta * (g_b1 / dn);
+    net.w2()[i] -= eta * (g_w2 / dn);
+  }
+  double g_b2 = 0.0;
+  for (Index j = 0; j < n; ++j) g_b2 += r[static_cast<size_t>(j)];
+  net.b2() -= eta * (g_b2 / dn);
+  return loss / (2.0 * dn);
+}
+
+std::vector<ShallowReluNet> random_nets(Index count, Index width, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<ShallowReluNet> nets;
+  for (Index b = 0; b < count; ++b) nets.push_back(test::random_net(1, width, rng));
+  return nets;
+}
+
+std::vector<double> step_sizes(Index count) {
+  std::vector<double> etas;
+  for (Index b = 0; b < count; ++b) etas.push_back(0.01 * std::pow(10.0, static_cast<double>(b % 5) / 4.0));
+  return etas;
+}
+
+TEST(GdLanes, ManyStepsEqualABruteForceLoopBitForBit) {
+  // 11 lanes: one full SIMD register or more and a remainder, on every vector width.
+  const Index lanes = 11, width = 20, steps = 40;
+  std::vector<ShallowReluNet> nets = random_nets(lanes, width, 5);
+  Rng rng(6);
+  const Dataset data = test::random_dataset(nets.front(), 17, rng);
+  const std::vector<double> etas = step_sizes(lanes);
+  GdLanes<double> batch(nets, data);
+  for (Index s = 0; s < steps; ++s) {
+    batch.step(etas);
+    for (Index b = 0; b < lanes; ++b) {
+      const double loss = brute_force_step(nets[static_cast<size_t>(b)], data, etas[static_cast<size_t>(b)]);
+      ASSERT_EQ(batch.losses()[static_cast<size_t>(b)], loss) << "lane " << b << ", step " << s;
+    }
+  }
+  for (Index b = 0; b < lanes; ++b) {
+    EXPECT_EQ(batch.net(b).theta(), nets[static_cast<size_t>(b)].theta()) << "lane " << b;
+  }
+}
+
+TEST(GdLanes, OneStepAgreesWithTheCpuBackEnd) {
+  const Index lanes = 6, width = 30;
+  const std::vector<ShallowReluNet> nets = random_nets(lanes, width, 7);
+  Rng rng(8);
+  const Dataset data = test::random_dataset(nets.front(), 25, rng);
+  const std::vector<double> etas = step_sizes(lanes);
+  GdLanes<double> batch(nets, data);
+  batch.step(etas);
+  const auto cpu = make_backend("cpu");
+  for (Index b = 0; b < lanes; ++b) {
+    const ShallowReluNet& net = nets[static_cast<size_t>(b)];
+    Vec grad;
+    const double loss = cpu->loss_and_grad(net, data, {}, &grad);
+    const Vec expected = net.theta() - etas[static_cast<size_t>(b)] * grad;
+    // The sums run in another order (blocks and Eigen's products): rounding only.
+    EXPECT_NEAR(batch.losses()[static_cast<size_t>(b)], loss, 1e-13 * loss) << "lane " << b;
+    EXPECT_LT((batch.net(b).theta() - expected).cwiseAbs().maxCoeff(),
+              1e-14 * std::max(1.0, expected.cwiseAbs().maxCoeff()))
+        << "lane " << b;
+    EXPECT_GT((batch.net(b).theta() - net.theta()).norm(), 1e-6) << "the step moved lane " << b;
+  }
+}
+
+TEST(GdLanes, ALaneHasTheSameBitsAloneAndInAnyBatch) {
+  const Index width = 16, steps = 25;
+  const std::vector<ShallowReluNet> pool = random_nets(64, width, 9);
+  Rng rng(10);
+  const Dataset data = test::random_dataset(pool.front(), 13, rng);
+  const ShallowReluNet& tracked = pool[3];
+  const double tracked_eta = 0.05;
+  std::vector<Vec> results;
+  for (const Index lanes : {Index{1}, Index{5}, Index{8}, Index{64}}) {
+    // The tracked net in lane min(3, lanes - 1), the others from the pool.
+    std::vector<ShallowReluNet> nets(pool.begin(), pool.begin() + lanes);
+    const Index where = std::min<Index>(3, lanes - 1);
+    nets[static_cast<size_t>(where)] = tracked;
+    std::vector<double> etas = step_sizes(lanes);
+    etas[static_cast<size_t>(where)] = tracked_eta;
+    GdLanes<double> batch(nets, data);
+    for (Index s = 0; s < steps; ++s) batch.step(etas);
+    results.push_back(batch.net(where).theta());
+  }
+  for (size_t c = 1; c < results.size(); ++c) EXPECT_EQ(results[c], results[0]) << "batch " << c;
+}
+
+TEST(GdLanes, Float32FollowsFloat64ToSinglePrecision) {
+  const Index lanes = 9, width = 25, steps = 10;
+  const std::vector<ShallowReluNet> nets = random_nets(lanes, width, 11);
+  Rng rng(12);
+  const Dataset data = test::random_dataset(nets.front(), 20, rng);
+  const std::vector<double> etas = step_sizes(lanes);
+  GdLanes<double> wide(nets, data);
+  GdLanes<float> narrow(nets, data);
+  for (Index s = 0; s < steps; ++s) {
+    wide.step(etas);
+    narrow.step(etas);
+  }
+  for (Index b = 0; b < lanes; ++b) {
+    const Vec exact = wide.net(b).theta();
+    EXPECT_LT((narrow.net(b).theta() - exact).cwiseAbs().maxCoeff(), 1e-5 * std::max(1.0, exact.cwiseAbs().maxCoeff()))
+        << "lane " << b;
+    EXPECT_NEAR(narrow.losses()[static_cast<size_t>(b)], wide.losses()[static_cast<size_t>(b)],
+                1e-5 * wide.losses()[static_cast<size_t>(b)]);
+  }
+}
+
+TEST(GdLanes, BadInputIsRefusedByName) {
+  Rng rng(13);
+  const std::vector<ShallowReluNet> nets = random_nets(2, 4, 14);
+  const Dataset data = test::random_dataset(nets.front(), 5, rng);
+  EXPECT_THROW(GdLanes<double>(std::vector<ShallowReluNet>{}, data), InputError);
+  std::vector<ShallowReluNet> mixed = nets;
+  mixed.push_back(test::random_net(1, 5, rng));
+  EXPECT_NE(test::message_of([&] { GdLanes<double> lanes(mixed, data); }).find("net 2"), std::string::npos);
+  const ShallowReluNet plane = test::random_net(2, 4, rng);
+  const Dataset plane_data = test::random_dataset(plane, 5, rng);
+  EXPECT_THROW(GdLanes<double>(std::vector<ShallowReluNet>{plane}, plane_data), InputError);
+  EXPECT_THROW(GdLanes<double>(nets, plane_data), InputError);
+  Dataset broken = data;
+  broken.y[2] = std::nan("");
+  EXPECT_THROW(GdLanes<double>(nets, broken), InputError);
+  GdLanes<double> lanes(nets, data);
+  EXPECT_THROW(lanes.step(std::vector<double>{0.1}), InputError);
+  EXPECT_THROW(static_cast<void>(lanes.net(2)), InputError);
+}
+
+}  // namespace
+}  // namespace relustab
