@@ -3,10 +3,142 @@
 
 #include <relustab/core/error.h>
 
+#include "../backend/univariate/sorted_kernel.h"
+
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <numeric>
 #include <string>
 
 namespace relustab {
+
+// The arithmetic below is that of the univariate back end (src/backend/univariate/sorted_kernel.h:
+// update_counts, loss_and_grad) written for B lanes: every expression is the same, operand for
+// operand, so a float64 lane rounds exactly as that back end does. Both files are compiled without
+// FMA contraction. Loops over lanes are innermost (lanes are contiguous), element-wise only, so a
+// lane's arithmetic does not depend on the batch; the kernels take restrict pointers, without which
+// the compiler must assume the arrays overlap and keeps the loops scalar.
+
+namespace {
+
+using univariate::boundary_near;
+using univariate::confirms_boundary;
+
+/// confirmed[l] = 1 iff boundary[l] is still the neuron's run boundary in lane l. Branch-free, so it
+/// vectorises with gathers from the shared inputs.
+template <class Real>
+void confirm_boundaries(Index lanes, const Real* __restrict w, const Real* __restrict b,
+                        const Index* __restrict boundary, const Real* __restrict xp,
+                        unsigned char* __restrict confirmed) {
+  for (Index l = 0; l < lanes; ++l) {
+    confirmed[l] = static_cast<unsigned char>(confirms_boundary(w[l], b[l], xp, boundary[l]));
+  }
+}
+
+/// One neuron of every lane: its line (slope, offset) = v (w, b) with the sign of its entry in the
+/// difference arrays (+ where a suffix run starts, - where a prefix run ends) as pairs for
+/// scatter_lines, and the prefix runs' lines (active from sample 0) added to the partial sums of the
+/// base line: part += line * (w < 0).
+template <class Real>
+void neuron_lines(Index lanes, const Real* __restrict w, const Real* __restrict b, const Real* __restrict v,
+                  Real* __restrict signed_pairs, Real* __restrict part_slope, Real* __restrict part_offset) {
+  for (Index l = 0; l < lanes; ++l) {
+    const Real slope = v[l] * w[l];
+    const Real offset = v[l] * b[l];
+    const bool prefix = w[l] < Real(0);
+    const Real sign = prefix ? Real(-1) : Real(1);
+    const Real prefix_weight = prefix ? Real(1) : Real(0);
+    signed_pairs[2 * l] = sign * slope;
+    signed_pairs[2 * l + 1] = sign * offset;
+    part_slope[l] += slope * prefix_weight;
+    part_offset[l] += offset * prefix_weight;
+  }
+}
+
+/// Adds each lane's signed line to the difference arrays (sum_active_lines) at its run boundary, as
+/// (slope, offset) pairs [(q * lanes + l) * 2 + 0, 1], so one address serves both. Lanes write
+/// distinct entries; the only scattered loop of a step.
+template <class Real>
+void scatter_lines(Index lanes, const Index* __restrict boundary, const Real* __restrict signed_pairs,
+                   Real* __restrict diff_pairs) {
+  for (Index l = 0; l < lanes; ++l) {
+    Real* __restrict at = diff_pairs + 2 * (boundary[l] * lanes + l);
+    at[0] += signed_pairs[2 * l];
+    at[1] += signed_pairs[2 * l + 1];
+  }
+}
+
+/// Searches the boundaries of the lanes whose boundary was not confirmed (`confirmed`, one byte per
+/// lane, mostly ones), skipping confirmed lanes eight at a time.
+template <class Real>
+void search_unconfirmed(Index lanes, const unsigned char* confirmed, const Real* w, const Real* b, const Real* x,
+                        Index n, Index* boundary) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  Index l = 0;
+  for (; l + 8 <= lanes; l += 8) {
+    std::uint64_t flags = 0;
+    std::memcpy(&flags, confirmed + l, 8);
+    // One bit per unconfirmed lane, at bit 8m for lane l + m (the bytes are 0 or 1).
+    for (std::uint64_t missing = ~flags & ones; missing != 0; missing &= missing - 1) {
+      const Index at = l + std::countr_zero(missing) / 8;
+      boundary[at] = boundary_near(w[at], b[at], x, n, boundary[at]);
+    }
+  }
+  for (; l < lanes; ++l) {
+    if (confirmed[l] == 0) boundary[l] = boundary_near(w[l], b[l], x, n, boundary[l]);
+  }
+}
+
+/// One sample of every lane: moves the active line by the sample's differences, forms the residual
+/// r = (slope x + offset + c) - y, adds r^2 to `square` and extends the prefix sums of r and r x.
+template <class Real>
+void residual_sample(Index lanes, Real x, Real y, const Real* __restrict c, const Real* __restrict diff_pairs,
+                     Real* __restrict line_slope,
+                     Real* __restrict line_offset, Real* __restrict square, Real* __restrict r_sum,
+                     Real* __restrict rx_sum, Real* __restrict sum_r_next, Real* __restrict sum_rx_next) {
+  for (Index l = 0; l < lanes; ++l) {
+    const Real slope = line_slope[l] + diff_pairs[2 * l];
+    const Real offset = line_offset[l] + diff_pairs[2 * l + 1];
+    const Real r = (slope * x + offset + c[l]) - y;
+    const Real sum = r_sum[l] + r;
+    const Real sum_x = rx_sum[l] + r * x;
+    line_slope[l] = slope;
+    line_offset[l] = offset;
+    square[l] += r * r;
+    r_sum[l] = sum;
+    rx_sum[l] = sum_x;
+    sum_r_next[l] = sum;
+    sum_rx_next[l] = sum_x;
+  }
+}
+
+/// One neuron of every lane (active_sums, gradient_from_sums, theta - eta * grad): the sums of r and
+/// r x over its run are two lookups in the prefix sums (rows of `lanes`), then the GD step.
+template <class Real>
+void descend_neuron(Index lanes, Real inv_n, const Real* __restrict eta, const Index* __restrict boundary,
+                    const Real* __restrict sum_r, const Real* __restrict sum_rx,
+                    const Real* __restrict total_r, const Real* __restrict total_rx, Real* __restrict w,
+                    Real* __restrict b, Real* __restrict v) {
+  for (Index l = 0; l < lanes; ++l) {
+    const bool prefix = w[l] < Real(0);
+    const Real suffix_weight = prefix ? Real(0) : Real(1);
+    const Real sign = prefix ? Real(-1) : Real(1);
+    const Index at = boundary[l] * lanes + l;
+    const Real s0 = suffix_weight * total_r[l] - sign * sum_r[at];
+    const Real s1 = suffix_weight * total_rx[l] - sign * sum_rx[at];
+    const Real grad_w = v[l] * s1 * inv_n;
+    const Real grad_b = v[l] * s0 * inv_n;
+    const Real grad_v = (w[l] * s1 + b[l] * s0) * inv_n;
+    w[l] = w[l] - eta[l] * grad_w;
+    b[l] = b[l] - eta[l] * grad_b;
+    v[l] = v[l] - eta[l] * grad_v;
+  }
+}
+
+}  // namespace
 
 template <class Real>
 GdLanes<Real>::GdLanes(std::span<const ShallowReluNet> nets, const Dataset& data) {
@@ -24,18 +156,32 @@ GdLanes<Real>::GdLanes(std::span<const ShallowReluNet> nets, const Dataset& data
                 std::to_string(nets[b].input_dim()) + " and width " + std::to_string(nets[b].width()) +
                 ", expected 1 and " + std::to_string(width_) + " (the first net's)");
   }
-  x_.resize(static_cast<size_t>(samples_));
+  // Samples sorted by input, ties in their original order (as the univariate back end sorts them).
+  std::vector<Index> order(static_cast<size_t>(samples_));
+  std::iota(order.begin(), order.end(), Index{0});
+  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return data.X(a, 0) < data.X(b, 0); });
+  constexpr Real inf = std::numeric_limits<Real>::infinity();
+  x_padded_.assign(static_cast<size_t>(samples_ + 2), -inf);
+  x_padded_.back() = inf;
   y_.resize(static_cast<size_t>(samples_));
   for (Index j = 0; j < samples_; ++j) {
-    x_[static_cast<size_t>(j)] = static_cast<Real>(data.X(j, 0));
-    y_[static_cast<size_t>(j)] = static_cast<Real>(data.y[j]);
+    x_padded_[static_cast<size_t>(j + 1)] = static_cast<Real>(data.X(order[static_cast<size_t>(j)], 0));
+    y_[static_cast<size_t>(j)] = static_cast<Real>(data.y[order[static_cast<size_t>(j)]]);
   }
   const size_t per_neuron = static_cast<size_t>(width_ * lanes_);
+  const size_t per_sample = static_cast<size_t>((samples_ + 1) * lanes_);
+  const size_t lanes = static_cast<size_t>(lanes_);
   w1_.resize(per_neuron);
   b1_.resize(per_neuron);
   w2_.resize(per_neuron);
-  b2_.resize(static_cast<size_t>(lanes_));
-  residuals_.resize(static_cast<size_t>(samples_ * lanes_));
+  b2_.resize(lanes);
+  boundary_.assign(per_neuron, 0);  // any boundary in [0, n] is a valid start: step() confirms or searches
+  confirmed_.resize(lanes);
+  signed_pairs_.resize(2 * lanes);
+  diff_pairs_.resize(2 * per_sample);
+  for (auto* v : {&sum_r_, &sum_rx_}) v->resize(per_sample);
+  line_parts_.resize(8 * lanes);
+  lane_scratch_.resize(6 * lanes);
   for (Index b = 0; b < lanes_; ++b) {
     const ShallowReluNet& net = nets[static_cast<size_t>(b)];
     for (Index i = 0; i < width_; ++i) {
@@ -48,93 +194,79 @@ GdLanes<Real>::GdLanes(std::span<const ShallowReluNet> nets, const Dataset& data
   }
 }
 
-namespace {
-
-// The kernels take every array as a restrict parameter: with the arrays as members or locals the
-// compiler must assume they may overlap and keeps the loops scalar. Loops over lanes are innermost
-// (lanes are contiguous), element-wise only, so a lane's arithmetic does not depend on the batch.
-// relu is a select, (z > 0 ? z : 0), which treats NaN alike in SIMD registers and scalar code.
-
-/// f[b] += sum_i w2_ib relu(w1_ib x + b1_ib) over the neurons, in neuron order, for every lane b.
-template <class Real>
-void add_outputs(Index lanes, Index width, Real x, const Real* __restrict w1, const Real* __restrict b1,
-                 const Real* __restrict w2, Real* __restrict f) {
-  for (Index i = 0; i < width; ++i) {
-    const Index row = i * lanes;
-    for (Index b = 0; b < lanes; ++b) {
-      const Real pre = w1[row + b] * x + b1[row + b];
-      f[b] += w2[row + b] * (pre > Real(0) ? pre : Real(0));
-    }
-  }
-}
-
-/// Adds sample (x, r) to one neuron's gradient sums for every lane (w1, b1, w2: that neuron's row).
-template <class Real>
-void add_neuron_gradient(Index lanes, Real x, const Real* __restrict r, const Real* __restrict w1,
-                         const Real* __restrict b1, const Real* __restrict w2, Real* __restrict g_w1,
-                         Real* __restrict g_b1, Real* __restrict g_w2) {
-  for (Index b = 0; b < lanes; ++b) {
-    const Real pre = w1[b] * x + b1[b];
-    g_w2[b] += r[b] * (pre > Real(0) ? pre : Real(0));
-    const Real back = pre > Real(0) ? r[b] * w2[b] : Real(0);
-    g_w1[b] += back * x;
-    g_b1[b] += back;
-  }
-}
-
-/// param[b] -= eta[b] * (gradient_sum[b] / n) for every lane.
-template <class Real>
-void descend(Index lanes, Real n, const Real* __restrict eta, const Real* __restrict gradient_sum,
-             Real* __restrict param) {
-  for (Index b = 0; b < lanes; ++b) param[b] -= eta[b] * (gradient_sum[b] / n);
-}
-
-}  // namespace
-
 template <class Real>
 void GdLanes<Real>::step(std::span<const double> etas) {
   require(static_cast<Index>(etas.size()) == lanes_,
           "GdLanes::step: expected " + std::to_string(lanes_) + " step sizes, got " +
               std::to_string(etas.size()));
-  const Index B = lanes_;
-  const size_t lanes = static_cast<size_t>(B);
-  // Divided by n, not multiplied by 1/n, to round as the back ends' gradients and losses do.
-  const Real n = static_cast<Real>(samples_);
-  std::vector<Real> eta(lanes), f(lanes), g_w1(lanes), g_b1(lanes), g_w2(lanes), g_b2(lanes, Real(0));
-  for (size_t b = 0; b < lanes; ++b) eta[b] = static_cast<Real>(etas[b]);
-  // Forward: r_j = sum_i w2_i relu(w1_i x_j + b1_i) + b2 - y_j for every lane, the loss and the
-  // output bias's gradient sum (samples in order).
-  losses_.assign(lanes, Real(0));
-  for (Index j = 0; j < samples_; ++j) {
-    std::fill(f.begin(), f.end(), Real(0));
-    add_outputs(B, width_, x_[static_cast<size_t>(j)], w1_.data(), b1_.data(), w2_.data(), f.data());
-    Real* r = residuals_.data() + j * B;
-    const Real y = y_[static_cast<size_t>(j)];
-    for (size_t b = 0; b < lanes; ++b) {
-      r[b] = (f[b] + b2_[b]) - y;
-      losses_[b] += r[b] * r[b];
-      g_b2[b] += r[b];
-    }
+  const Index B = lanes_, n = samples_, k = width_;
+  const Real* xp = x_padded_.data();
+  const Real* x = xp + 1;
+  const Real* y = y_.data();
+  Real* w = w1_.data();
+  Real* b = b1_.data();
+  Real* v = w2_.data();
+  Real* c = b2_.data();
+  Index* q = boundary_.data();
+  Real* signed_pairs = signed_pairs_.data();
+  Real* diff = diff_pairs_.data();
+  Real* sum_r = sum_r_.data();
+  Real* sum_rx = sum_rx_.data();
+  Real* parts = line_parts_.data();  // [p * B + l]: 4 partials of the slope, then 4 of the offset
+  Real* line_slope = lane_scratch_.data();
+  Real* line_offset = line_slope + B;
+  Real* squares = line_offset + B;  // 2 * B: even and odd samples
+  Real* r_sum = squares + 2 * B;
+  Real* rx_sum = r_sum + B;
+  unsigned char* confirmed = confirmed_.data();
+  const Real zero(0), one(1);
+
+  // 1. Neuron by neuron, so that a neuron's lanes stay in L1 through all of it: its run boundaries
+  // (update_counts: kept where both neighbours confirm them, else searched for from the old one), then
+  // its line's entries in the difference arrays over samples (sum_active_lines) and, for prefix runs,
+  // in the base line, summed in neuron order with four interleaved partials (weighted_sum).
+  std::fill_n(diff, 2 * (n + 1) * B, zero);
+  std::fill_n(parts, 8 * B, zero);
+  const Index whole = k - k % 4;
+  for (Index i = 0; i < k; ++i) {
+    const Index row = i * B;
+    confirm_boundaries(B, w + row, b + row, q + row, xp, confirmed);
+    search_unconfirmed(B, confirmed, w + row, b + row, x, n, q + row);
+    Real* part_slope = parts + (i < whole ? i % 4 : 0) * B;
+    neuron_lines(B, w + row, b + row, v + row, signed_pairs, part_slope, part_slope + 4 * B);
+    scatter_lines(B, q + row, signed_pairs, diff);
   }
-  for (size_t b = 0; b < lanes; ++b) losses_[b] /= Real(2) * n;
-  // Gradient and update, neuron by neuron: neuron i's gradient needs only the residuals and its own
-  // parameters, so it moves as soon as its sums over the samples are done.
-  for (Index i = 0; i < width_; ++i) {
-    Real* w1 = w1_.data() + i * B;
-    Real* b1 = b1_.data() + i * B;
-    Real* w2 = w2_.data() + i * B;
-    std::fill(g_w1.begin(), g_w1.end(), Real(0));
-    std::fill(g_b1.begin(), g_b1.end(), Real(0));
-    std::fill(g_w2.begin(), g_w2.end(), Real(0));
-    for (Index j = 0; j < samples_; ++j) {
-      add_neuron_gradient(B, x_[static_cast<size_t>(j)], residuals_.data() + j * B, w1, b1, w2, g_w1.data(),
-                          g_b1.data(), g_w2.data());
-    }
-    descend(B, n, eta.data(), g_w1.data(), w1);
-    descend(B, n, eta.data(), g_b1.data(), b1);
-    descend(B, n, eta.data(), g_w2.data(), w2);
+  for (Index l = 0; l < B; ++l) {
+    line_slope[l] = (parts[l] + parts[B + l]) + (parts[2 * B + l] + parts[3 * B + l]);
+    line_offset[l] = (parts[4 * B + l] + parts[5 * B + l]) + (parts[6 * B + l] + parts[7 * B + l]);
+    squares[l] = zero;
+    squares[B + l] = zero;
+    r_sum[l] = zero;
+    rx_sum[l] = zero;
+    sum_r[l] = zero;
+    sum_rx[l] = zero;
   }
-  descend(B, n, eta.data(), g_b2.data(), b2_.data());
+  // 2. Residuals, the loss's squares (even and odd samples apart) and the prefix sums of r and r x.
+  for (Index j = 0; j < n; ++j) {
+    residual_sample(B, x[j], y[j], c, diff + 2 * j * B, line_slope, line_offset, squares + (j & 1) * B,
+                    r_sum, rx_sum, sum_r + (j + 1) * B, sum_rx + (j + 1) * B);
+  }
+  const Real inv_n = one / static_cast<Real>(n);
+  losses_.resize(static_cast<size_t>(B));
+  for (Index l = 0; l < B; ++l) {
+    losses_[static_cast<size_t>(l)] = (squares[l] + squares[B + l]) * Real(0.5) * inv_n;
+  }
+
+  // 3. Gradient and step, neuron by neuron: a neuron's gradient needs only the prefix sums and its own
+  // parameters, so it moves as soon as its sums are looked up.
+  const Real* total_r = sum_r + n * B;
+  const Real* total_rx = sum_rx + n * B;
+  Real* eta = line_parts_.data();  // the partials are spent
+  for (Index l = 0; l < B; ++l) eta[l] = static_cast<Real>(etas[static_cast<size_t>(l)]);
+  for (Index i = 0; i < k; ++i) {
+    descend_neuron(B, inv_n, eta, q + i * B, sum_r, sum_rx, total_r, total_rx, w + i * B, b + i * B, v + i * B);
+  }
+  for (Index l = 0; l < B; ++l) c[l] = c[l] - eta[l] * (total_r[l] * inv_n);
 }
 
 template <class Real>

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // GdLanes (relustab/train/lanes.h): many univariate nets trained in lockstep with nets as SIMD lanes.
-// Oracles: a brute-force scalar GD loop written here with the same order of sums (bit for bit over
-// many steps), the CPU back end's gradient (one step, to rounding), the same lane alone and in other
-// batches (bit for bit), float32 against float64.
+// Oracles: the univariate back end's gradient step and train() on it (bit for bit over many steps,
+// with knots crossing samples, ties and knots on samples), a brute-force O(nk) GD loop written here
+// and the CPU back end's gradient (one step, to rounding: the sums run in other orders), the same
+// lane alone and in other batches (bit for bit), float32 against float64.
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/train/lanes.h>
+#include <relustab/train/trainer.h>
 
 #include <gtest/gtest.h>
 
@@ -68,23 +70,121 @@ std::vector<double> step_sizes(Index count) {
   return etas;
 }
 
-TEST(GdLanes, ManyStepsEqualABruteForceLoopBitForBit) {
-  // 11 lanes: one full SIMD register or more and a remainder, on every vector width.
-  const Index lanes = 11, width = 20, steps = 40;
+/// How many samples each neuron is active on (w x + b > 0): the activation pattern of a univariate net.
+std::vector<Index> active_counts(const ShallowReluNet& net, const Dataset& data) {
+  std::vector<Index> counts(static_cast<size_t>(net.width()), 0);
+  for (Index i = 0; i < net.width(); ++i) {
+    for (Index j = 0; j < data.n(); ++j) {
+      counts[static_cast<size_t>(i)] += net.W1()(i, 0) * data.X(j, 0) + net.b1()[i] > 0.0 ? 1 : 0;
+    }
+  }
+  return counts;
+}
+
+/// Steps every lane of `batch` and the same nets one by one with the univariate back end's gradient
+/// and train()'s update theta - eta * grad, asserting equal bits every step; returns how many
+/// (neuron, step) pairs changed their activation pattern, so a test can show knots crossed samples.
+Index expect_lanes_follow_the_univariate_back_end(GdLanes<double>& batch, std::vector<ShallowReluNet> nets,
+                                                  const Dataset& data, const std::vector<double>& etas,
+                                                  Index steps) {
+  const auto univariate = make_backend("univariate");
+  Index pattern_changes = 0;
+  for (Index s = 0; s < steps; ++s) {
+    batch.step(etas);
+    for (size_t b = 0; b < nets.size(); ++b) {
+      ShallowReluNet& net = nets[b];
+      const std::vector<Index> before = active_counts(net, data);
+      Vec grad;
+      const double loss = univariate->loss_and_grad(net, data, {}, &grad);
+      net.theta() = (net.theta() - etas[b] * grad).eval();
+      const std::vector<Index> after = active_counts(net, data);
+      for (size_t i = 0; i < before.size(); ++i) pattern_changes += before[i] != after[i] ? 1 : 0;
+      EXPECT_EQ(batch.losses()[b], loss) << "lane " << b << ", step " << s;
+      EXPECT_EQ(batch.net(static_cast<Index>(b)).theta(), net.theta()) << "lane " << b << ", step " << s;
+      if (::testing::Test::HasFailure()) return pattern_changes;
+    }
+  }
+  return pattern_changes;
+}
+
+TEST(GdLanes, EveryStepEqualsTheUnivariateBackEndBitForBit) {
+  // 11 lanes: one full SIMD register or more and a remainder, on every vector width; a width that is
+  // not a multiple of 4 (the partial sums' remainder). Step sizes up to 0.3 move knots across samples.
+  const Index lanes = 11, width = 21, steps = 60;
   std::vector<ShallowReluNet> nets = random_nets(lanes, width, 5);
   Rng rng(6);
   const Dataset data = test::random_dataset(nets.front(), 17, rng);
+  std::vector<double> etas = step_sizes(lanes);
+  etas[2] = 0.3;
+  etas[7] = 0.2;
+  GdLanes<double> batch(nets, data);
+  const Index changes = expect_lanes_follow_the_univariate_back_end(batch, nets, data, etas, steps);
+  EXPECT_GT(changes, 10) << "knots should have crossed samples (the boundary search was not exercised)";
+}
+
+TEST(GdLanes, TiesKnotsOnSamplesAndFlatNeuronsFollowTheUnivariateBackEnd) {
+  // Repeated inputs, neurons whose knot sits exactly on a sample (w x + b == 0 there: off, relu'(0) =
+  // 0), and neurons with w = 0 (on everywhere or nowhere, by the sign of b).
+  Dataset data;
+  data.X.resize(9, 1);
+  data.y.resize(9);
+  const double inputs[9] = {0.25, -0.5, 0.25, 0.75, -0.5, 0.0, 0.25, 1.0, -1.0};
+  for (Index j = 0; j < 9; ++j) {
+    data.X(j, 0) = inputs[j];
+    data.y[j] = std::sin(3.0 * inputs[j]) + 0.1 * static_cast<double>(j % 3);
+  }
+  std::vector<ShallowReluNet> nets = random_nets(5, 6, 15);
+  for (ShallowReluNet& net : nets) {
+    net.W1()(0, 0) = 0.5;   // knot at 0.25, a repeated input
+    net.b1()[0] = -0.125;
+    net.W1()(1, 0) = -2.0;  // knot at -0.5
+    net.b1()[1] = -1.0;
+    net.W1()(2, 0) = 0.0;   // on everywhere
+    net.b1()[2] = 0.3;
+    net.W1()(3, 0) = 0.0;   // off everywhere
+    net.b1()[3] = -0.3;
+  }
+  const std::vector<double> etas = {0.05, 0.1, 0.2, 0.01, 0.4};
+  GdLanes<double> batch(nets, data);
+  expect_lanes_follow_the_univariate_back_end(batch, nets, data, etas, 30);
+}
+
+TEST(GdLanes, ALaneEndsWhereTrainOnTheUnivariateBackEndEnds) {
+  const Index lanes = 4, width = 12, steps = 200;
+  const std::vector<ShallowReluNet> nets = random_nets(lanes, width, 16);
+  Rng rng(17);
+  const Dataset data = test::random_dataset(nets.front(), 23, rng);
+  const std::vector<double> etas = {0.02, 0.1, 0.25, 0.4};
+  GdLanes<double> batch(nets, data);
+  for (Index s = 0; s < steps; ++s) batch.step(etas);
+  const auto univariate = make_backend("univariate");
+  for (Index b = 0; b < lanes; ++b) {
+    TrainOptions options;
+    options.schedule.eta = etas[static_cast<size_t>(b)];
+    options.stop.max_steps = steps;
+    options.stop.loss_tol = 0.0;  // no early stop: exactly `steps` steps
+    const TrainResult result = train(*univariate, nets[static_cast<size_t>(b)], data, options);
+    ASSERT_EQ(result.steps, steps);
+    EXPECT_EQ(batch.net(b).theta(), result.net.theta()) << "lane " << b;
+  }
+}
+
+TEST(GdLanes, OneStepAgreesWithABruteForceLoop) {
+  const Index lanes = 7, width = 20;
+  std::vector<ShallowReluNet> nets = random_nets(lanes, width, 18);
+  Rng rng(19);
+  const Dataset data = test::random_dataset(nets.front(), 17, rng);
   const std::vector<double> etas = step_sizes(lanes);
   GdLanes<double> batch(nets, data);
-  for (Index s = 0; s < steps; ++s) {
-    batch.step(etas);
-    for (Index b = 0; b < lanes; ++b) {
-      const double loss = brute_force_step(nets[static_cast<size_t>(b)], data, etas[static_cast<size_t>(b)]);
-      ASSERT_EQ(batch.losses()[static_cast<size_t>(b)], loss) << "lane " << b << ", step " << s;
-    }
-  }
+  batch.step(etas);
   for (Index b = 0; b < lanes; ++b) {
-    EXPECT_EQ(batch.net(b).theta(), nets[static_cast<size_t>(b)].theta()) << "lane " << b;
+    ShallowReluNet& net = nets[static_cast<size_t>(b)];
+    const double loss = brute_force_step(net, data, etas[static_cast<size_t>(b)]);
+    // O(n + k) prefix sums against O(nk) sums over samples: rounding only.
+    EXPECT_NEAR(batch.losses()[static_cast<size_t>(b)], loss, 1e-13 * loss) << "lane " << b;
+    EXPECT_LT((batch.net(b).theta() - net.theta()).cwiseAbs().maxCoeff(),
+              1e-13 * std::max(1.0, net.theta().cwiseAbs().maxCoeff()))
+        << "lane " << b;
   }
 }
 
@@ -102,7 +202,7 @@ TEST(GdLanes, OneStepAgreesWithTheCpuBackEnd) {
     Vec grad;
     const double loss = cpu->loss_and_grad(net, data, {}, &grad);
     const Vec expected = net.theta() - etas[static_cast<size_t>(b)] * grad;
-    // The sums run in another order (blocks and Eigen's products): rounding only.
+    // The sums run in another order (the cpu back end's blocks and Eigen's products): rounding only.
     EXPECT_NEAR(batch.losses()[static_cast<size_t>(b)], loss, 1e-13 * loss) << "lane " << b;
     EXPECT_LT((batch.net(b).theta() - expected).cwiseAbs().maxCoeff(),
               1e-14 * std::max(1.0, expected.cwiseAbs().maxCoeff()))

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Many univariate ReLU nets of one width on one data set, trained by full-batch GD in lockstep with the
 // nets as SIMD lanes: every parameter is stored lane-major (structure of arrays), so each arithmetic
-// instruction advances several nets at once, with no gathers (the nets share the inputs).
+// instruction advances several nets at once; the nets share the (sorted) inputs.
 #pragma once
 
+#include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
 #include <relustab/model/shallow_relu.h>
 
@@ -16,11 +17,11 @@ namespace relustab {
 /// set, in float64 or float32 (Real). step() is one full-batch GD step of the half-MSE loss
 /// 1/(2n) sum_j r_j^2 of every lane with its own step size; relu'(0) = 0 as everywhere in relustab.
 ///
-/// The arithmetic of a lane is that of the brute-force sums over samples in sample order, so it does
-/// not depend on B or on the other lanes (a lane gives the same bits alone or in any batch), and it
-/// differs from the back ends' only in the order of the sums: in float64 one step agrees with
-/// make_backend("cpu")'s to about 1e-13 relative (tests/train/test_lanes.cpp). Over many steps the
-/// trajectories can separate as any two roundings of GD can (at the edge of stability, chaotically).
+/// Each lane runs the sorted-knot algorithm of the univariate back end (O(n + k) per step instead of
+/// O(nk): with the inputs sorted, a neuron is active on a prefix or a suffix of the samples), with the
+/// same operations in the same order. So in float64 a lane is bit-identical, step after step, to
+/// train() on make_backend("univariate") with that net and step size alone
+/// (tests/train/test_lanes.cpp), and a lane gives the same bits alone or in any batch.
 template <class Real>
 class GdLanes {
  public:
@@ -43,10 +44,20 @@ class GdLanes {
 
  private:
   Index lanes_ = 0, width_ = 0, samples_ = 0;
-  std::vector<Real> x_, y_;
+  std::vector<Real> x_padded_;  ///< n + 2: -inf, the inputs in ascending order, +inf
+  std::vector<Real> y_;         ///< targets in the inputs' sorted order
   // Parameter i of lane b at [i * lanes_ + b]: lanes are contiguous, the SIMD direction.
   std::vector<Real> w1_, b1_, w2_, b2_;
-  std::vector<Real> residuals_;  ///< [j * lanes_ + b]: r_j of lane b at the current point
+  /// [i * lanes_ + b]: where neuron i's active run of lane b starts (w1 >= 0: the run is the suffix
+  /// from here) or ends (w1 < 0: the prefix up to here), in sorted samples; kept between steps.
+  std::vector<Index> boundary_;
+  // Scratch, lane-major, kept so a step does not allocate.
+  std::vector<Real> signed_pairs_;                ///< 2 B: one neuron's (slope, offset) with its run's sign
+  std::vector<Real> diff_pairs_;                  ///< 2 (n + 1) B: difference arrays over samples, paired
+  std::vector<Real> sum_r_, sum_rx_;              ///< (n + 1) * B: prefix sums of r and r x
+  std::vector<Real> line_parts_;                  ///< 8 * B: partial sums of the prefix runs' lines
+  std::vector<Real> lane_scratch_;                ///< 6 * B: per-lane running values
+  std::vector<unsigned char> confirmed_;          ///< B: one neuron's lanes
   std::vector<Real> losses_;
 };
 

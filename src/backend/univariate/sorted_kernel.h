@@ -71,21 +71,66 @@ struct NetView {
 /// Neuron i is on at sorted sample j iff w_i x_j + b_i > 0. The predicate is monotone in j (rounding is
 /// monotone), so its on-set is the suffix [n - count, n) for w_i >= 0 and the prefix [0, count) for
 /// w_i < 0 (w_i NaN: never on, count 0). The run's boundary is n - count or count respectively.
-inline bool is_prefix(double w) { return w < 0.0; }
+template <class Real>
+bool is_prefix(Real w) {
+  return w < Real(0);
+}
 
-inline bool on(double w, double b, double x) { return w * x + b > 0.0; }
+template <class Real>
+bool on(Real w, Real b, Real x) {
+  return w * x + b > Real(0);
+}
 
-/// Active count of one neuron by binary search over the sorted inputs.
-inline Index search_count(double w, double b, const SortedSamples& s) {
-  const double* x = s.x();
-  Index lo = 0, hi = s.n;  // first index where the predicate flips
+/// Whether q is the run boundary of the neuron (w, b): the samples on either side of it are off and on
+/// as the run needs. xp is the padded inputs (xp[j + 1] is sample j; the +-inf sentinels confirm the
+/// ends), q in [0, n].
+template <class Real>
+bool confirms_boundary(Real w, Real b, const Real* xp, Index q) {
+  const bool prefix = is_prefix(w);
+  const bool left_on = on(w, b, xp[q]);       // sample q - 1
+  const bool right_on = on(w, b, xp[q + 1]);  // sample q
+  return (left_on == prefix) & (right_on != prefix);
+}
+
+/// The run boundary of a neuron (the first sorted sample that is on for a suffix run, off for a prefix
+/// run) by binary search, knowing it lies in [lo, hi]. The predicate "sample j lies before the
+/// boundary" is monotone in j because rounding is monotone.
+template <class Real>
+Index boundary_between(Real w, Real b, const Real* x, Index lo, Index hi) {
   const bool prefix = is_prefix(w);
   while (lo < hi) {
     const Index mid = lo + (hi - lo) / 2;
-    // suffix form: find the first "on"; prefix form: find the first "off".
-    if (on(w, b, x[mid]) != prefix) hi = mid; else lo = mid + 1;
+    if (on(w, b, x[mid]) == prefix) lo = mid + 1; else hi = mid;
   }
-  return prefix ? lo : s.n - lo;
+  return lo;
+}
+
+/// The same searched for from a guess q0 in [0, n]: a short walk from q0 (knots move little between
+/// GD steps, so the boundary is usually a sample or two away), then a binary search of the side that
+/// is left. Exact for any guess.
+template <class Real>
+Index boundary_near(Real w, Real b, const Real* x, Index n, Index q0) {
+  const bool prefix = is_prefix(w);
+  const auto before = [&](Index j) { return on(w, b, x[j]) == prefix; };
+  constexpr int walk = 4;
+  if (q0 < n && before(q0)) {
+    Index lo = q0 + 1;
+    for (int t = 0; t < walk && lo < n; ++t, ++lo) {
+      if (!before(lo)) return lo;
+    }
+    return boundary_between(w, b, x, lo, n);
+  }
+  Index hi = q0;
+  for (int t = 0; t < walk && hi > 0; ++t, --hi) {
+    if (before(hi - 1)) return hi;
+  }
+  return boundary_between(w, b, x, Index{0}, hi);
+}
+
+/// Active count of one neuron by binary search over the sorted inputs.
+inline Index search_count(double w, double b, const SortedSamples& s) {
+  const Index q = boundary_between(w, b, s.x(), Index{0}, s.n);
+  return is_prefix(w) ? q : s.n - q;
 }
 
 inline void search_counts(const NetView& net, const SortedSamples& s, Index* count) {
@@ -135,11 +180,8 @@ inline void confirm_counts(const double* __restrict w, const double* __restrict 
                            const Index* __restrict count, const double* __restrict xp, Index n,
                            Index k, Index* __restrict confirmed) {
   for (Index i = 0; i < k; ++i) {
-    const bool prefix = is_prefix(w[i]);
-    const Index q = prefix ? count[i] : n - count[i];
-    const bool left_on = on(w[i], b[i], xp[q]);       // sample q - 1
-    const bool right_on = on(w[i], b[i], xp[q + 1]);  // sample q
-    confirmed[i] = (left_on == prefix) & (right_on != prefix);
+    const Index q = is_prefix(w[i]) ? count[i] : n - count[i];
+    confirmed[i] = confirms_boundary(w[i], b[i], xp, q);
   }
 }
 
@@ -147,13 +189,17 @@ inline void confirm_counts(const double* __restrict w, const double* __restrict 
 /// the run form of `buffers`. A count is kept when the samples on either side of its boundary
 /// confirm it (the +-inf sentinels confirm the ends), otherwise searched for: exact for any input,
 /// fast when few knots crossed a sample, as between two GD steps. The check is one branch-free loop
-/// (vectorised with gathers); only unconfirmed neurons take the search.
+/// (vectorised with gathers); only unconfirmed neurons take the search, which starts at the old
+/// boundary.
 inline void update_counts(const NetView& net, const SortedSamples& s, Index* count,
                           StepBuffers& buffers) {
   confirm_counts(net.w, net.b, count, s.x_padded.data(), s.n, net.k, buffers.confirmed.data());
   const Index* confirmed = buffers.confirmed.data();
   for (Index i = 0; i < net.k; ++i) {
-    if (confirmed[i] == 0) count[i] = search_count(net.w[i], net.b[i], s);
+    if (confirmed[i] != 0) continue;
+    const bool prefix = is_prefix(net.w[i]);
+    const Index q = boundary_near(net.w[i], net.b[i], s.x(), s.n, prefix ? count[i] : s.n - count[i]);
+    count[i] = prefix ? q : s.n - q;
   }
   set_runs(net, count, s.n, buffers);
 }
