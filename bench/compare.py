@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Runs relustab beside its peers (workloads W1, W2, W3, batched W1 and W4's sharpness, bench/README.md) in one invocation
-on one machine, and prints a markdown table of rates and ratios (also written to bench/results/latest.md).
+"""Runs relustab beside its peers (workloads W1, W2, W3, batched W1, W4's sharpness, the W3 and W4 trace and
+spectral density, bench/README.md) in one invocation on one machine, and prints a markdown table of rates
+and ratios (also written to bench/results/latest.md).
 
 Run it through bench/compare.sh (see --help). Steps:
   1. builds relustab_workloads and relustab_w4 (Release, RELUSTAB_BUILD_BENCH=ON) and the naive fused
@@ -46,7 +47,7 @@ class Measurement:
     """One row of the table: a command run once per round; `pattern` picks its line of output."""
 
     def __init__(self, key, workload, implementation, precision, threads, command, pattern,
-                 unavailable=None, seconds=None):
+                 unavailable=None, seconds=None, extra=None):
         self.key = key
         self.workload = workload
         self.implementation = implementation
@@ -59,6 +60,9 @@ class Measurement:
         self.unit = "net-steps/s" if workload in ("W1", "W2") else "evals/s"
         # A pattern whose group is seconds per evaluation (relustab_w4 prints times), else RATE.
         self.seconds = re.compile(seconds) if seconds else None
+        # A second line of the same output the row's accuracy needs (the exact trace line), kept as is.
+        self.extra = re.compile(extra) if extra else None
+        self.extra_line = ""
         self.failure = None
         self.detail = ""
         self.cpu = 0.0   # CPU seconds (user + system) of its processes, all rounds
@@ -79,6 +83,28 @@ CURVATURE_PEERS = [
 # Issue 14's W4 targets: >= 3x torch + eigsh at tol 1e-9 on one thread, and torch's power iteration's
 # speed (PyHessian's defaults) at an accuracy 10^6 times better (relustab's residual is ~1e-9 relative).
 W4_TARGETS = {"curvlinops-eigsh": ">= 3x (issue 14)", "pyhessian-default": ">= 1x (issue 14)"}
+
+
+# Issue 14's trace and density rows, at equal accuracy: relustab and every peer get the same number of
+# Rademacher probes (trace) and of probes x Lanczos steps (density), so their estimates have the same
+# statistical error (bench/peers/curvature_peers.py prints each one's error against the exact value).
+TRACE_PROBES = {"W3": 100, "W4": 20}
+DENSITY_PROBES_STEPS = {"W3": (10, 80), "W4": (2, 30)}
+SPECTRUM_PEERS = [
+    # (key in curvature_peers.py, estimate, implementation column, library)
+    ("pyhessian-trace", "trace", "PyHessian hessian(...).trace(maxIter=N, tol=-inf)", "pyhessian"),
+    ("curvlinops-trace", "trace", "curvlinops hutchinson_trace(HessianLinearOperator, num_matvecs=N)", "curvlinops"),
+    ("pyhessian-density", "density", "PyHessian hessian(...).density(iter=M, n_v=N)", "pyhessian"),
+    ("curvlinops-density", "density", "curvlinops lanczos_approximate_spectrum(ncv=M, num_repeats=N)",
+     "curvlinops"),
+]
+
+
+def spectrum_args(workload):
+    """The probes of curvature_peers.py's trace and density peers at W3 or W4."""
+    probes, steps = DENSITY_PROBES_STEPS[workload]
+    return ["--trace-probes", str(TRACE_PROBES[workload]), "--density-probes", str(probes),
+            "--density-steps", str(steps)]
 
 
 def children_cpu():
@@ -203,14 +229,23 @@ def measurements(args, workloads, naive, naive_why):
     problem, problem_why = w3_problem(args, workloads, compiled)
     rows = []
 
-    def relustab_rows(workload):
+    def relustab_rows(workload, extra=(), implementation=""):
         for backend in args.backends:
             why = None if backend in compiled else f"back end '{backend}' not in this build ({', '.join(compiled)})"
             rows.append(Measurement(
-                f"relustab-{backend}-{workload}", workload, f"relustab {backend}", "float64", 1,
+                f"relustab-{backend}-{workload}", workload, f"relustab {backend}{implementation}", "float64", 1,
                 [str(workloads), "--workload", workload, "--backend", backend, "--repeat", "1",
-                 "--min-time", str(args.min_time)],
+                 "--min-time", str(args.min_time), *extra],
                 rf"^relustab-{re.escape(backend)} {workload} ", why))
+
+    def spectrum_peer_rows(workload, command, why_problem):
+        """The trace and density peers on relustab's own W3 or W4 problem (one process with the
+        sharpness peers), each row also keeping the line of exact values."""
+        for key, estimate, implementation, module in SPECTRUM_PEERS:
+            why = why_problem or python_has(torch_py, module)
+            rows.append(Measurement(f"spec-{key}-{workload}", f"{workload}-{estimate}", implementation, "float64",
+                                    1, command, rf"^{re.escape(key)} {workload} ", why,
+                                    extra=rf"^exact {workload}:"))
 
     # W1
     rows.append(Measurement("naive-W1", "W1", "naive fused loop (C++, -O3 -march=native)", "float64", 1,
@@ -257,27 +292,48 @@ def measurements(args, workloads, naive, naive_why):
     rows.append(Measurement("torch-power-W3", "W3", "PyTorch power iteration, 100 HVPs (torch_sharpness.py, its own net)", "float64", 1,
                             [torch_py, str(PEERS / "torch_sharpness.py")], r"^torch power-iteration", torch_why))
     # W3 on relustab's own net and data, each peer with its accuracy (bench/peers/curvature_peers.py).
-    curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(problem), "--min-time", str(args.min_time)]
+    curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(problem), "--min-time", str(args.min_time),
+                 *spectrum_args("W3")]
     for key, implementation, module in CURVATURE_PEERS:
         why = problem_why or python_has(torch_py, module)
         rows.append(Measurement(f"curv-{key}-W3", "W3", implementation, "float64", 1, curvature,
                                 rf"^{re.escape(key)} W3", why))
     relustab_rows("W3")
+    # W3 trace and density (issue 14): the same Hessian, the same probes for everyone.
+    spectrum_peer_rows("W3", curvature, problem_why)
+    probes, steps = DENSITY_PROBES_STEPS["W3"]
+    relustab_rows("W3-trace", ["--probes", str(TRACE_PROBES["W3"])], f" (hutchinson_trace, {TRACE_PROBES['W3']} probes)")
+    relustab_rows("W3-density", ["--probes", str(probes), "--density-steps", str(steps)],
+                  f" (spectral_density, {probes} probes x {steps} steps)")
     # W4: the same peers on relustab_w4's net and data (786,001 parameters), one evaluation each.
     if not args.no_w4:
         w4 = Path(args.build_dir_path) / "bench" / "relustab_w4"
         w4_dir, w4_why = w4_problem(args, w4)
-        curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(w4_dir), "--min-time", "0"]
+        curvature = [torch_py, str(PEERS / "curvature_peers.py"), str(w4_dir), "--min-time", "0",
+                     *spectrum_args("W4")]
         for key, implementation, module in CURVATURE_PEERS:
             if key == "torch-dense-eigh":
                 continue  # a dense 786,001^2 Hessian is out of reach
             why = w4_why or python_has(torch_py, module)
             rows.append(Measurement(f"curv-{key}-W4", "W4", implementation, "float64", 1, curvature,
                                     rf"^{re.escape(key)} W4", why))
+        probes, steps = DENSITY_PROBES_STEPS["W4"]
+        relustab_w4 = [str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9", "--trace-samples",
+                       str(TRACE_PROBES["W4"]), "--density-probes", str(probes), "--density-steps", str(steps)]
+        relustab_why = w4_why if w4_dir is None else None
         rows.append(Measurement("relustab-cpu-W4", "W4", "relustab cpu (Lanczos, tol 1e-9)", "float64", 1,
-                                [str(w4), "--threads", "1", "--repeat", "1", "--tol", "1e-9"],
-                                r"^relustab threads=1:", w4_why if w4_dir is None else None,
+                                relustab_w4, r"^relustab threads=1:", relustab_why,
                                 seconds=r"sharpness ([0-9.]+) s \("))
+        # W4 trace and density (issue 14), one evaluation each: the same probes for everyone.
+        spectrum_peer_rows("W4", curvature, w4_why)
+        rows.append(Measurement("relustab-cpu-W4-trace", "W4-trace",
+                                f"relustab cpu (hutchinson_trace, {TRACE_PROBES['W4']} probes)", "float64", 1,
+                                relustab_w4, r"^relustab threads=1 trace:", relustab_why,
+                                seconds=r"trace: ([0-9.]+) s \("))
+        rows.append(Measurement("relustab-cpu-W4-density", "W4-density",
+                                f"relustab cpu (spectral_density, {probes} probes x {steps} steps)", "float64", 1,
+                                relustab_w4, r"^relustab threads=1 density:", relustab_why,
+                                seconds=r"density: ([0-9.]+) s \("))
     return rows
 
 
@@ -316,6 +372,8 @@ def run_rounds(rows, repeat):
                 number = float(match.group(1).replace(",", ""))
                 row.rates.append(1.0 / number if row.seconds else number)
                 row.detail = line.strip()
+                if row.extra:
+                    row.extra_line = next((l.strip() for l in out.splitlines() if row.extra.search(l)), "")
 
 
 def median(row):
@@ -359,6 +417,19 @@ def ratios(rows, backends):
         if f"curv-{key}-W4" in by_key:
             add(f"W4 relustab cpu / {implementation}", "relustab-cpu-W4", f"curv-{key}-W4",
                 W4_TARGETS.get(key, ""))
+    # Issue 14's trace and density rows (same probes on both sides: equal accuracy).
+    for workload, relustab_backends in (("W3", backends), ("W4", ["cpu"])):
+        for estimate in ("trace", "density"):
+            probes = (f"{TRACE_PROBES[workload]} probes" if estimate == "trace" else
+                      "{} probes x {} steps".format(*DENSITY_PROBES_STEPS[workload]))
+            for index, backend in enumerate(relustab_backends):
+                for key, kind, implementation, _ in SPECTRUM_PEERS:
+                    if kind != estimate or f"spec-{key}-{workload}" not in by_key:
+                        continue
+                    peer = implementation.split(" ", 1)[0]
+                    add(f"{workload} {estimate} ({probes}) relustab {backend} / {peer}",
+                        f"relustab-{backend}-{workload}-{estimate}", f"spec-{key}-{workload}",
+                        "(issue 14)" if index == 0 else "")
     add("W1 relustab batched, 1 thread / naive float64", "relustab-batched-1", "naive-W1", ">= 6x (issue 14)")
     add("W1 relustab batched, 1 thread / PyTorch batched B=64", "relustab-batched-1", "torch-batched-W1")
     add("W1 relustab batched, 1 thread / JAX B=64 float64", "relustab-batched-1", "jax-W1-float64",
@@ -495,6 +566,82 @@ def accuracy_lines(rows, backends):
     return out
 
 
+EXACT_FIELDS = re.compile(r"(?<![\w])(params|trace|frobenius2|trace_se|mean_se|second_se)=([^\s)]+)")
+ESTIMATE_FIELDS = re.compile(r"(?<![\w])(hvps|probes|steps|trace|stderr|mass|mean|second_moment)=([^\s)]+)")
+
+
+def spectrum_accuracy_lines(rows, backends):
+    """Issue 14's trace and density rows at equal accuracy: each estimate against the exact value, its
+    error in units of Hutchinson's standard error for the probes every implementation got (z), and
+    relustab's rate over each peer's."""
+    out = []
+
+    def number(fields, key):
+        try:
+            return float(fields[key])
+        except (KeyError, ValueError):
+            return float("nan")
+
+    def cell(value, digits=".6g"):
+        return "-" if value != value else format(value, digits)  # NaN: not given
+
+    for workload in ("W3", "W4"):
+        ref_key = f"relustab-{backends[0]}" if workload == "W3" else "relustab-cpu"
+        for estimate in ("trace", "density"):
+            name = f"{workload}-{estimate}"
+            members = [r for r in rows if r.workload == name and median(r)]
+            exact_line = next((r.extra_line for r in rows if r.workload == name and r.extra_line), "")
+            if not members or not exact_line:
+                continue
+            exact = {k: float(v) for k, v in EXACT_FIELDS.findall(exact_line)}
+            P = exact.get("params", float("nan"))
+            reference = next((r for r in members if r.key == f"{ref_key}-{name}"), None)
+            ref_rate = median(reference) if reference else None
+            how = exact_line.rsplit("(", 1)[-1].rstrip(")")
+            if estimate == "trace":
+                out += ["", f"{name} at equal accuracy (last round): {TRACE_PROBES[workload]} Rademacher probes each; "
+                        f"exact trace {exact.get('trace', float('nan')):.10g} ({how}); Hutchinson's standard error "
+                        f"for {TRACE_PROBES[workload]} probes sqrt(2 sum_(i != j) H_ij^2 / N) = "
+                        f"{exact.get('trace_se', float('nan')):.4g}; z = (estimate - exact) / that error. "
+                        "Standard error: the implementation's own (its probes' spread), where it gives one.", "",
+                        "| implementation | evals/s | s / eval | HVPs per eval | trace | its std. error | rel. error | z "
+                        "| relustab / peer |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            else:
+                probes, steps = DENSITY_PROBES_STEPS[workload]
+                out += ["", f"{name} at equal accuracy (last round): {probes} probes x {steps} Lanczos steps each; the "
+                        f"density's mass (1), mean (exact trace / P = {exact.get('trace', 0) / P:.6g}) and second "
+                        f"moment (exact ||H||_F^2 / P = {exact.get('frobenius2', 0) / P:.6g}), P = {P:.0f} ({how}); "
+                        f"z = error / Hutchinson's standard error of that moment for {probes} probes (the "
+                        "quadrature of each probe reproduces v^T H v and v^T H^2 v).", "",
+                        "| implementation | evals/s | s / eval | HVPs per eval | mass | mean | rel. error | z | "
+                        "second moment | rel. error | z | relustab / peer |",
+                        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            ours = [r for r in members if r.key.startswith("relustab")]
+            order = ([reference] if reference else []) + [r for r in ours if r is not reference] + [
+                r for r in members if not r.key.startswith("relustab")]
+            for row in order:
+                fields = dict(ESTIMATE_FIELDS.findall(row.detail))
+                ratio = ("reference" if row is reference else "-" if row.key.startswith("relustab") else
+                         f"{ref_rate / median(row):,.1f}x" if ref_rate else "-")
+                head = (f"| {row.implementation} | {format_rate(median(row))} | {1 / median(row):.3g} | "
+                        f"{fields.get('hvps', '-')} | ")
+                if estimate == "trace":
+                    value = number(fields, "trace")
+                    error = value - exact.get("trace", float("nan"))
+                    out.append(head + f"{cell(value, '.10g')} | {cell(number(fields, 'stderr'), '.4g')} | "
+                               f"{abs(error) / abs(exact['trace']):.2e} | {error / exact['trace_se']:.2f} | {ratio} |")
+                else:
+                    mass, mean, second = (number(fields, k) for k in ("mass", "mean", "second_moment"))
+                    mean_error = mean - exact["trace"] / P
+                    second_error = second - exact["frobenius2"] / P
+                    second_z = second_error / exact.get("second_se", float("nan"))
+                    out.append(head + f"{mass:.6g} | {mean:.6g} | {abs(mean_error) / abs(exact['trace'] / P):.2e} | "
+                               f"{mean_error / exact['mean_se']:.2f} | {second:.6g} | "
+                               f"{abs(second_error) / (exact['frobenius2'] / P):.2e} | {cell(second_z, '.2f')} | "
+                               f"{ratio} |")
+    return out
+
+
 def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
     lines = ["# relustab beside its peers (fair peers: every peer from PyPI, in .venv-bench)", ""]
     lines.append(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores ({info['os']}); "
@@ -532,7 +679,8 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
     for name, text, target in ratio_rows:
         lines.append(f"| {name} | {text} | {target} |")
     lines += accuracy_lines(rows, args.backends)
-    w3 = [row.detail for row in rows if row.workload in ("W3", "W4") and row.key.startswith("relustab")
+    lines += spectrum_accuracy_lines(rows, args.backends)
+    w3 = [row.detail for row in rows if row.workload.startswith(("W3", "W4")) and row.key.startswith("relustab")
           and row.detail]
     if w3:
         lines += ["", "relustab's W3 and W4 lines of the last round (its rate or time, and the value and residual of "
@@ -542,7 +690,9 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
               "0.5 MSE, full-batch GD at eta 0.05 (batched: 64 nets, etas logspace(-3, 0)); W2 the same with "
               "n = k = 1024; W3 sharpness of the W1 net at its random initialisation (relustab asserts relative "
               "residual <= 1e-9); W4 sharpness of relustab_w4's net (d = 784, width 1000, n = 1000 random inputs "
-              "in [0,1)^784, labels +-1, 786,001 parameters; Lanczos at tol 1e-9). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
+              "in [0,1)^784, labels +-1, 786,001 parameters; Lanczos at tol 1e-9); W3-trace, W4-trace: Hutchinson's "
+              "trace of the same Hessians, W3-density, W4-density: their spectral density by stochastic Lanczos "
+              "quadrature, every implementation with the same probes (and steps). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
     return "\n".join(lines)
 
 
@@ -568,7 +718,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the script itself")
     parser.add_argument("--no-w4", action="store_true",
                         help="skip W4 (relustab_w4 and the curvature peers on its 786,001-parameter net: "
-                             "about 30 to 70 s a round on 2 busy cores)")
+                             "about 30 to 70 s a round on 2 busy cores, and about 40 s more for its trace and "
+                             "density rows)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
                         help="also write the table here (bench/results/latest.md)")
     args = parser.parse_args()

@@ -15,4 +15,11 @@ if(RELUSTAB_BUILD_TESTS)
            COMMAND relustab_w4 --n 300 --d 20 --width 30 --threads 1,2 --repeat 1)
   set_tests_properties(bench_w4_small PROPERTIES
                        PASS_REGULAR_EXPRESSION "converged yes.*converged yes.*bit-identical across thread counts: yes")
+  # The trace and density rows (W4-trace, W4-density): the probes and steps asked for, and the same
+  # estimates on 1 and 2 threads.
+  add_test(NAME bench_w4_small_spectrum
+           COMMAND relustab_w4 --n 300 --d 20 --width 30 --threads 1,2 --repeat 1 --trace-samples 5
+                   --density-probes 2 --density-steps 4)
+  set_tests_properties(bench_w4_small_spectrum PROPERTIES
+                       PASS_REGULAR_EXPRESSION "threads=1 trace: [0-9.]+ s .*probes=5 hvps=5 trace=.*threads=1 density: [0-9.]+ s .*probes=2 steps=4 hvps=8 nodes=8 mass=.*threads=2 trace: .*bit-identical across thread counts: yes")
 endif()

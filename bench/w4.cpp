@@ -8,6 +8,10 @@
 //
 // Usage: relustab_w4 [--threads 1,2] [--repeat 3] [--tol 1e-9] [--seed 0] [--n 1000] [--d 784]
 //                    [--width 1000] [--fashion-mnist] [--max-basis 40] [--save DIR] [--json FILE]
+//                    [--trace-samples S] [--density-probes N --density-steps M]
+//   --trace-samples  also times Hutchinson's trace of the Hessian with S Rademacher probes (W4-trace)
+//   --density-probes, --density-steps  also times the spectral density by stochastic Lanczos
+//                quadrature, N probes x M Lanczos steps (W4-density); both print their estimates
 //   --fashion-mnist  the inputs are n Fashion-MNIST training images of classes 0 (y = +1) and 1
 //                (y = -1), pixels / 255 (n = 12000: both classes in full, paper 3's size), instead of
 //                random ones; d is 784. The net is drawn as for random inputs.
@@ -23,6 +27,7 @@
 #include <relustab/core/error.h>
 #include <relustab/core/rng.h>
 #include <relustab/curvature/curvature.h>
+#include <relustab/curvature/spectrum.h>
 #include <relustab/data/image_task.h>
 #include <relustab/io/idx.h>
 
@@ -59,6 +64,9 @@ struct Options {
   int max_basis = relustab::LanczosOptions{}.max_basis;
   std::string save;
   std::string json;
+  int trace_samples = 0;   ///< 0: no trace
+  int density_probes = 0;  ///< 0: no density
+  int density_steps = 0;
 };
 
 /// The figures of one thread count (times are medians over the repeats).
@@ -67,9 +75,13 @@ struct Figures {
   double gd_step_s = 0.0, gd_step_cpu_s = 0.0;
   double hvp_s = 0.0, hvp_cpu_s = 0.0;
   double sharpness_s = 0.0, sharpness_cpu_s = 0.0;
+  double trace_s = 0.0, trace_cpu_s = 0.0;
+  double density_s = 0.0, density_cpu_s = 0.0;
   double loss = 0.0;
   Vec grad;
   relustab::EigenResult sharpness;
+  relustab::TraceEstimate trace;
+  relustab::SpectralDensity density;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -121,12 +133,19 @@ Options parse(int argc, char** argv) {
     else if (arg == "--max-basis") o.max_basis = std::stoi(value());
     else if (arg == "--save") o.save = value();
     else if (arg == "--json") o.json = value();
+    else if (arg == "--trace-samples") o.trace_samples = std::stoi(value());
+    else if (arg == "--density-probes") o.density_probes = std::stoi(value());
+    else if (arg == "--density-steps") o.density_steps = std::stoi(value());
     else throw relustab::InputError("unknown argument '" + arg + "' (see the header of bench/w4.cpp)");
   }
   relustab::require(o.repeat >= 1 && o.n >= 1 && o.d >= 1 && o.width >= 1,
                     "--repeat, --n, --d, --width: expected integers >= 1");
   relustab::require(o.max_basis >= 2, "--max-basis: expected an integer >= 2");
   relustab::require(!o.fashion_mnist || o.d == 784, "--fashion-mnist: the images have d = 784");
+  relustab::require(o.trace_samples >= 0 && o.density_probes >= 0 && o.density_steps >= 0,
+                    "--trace-samples, --density-probes, --density-steps: expected integers >= 1");
+  relustab::require((o.density_probes > 0) == (o.density_steps > 0),
+                    "--density-probes and --density-steps: expected both or neither");
   return o;
 }
 
@@ -165,7 +184,7 @@ Figures measure(const Options& o, const ShallowReluNet& net, const Dataset& data
   Figures f;
   f.threads = threads;
   // Wall and CPU seconds of every repeat of each measurement.
-  std::vector<double> gd, gd_cpu, hvp, hvp_cpu, sharp, sharp_cpu;
+  std::vector<double> gd, gd_cpu, hvp, hvp_cpu, sharp, sharp_cpu, trace, trace_cpu, density, density_cpu;
   relustab::SharpnessOptions sharpness_options;
   sharpness_options.lanczos.tol = o.tol;
   sharpness_options.lanczos.max_basis = o.max_basis;
@@ -193,6 +212,32 @@ Figures measure(const Options& o, const ShallowReluNet& net, const Dataset& data
     });
     timed(sharp, sharp_cpu,
           [&] { f.sharpness = relustab::sharpness(*backend, net, data, sharpness_options); });
+    // The trace and the density build their operator inside the timing, as sharpness does.
+    if (o.trace_samples > 0) {
+      relustab::TraceOptions options;
+      options.samples = o.trace_samples;
+      timed(trace, trace_cpu, [&] {
+        f.trace = relustab::hutchinson_trace(*backend->curvature(net, data, relustab::CurvatureKind::Hessian),
+                                             options);
+      });
+    }
+    if (o.density_probes > 0) {
+      relustab::DensityOptions options;
+      options.probes = o.density_probes;
+      options.steps = o.density_steps;
+      timed(density, density_cpu, [&] {
+        f.density = relustab::spectral_density(
+            *backend->curvature(net, data, relustab::CurvatureKind::Hessian), options);
+      });
+    }
+  }
+  if (!trace.empty()) {
+    f.trace_s = median(trace);
+    f.trace_cpu_s = median(trace_cpu);
+  }
+  if (!density.empty()) {
+    f.density_s = median(density);
+    f.density_cpu_s = median(density_cpu);
   }
   f.gd_step_s = median(gd);
   f.gd_step_cpu_s = median(gd_cpu);
@@ -225,6 +270,25 @@ int main(int argc, char** argv) {
                   f.threads, f.gd_step_s, f.gd_step_cpu_s, f.hvp_s, f.hvp_cpu_s, f.sharpness_s,
                   f.sharpness_cpu_s, f.sharpness.iterations,
                   f.sharpness.value, f.sharpness.residual, f.sharpness.converged ? "yes" : "no");
+      if (o.trace_samples > 0) {
+        std::printf("relustab threads=%d trace: %.4f s (cpu %.4f; probes=%d hvps=%d trace=%.12g stderr=%.6g)\n",
+                    f.threads, f.trace_s, f.trace_cpu_s, f.trace.samples, f.trace.samples, f.trace.value,
+                    f.trace.standard_error);
+      }
+      if (o.density_probes > 0) {
+        double mass = 0.0, mean = 0.0, second = 0.0;
+        for (size_t i = 0; i < f.density.nodes.size(); ++i) {
+          mass += f.density.weights[i];
+          mean += f.density.weights[i] * f.density.nodes[i];
+          second += f.density.weights[i] * f.density.nodes[i] * f.density.nodes[i];
+        }
+        int hvps = 0;
+        for (const int steps : f.density.probe_steps) hvps += steps;
+        std::printf("relustab threads=%d density: %.4f s (cpu %.4f; probes=%d steps=%d hvps=%d nodes=%zu "
+                    "mass=%.15g mean=%.12g second_moment=%.12g)\n",
+                    f.threads, f.density_s, f.density_cpu_s, f.density.probes, f.density.steps, hvps,
+                    f.density.nodes.size(), mass, mean, second);
+      }
       std::fflush(stdout);
     }
     if (!o.save.empty()) {
@@ -246,7 +310,9 @@ int main(int argc, char** argv) {
       identical = identical && f.loss == all[0].loss && f.grad == all[0].grad &&
                   f.sharpness.value == all[0].sharpness.value &&
                   f.sharpness.residual == all[0].sharpness.residual &&
-                  f.sharpness.vector == all[0].sharpness.vector;
+                  f.sharpness.vector == all[0].sharpness.vector &&
+                  f.trace.value == all[0].trace.value && f.density.nodes == all[0].density.nodes &&
+                  f.density.weights == all[0].density.weights;
     }
     std::printf("relustab bit-identical across thread counts: %s\n", identical ? "yes" : "NO");
     rusage usage{};
@@ -269,7 +335,13 @@ int main(int argc, char** argv) {
             << ",\"sharpness_s\":" << f.sharpness_s << ",\"sharpness_cpu_s\":" << f.sharpness_cpu_s
             << ",\"hvps\":" << f.sharpness.iterations << ",\"sharpness\":" << f.sharpness.value
             << ",\"residual\":" << f.sharpness.residual
-            << ",\"converged\":" << (f.sharpness.converged ? "true" : "false") << "}";
+            << ",\"converged\":" << (f.sharpness.converged ? "true" : "false");
+        if (o.trace_samples > 0) {
+          out << ",\"trace_s\":" << f.trace_s << ",\"trace\":" << f.trace.value
+              << ",\"trace_stderr\":" << f.trace.standard_error << ",\"trace_samples\":" << f.trace.samples;
+        }
+        if (o.density_probes > 0) out << ",\"density_s\":" << f.density_s;
+        out << "}";
       }
       out << "]}\n";
     }

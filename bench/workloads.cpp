@@ -11,6 +11,7 @@
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
 #include <relustab/curvature/curvature.h>
+#include <relustab/curvature/spectrum.h>
 #include <relustab/train/trainer.h>
 #ifdef RELUSTAB_BENCH_HAVE_TRAIN_BATCH
 #include <relustab/train/batched.h>
@@ -48,7 +49,13 @@ struct Options {
   double min_time = 1.0;      ///< seconds per timing when steps is 0
   bool list_backends = false;
   std::string save;           ///< W3: write the problem and relustab's eigenpair here as JSON
+  int probes = 0;             ///< W3-trace / W3-density: Rademacher probes (0: 100 / 10)
+  int density_steps = 80;     ///< W3-density: Lanczos steps per probe
 };
+
+/// The probes of W3-trace and W3-density when --probes is not given: the peers' rows use the same.
+constexpr int kDefaultTraceProbes = 100;
+constexpr int kDefaultDensityProbes = 10;
 
 /// A check of the harness that failed (exit code 1).
 class CheckFailed : public std::runtime_error {
@@ -63,12 +70,15 @@ class NotAvailable : public std::runtime_error {
 };
 
 const char* kUsage =
-    "usage: relustab_workloads [--workload W1|W2|W3|W1-batched|W1-lanes|W1-lanes-f32] [--backend NAME]\n"
-    "                          [--steps S]\n"
+    "usage: relustab_workloads [--workload W1|W2|W3|W3-trace|W3-density|W1-batched|W1-lanes|W1-lanes-f32]\n"
+    "                          [--backend NAME] [--steps S] [--probes N] [--density-steps M]\n"
     "                          [--nets B] [--threads T] [--repeat R] [--min-time SECONDS]\n"
     "                          [--list-backends] [--save FILE]\n"
     "  W1: n=30, k=100 GD steps; W2: n=k=1024 GD steps; W3: sharpness of the W1 net at its random\n"
-    "  init (relative residual <= 1e-9 asserted); W1-batched: B W1 nets, etas logspace(-3, 0),\n"
+    "  init (relative residual <= 1e-9 asserted); W3-trace: Hutchinson's trace of the same Hessian\n"
+    "  with N Rademacher probes (default 100); W3-density: its spectral density by stochastic Lanczos\n"
+    "  quadrature, N probes (default 10) x M Lanczos steps (default 80); each evaluation builds the\n"
+    "  Hessian operator, as W3 does. W1-batched: B W1 nets, etas logspace(-3, 0),\n"
     "  through train_batch on T threads; W1-lanes (-f32): the same B nets as SIMD lanes of GdLanes,\n"
     "  float64 (float32), one thread. Prints the median of R timings. --steps 0 (default) picks\n"
     "  the step count (W3: evaluation count) so that one timing lasts about --min-time seconds.\n"
@@ -116,9 +126,11 @@ Options parse_options(int argc, char** argv) {
     require(i + 1 < argc, flag + ": expected a value after it (see --help)");
     const std::string value = argv[++i];
     if (flag == "--workload") {
-      require(value == "W1" || value == "W2" || value == "W3" || value == "W1-batched" ||
-                  value == "W1-lanes" || value == "W1-lanes-f32",
-              "--workload: expected W1, W2, W3, W1-batched, W1-lanes or W1-lanes-f32, got '" + value + "'");
+      require(value == "W1" || value == "W2" || value == "W3" || value == "W3-trace" ||
+                  value == "W3-density" || value == "W1-batched" || value == "W1-lanes" ||
+                  value == "W1-lanes-f32",
+              "--workload: expected W1, W2, W3, W3-trace, W3-density, W1-batched, W1-lanes or W1-lanes-f32, "
+              "got '" + value + "'");
       options.workload = value;
     } else if (flag == "--backend") {
       options.backend = value;
@@ -130,6 +142,10 @@ Options parse_options(int argc, char** argv) {
       options.threads = static_cast<int>(parse_integer(flag, value, 1));
     } else if (flag == "--repeat") {
       options.repeat = static_cast<int>(parse_integer(flag, value, 1));
+    } else if (flag == "--probes") {
+      options.probes = static_cast<int>(parse_integer(flag, value, 1));
+    } else if (flag == "--density-steps") {
+      options.density_steps = static_cast<int>(parse_integer(flag, value, 1));
     } else if (flag == "--save") {
       options.save = value;
     } else if (flag == "--min-time") {
@@ -310,6 +326,64 @@ int run_sharpness(const Options& options) {
   return 0;
 }
 
+/// W3-trace and W3-density: Hutchinson's trace, or the spectral density by stochastic Lanczos quadrature,
+/// of the W3 Hessian (the W1 net at its random initialisation) per second, through the library's
+/// spectrum.h on the back end's Hessian operator, built anew for every evaluation (as the peers build
+/// theirs). Prints the estimate (trace and standard error; the density's mass, mean and second moment,
+/// which estimate 1, trace / P and ||H||_F^2 / P) so that the table can judge its accuracy.
+int run_spectrum(const Options& options) {
+  const bool trace = options.workload == "W3-trace";
+  const std::string name = options.backend.empty() ? default_backend() : options.backend;
+  const auto backend = make_backend(name, RunContext{options.threads});
+  const Dataset data = workload_dataset(30);
+  const ShallowReluNet net = workload_net(100);
+  TraceOptions trace_options;
+  trace_options.samples = options.probes > 0 ? options.probes : kDefaultTraceProbes;
+  DensityOptions density_options;
+  density_options.probes = options.probes > 0 ? options.probes : kDefaultDensityProbes;
+  density_options.steps = options.density_steps;
+  TraceEstimate last_trace;
+  SpectralDensity last_density;
+  const auto run_evaluations = [&](std::int64_t count) {
+    return seconds_of([&] {
+      for (std::int64_t e = 0; e < count; ++e) {
+        const auto hessian = backend->curvature(net, data, CurvatureKind::Hessian);
+        if (trace) {
+          last_trace = hutchinson_trace(*hessian, trace_options);
+        } else {
+          last_density = spectral_density(*hessian, density_options);
+        }
+      }
+    });
+  };
+  const std::int64_t count = calibrate_steps(options.steps, options.min_time, run_evaluations);
+  std::vector<double> rates;
+  for (int r = 0; r < options.repeat; ++r) {
+    rates.push_back(static_cast<double>(count) / run_evaluations(count));
+  }
+  std::printf("relustab-%s %s float64: %s evals/s (n=30 k=100, %lld parameters, %s, %lld evals, median of %d, ",
+              name.c_str(), options.workload.c_str(), format_rate(median(rates)).c_str(),
+              static_cast<long long>(net.n_params()), threads_text(options.threads).c_str(),
+              static_cast<long long>(count), options.repeat);
+  if (trace) {
+    std::printf("probes=%d hvps=%d trace=%.12g stderr=%.6g)\n", last_trace.samples, last_trace.samples,
+                last_trace.value, last_trace.standard_error);
+    return 0;
+  }
+  double mass = 0.0, mean = 0.0, second = 0.0;
+  for (std::size_t i = 0; i < last_density.nodes.size(); ++i) {
+    const double w = last_density.weights[i], x = last_density.nodes[i];
+    mass += w;
+    mean += w * x;
+    second += w * x * x;
+  }
+  int hvps = 0;
+  for (const int steps : last_density.probe_steps) hvps += steps;
+  std::printf("probes=%d steps=%d hvps=%d nodes=%zu mass=%.15g mean=%.12g second_moment=%.12g)\n",
+              last_density.probes, last_density.steps, hvps, last_density.nodes.size(), mass, mean, second);
+  return 0;
+}
+
 /// W1-batched: B W1 nets (different initialisations, etas logspace(-3, 0)) through train_batch on
 /// `threads` workers; network-steps per second counts the steps every member actually took.
 int run_batched(const Options& options) {
@@ -404,9 +478,12 @@ int run(const Options& options) {
     return 0;
   }
   require(options.save.empty() || options.workload == "W3", "--save: only with --workload W3");
+  require(options.probes == 0 || options.workload == "W3-trace" || options.workload == "W3-density",
+          "--probes: only with --workload W3-trace or W3-density");
   if (options.workload == "W1") return run_single(options, 30, 100);
   if (options.workload == "W2") return run_single(options, 1024, 1024);
   if (options.workload == "W3") return run_sharpness(options);
+  if (options.workload == "W3-trace" || options.workload == "W3-density") return run_spectrum(options);
   if (options.workload == "W1-lanes") return run_lanes<double>(options, "float64");
   if (options.workload == "W1-lanes-f32") return run_lanes<float>(options, "float32");
   return run_batched(options);
