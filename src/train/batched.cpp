@@ -2,6 +2,7 @@
 #include <relustab/train/batched.h>
 
 #include <relustab/core/error.h>
+#include <relustab/train/lanes.h>
 
 #include <memory>
 #include <mutex>
@@ -9,6 +10,10 @@
 
 namespace relustab {
 namespace {
+
+/// The most members one GdLanes carries: enough for full SIMD registers and short loop overheads, few
+/// enough that a group's arrays stay in the L1 and L2 caches (W1: 64 lanes, 100 KB of parameters).
+constexpr size_t kLanesPerGroup = 64;
 
 void require_batchable(std::span<const BatchMember> members) {
   for (size_t m = 0; m < members.size(); ++m) {
@@ -19,8 +24,8 @@ void require_batchable(std::span<const BatchMember> members) {
   }
 }
 
-/// The CPU engine: lanes on the context's pool, each with its own sorted-knot back end (which keeps
-/// its lane's data sorted between calls).
+/// The CPU engine: tasks on the context's pool, each one member with its own sorted-knot back end (which
+/// keeps its lane's data sorted between calls) or a group of members as the SIMD lanes of GdLanes.
 class CpuBatchedEngine final : public BatchedEngine {
  public:
   explicit CpuBatchedEngine(const RunContext& context) : context_(context) {}
@@ -47,12 +52,38 @@ class CpuBatchedEngine final : public BatchedEngine {
 
   std::vector<TrainResult> train(std::span<const BatchMember> members) const override {
     require_batchable(members);
+    // Members that can share SIMD lanes (same data, plain GD, ...) train in groups of up to
+    // kLanesPerGroup through train_in_lanes; the others each through train(). Both give a member's
+    // single-net result bit for bit, so the grouping and the thread count change no result.
+    std::vector<std::vector<size_t>> tasks;
+    std::vector<size_t> open_groups;  // tasks still taking lane members
+    for (size_t m = 0; m < members.size(); ++m) {
+      const bool lanes = lane_trainable(members[m], members[m]);
+      bool placed = false;
+      for (size_t g = 0; lanes && g < open_groups.size() && !placed; ++g) {
+        std::vector<size_t>& group = tasks[open_groups[g]];
+        if (!lane_trainable(members[m], members[group.front()])) continue;
+        group.push_back(m);
+        if (group.size() == kLanesPerGroup) open_groups.erase(open_groups.begin() + static_cast<std::ptrdiff_t>(g));
+        placed = true;
+      }
+      if (placed) continue;
+      tasks.push_back({m});
+      if (lanes) open_groups.push_back(tasks.size() - 1);
+    }
     std::vector<TrainResult> results(members.size());
-    // Members are independent: each lane trains its member with its own sorted-knot back end, so a
-    // result is the single-net result bit for bit whatever the thread count.
-    for_lanes(members.size(), [&](size_t m) {
-      const auto backend = make_backend("univariate");
-      results[m] = relustab::train(*backend, *members[m].net, *members[m].data, members[m].options);
+    for_lanes(tasks.size(), [&](size_t t) {
+      const std::vector<size_t>& task = tasks[t];
+      if (task.size() == 1) {
+        const size_t m = task.front();
+        const auto backend = make_backend("univariate");
+        results[m] = relustab::train(*backend, *members[m].net, *members[m].data, members[m].options);
+        return;
+      }
+      std::vector<BatchMember> group;
+      for (const size_t m : task) group.push_back(members[m]);
+      std::vector<TrainResult> trained = train_in_lanes(group);
+      for (size_t i = 0; i < task.size(); ++i) results[task[i]] = std::move(trained[i]);
     });
     return results;
   }

@@ -116,12 +116,13 @@ void residual_sample(Index lanes, Real x, Real y, const Real* __restrict c, cons
 }
 
 /// One neuron of every lane (active_sums, gradient_from_sums, theta - eta * grad): the sums of r and
-/// r x over its run are two lookups in the prefix sums (rows of `lanes`), then the GD step.
+/// r x over its run are two lookups in the prefix sums (rows of `lanes`), then the GD step into new_*.
 template <class Real>
 void descend_neuron(Index lanes, Real inv_n, const Real* __restrict eta, const Index* __restrict boundary,
                     const Real* __restrict sum_r, const Real* __restrict sum_rx,
-                    const Real* __restrict total_r, const Real* __restrict total_rx, Real* __restrict w,
-                    Real* __restrict b, Real* __restrict v) {
+                    const Real* __restrict total_r, const Real* __restrict total_rx, const Real* __restrict w,
+                    const Real* __restrict b, const Real* __restrict v, Real* __restrict new_w,
+                    Real* __restrict new_b, Real* __restrict new_v) {
   for (Index l = 0; l < lanes; ++l) {
     const bool prefix = w[l] < Real(0);
     const Real suffix_weight = prefix ? Real(0) : Real(1);
@@ -132,9 +133,9 @@ void descend_neuron(Index lanes, Real inv_n, const Real* __restrict eta, const I
     const Real grad_w = v[l] * s1 * inv_n;
     const Real grad_b = v[l] * s0 * inv_n;
     const Real grad_v = (w[l] * s1 + b[l] * s0) * inv_n;
-    w[l] = w[l] - eta[l] * grad_w;
-    b[l] = b[l] - eta[l] * grad_b;
-    v[l] = v[l] - eta[l] * grad_v;
+    new_w[l] = w[l] - eta[l] * grad_w;
+    new_b[l] = b[l] - eta[l] * grad_b;
+    new_v[l] = v[l] - eta[l] * grad_v;
   }
 }
 
@@ -192,21 +193,22 @@ GdLanes<Real>::GdLanes(std::span<const ShallowReluNet> nets, const Dataset& data
     }
     b2_[static_cast<size_t>(b)] = static_cast<Real>(net.b2());
   }
+  previous_w1_ = w1_;
+  previous_b1_ = b1_;
+  previous_w2_ = w2_;
+  previous_b2_ = b2_;
 }
 
 template <class Real>
-void GdLanes<Real>::step(std::span<const double> etas) {
-  require(static_cast<Index>(etas.size()) == lanes_,
-          "GdLanes::step: expected " + std::to_string(lanes_) + " step sizes, got " +
-              std::to_string(etas.size()));
+void GdLanes<Real>::evaluate() {
   const Index B = lanes_, n = samples_, k = width_;
   const Real* xp = x_padded_.data();
   const Real* x = xp + 1;
   const Real* y = y_.data();
-  Real* w = w1_.data();
-  Real* b = b1_.data();
-  Real* v = w2_.data();
-  Real* c = b2_.data();
+  const Real* w = w1_.data();
+  const Real* b = b1_.data();
+  const Real* v = w2_.data();
+  const Real* c = b2_.data();
   Index* q = boundary_.data();
   Real* signed_pairs = signed_pairs_.data();
   Real* diff = diff_pairs_.data();
@@ -219,7 +221,7 @@ void GdLanes<Real>::step(std::span<const double> etas) {
   Real* r_sum = squares + 2 * B;
   Real* rx_sum = r_sum + B;
   unsigned char* confirmed = confirmed_.data();
-  const Real zero(0), one(1);
+  const Real zero(0);
 
   // 1. Neuron by neuron, so that a neuron's lanes stay in L1 through all of it: its run boundaries
   // (update_counts: kept where both neighbours confirm them, else searched for from the old one), then
@@ -251,12 +253,31 @@ void GdLanes<Real>::step(std::span<const double> etas) {
     residual_sample(B, x[j], y[j], c, diff + 2 * j * B, line_slope, line_offset, squares + (j & 1) * B,
                     r_sum, rx_sum, sum_r + (j + 1) * B, sum_rx + (j + 1) * B);
   }
-  const Real inv_n = one / static_cast<Real>(n);
   losses_.resize(static_cast<size_t>(B));
   for (Index l = 0; l < B; ++l) {
-    losses_[static_cast<size_t>(l)] = (squares[l] + squares[B + l]) * Real(0.5) * inv_n;
+    losses_[static_cast<size_t>(l)] = (squares[l] + squares[B + l]) * Real(0.5) * inv_n();
   }
+  evaluated_ = true;
+}
 
+template <class Real>
+void GdLanes<Real>::descend(std::span<const double> etas) {
+  require(evaluated_, "GdLanes::descend: evaluate() the current point first");
+  require(static_cast<Index>(etas.size()) == lanes_,
+          "GdLanes::descend: expected " + std::to_string(lanes_) + " step sizes, got " +
+              std::to_string(etas.size()));
+  const Index B = lanes_, n = samples_, k = width_;
+  const Real* sum_r = sum_r_.data();
+  const Real* sum_rx = sum_rx_.data();
+  const Real* w = w1_.data();
+  const Real* b = b1_.data();
+  const Real* v = w2_.data();
+  const Real* c = b2_.data();
+  Real* new_w = previous_w1_.data();
+  Real* new_b = previous_b1_.data();
+  Real* new_v = previous_w2_.data();
+  Real* new_c = previous_b2_.data();
+  const Real inv_n = this->inv_n();
   // 3. Gradient and step, neuron by neuron: a neuron's gradient needs only the prefix sums and its own
   // parameters, so it moves as soon as its sums are looked up.
   const Real* total_r = sum_r + n * B;
@@ -264,23 +285,55 @@ void GdLanes<Real>::step(std::span<const double> etas) {
   Real* eta = line_parts_.data();  // the partials are spent
   for (Index l = 0; l < B; ++l) eta[l] = static_cast<Real>(etas[static_cast<size_t>(l)]);
   for (Index i = 0; i < k; ++i) {
-    descend_neuron(B, inv_n, eta, q + i * B, sum_r, sum_rx, total_r, total_rx, w + i * B, b + i * B, v + i * B);
+    const Index row = i * B;
+    descend_neuron(B, inv_n, eta, boundary_.data() + row, sum_r, sum_rx, total_r, total_rx, w + row, b + row,
+                   v + row, new_w + row, new_b + row, new_v + row);
   }
-  for (Index l = 0; l < B; ++l) c[l] = c[l] - eta[l] * (total_r[l] * inv_n);
+  for (Index l = 0; l < B; ++l) new_c[l] = c[l] - eta[l] * (total_r[l] * inv_n);
+  // The new point becomes current; the old one stays as the previous point (the step back of a
+  // diverged run).
+  w1_.swap(previous_w1_);
+  b1_.swap(previous_b1_);
+  w2_.swap(previous_w2_);
+  b2_.swap(previous_b2_);
+  evaluated_ = false;
 }
+
+template <class Real>
+void GdLanes<Real>::step(std::span<const double> etas) {
+  evaluate();
+  descend(etas);
+}
+
+namespace {
+
+template <class Real>
+ShallowReluNet lane_net(Index lane, Index lanes, Index width, const std::vector<Real>& w1, const std::vector<Real>& b1,
+                        const std::vector<Real>& w2, const std::vector<Real>& b2) {
+  ShallowReluNet out(1, width);
+  for (Index i = 0; i < width; ++i) {
+    const size_t at = static_cast<size_t>(i * lanes + lane);
+    out.W1()(i, 0) = static_cast<double>(w1[at]);
+    out.b1()[i] = static_cast<double>(b1[at]);
+    out.w2()[i] = static_cast<double>(w2[at]);
+  }
+  out.b2() = static_cast<double>(b2[static_cast<size_t>(lane)]);
+  return out;
+}
+
+}  // namespace
 
 template <class Real>
 ShallowReluNet GdLanes<Real>::net(Index lane) const {
   require(lane >= 0 && lane < lanes_, "GdLanes::net: lane " + std::to_string(lane) + " out of range");
-  ShallowReluNet out(1, width_);
-  for (Index i = 0; i < width_; ++i) {
-    const size_t at = static_cast<size_t>(i * lanes_ + lane);
-    out.W1()(i, 0) = static_cast<double>(w1_[at]);
-    out.b1()[i] = static_cast<double>(b1_[at]);
-    out.w2()[i] = static_cast<double>(w2_[at]);
-  }
-  out.b2() = static_cast<double>(b2_[static_cast<size_t>(lane)]);
-  return out;
+  return lane_net(lane, lanes_, width_, w1_, b1_, w2_, b2_);
+}
+
+template <class Real>
+ShallowReluNet GdLanes<Real>::previous_net(Index lane) const {
+  require(lane >= 0 && lane < lanes_,
+          "GdLanes::previous_net: lane " + std::to_string(lane) + " out of range");
+  return lane_net(lane, lanes_, width_, previous_w1_, previous_b1_, previous_w2_, previous_b2_);
 }
 
 template class GdLanes<double>;

@@ -1,5 +1,6 @@
 # Sources of the train layer.
 target_sources(relustab_core PRIVATE src/train/trainer.cpp src/train/train_deep.cpp src/train/batched.cpp src/train/lanes.cpp
+               src/train/lanes_train.cpp
                src/train/output_fit.cpp)
 # A lane must round the same whether the compiler puts it in a SIMD register or in the scalar loop
 # after the last full register (GdLanes: a lane's bits do not depend on the batch): no fused

@@ -75,6 +75,19 @@ inline void validate_train_options(const TrainOptions& options) {
   }
 }
 
+/// train()'s checks of its arguments (options, net, data); InputError naming the field.
+inline void validate_shallow_training(const ShallowReluNet& net, const Dataset& data, const TrainOptions& options) {
+  validate_train_options(options);
+  require(net.width() >= 1 && net.input_dim() >= 1,
+          "net: expected a network with input_dim >= 1 and width >= 1, got input_dim " +
+              std::to_string(net.input_dim()) + " and width " + std::to_string(net.width()));
+  require(net.theta().allFinite(), "net: parameters must be finite (found NaN or infinity)");
+  validate_dataset(data, "data");
+  require(data.dim() == net.input_dim(),
+          "data: expected input dimension " + std::to_string(net.input_dim()) +
+              " (the net's), got " + std::to_string(data.dim()));
+}
+
 /// base(t) of StepSchedule: the geometric warm-up ramp, then the target step size.
 inline double base_step_size(const StepSchedule& schedule, std::int64_t step) {
   if (schedule.warmup_from > 0.0 && schedule.warmup_steps > 0 && step < schedule.warmup_steps) {
@@ -118,6 +131,48 @@ class AdamState {
   std::int64_t count_ = 0;
 };
 
+/// The rules of trainer.h's contract that decide a step from its loss alone, shared by every trainer
+/// (run_train_loop, and the SIMD-lane trainer, which applies them lane by lane): the step size
+/// (schedule and switch) and whether the run ends there, checked in this order: divergence, the
+/// switch, convergence (loss, gradient norm), max_steps.
+class StepRules {
+ public:
+  enum class Verdict { Step, Diverged, Converged, MaxSteps };
+
+  explicit StepRules(const TrainOptions& options) : schedule_(options.schedule), stop_(options.stop) {}
+
+  /// Step `step` (0, 1, ... in order) with loss L(theta_step); grad_norm is ||grad L(theta_step)||,
+  /// read only when grad_tol > 0. eta() is then the step's step size.
+  Verdict judge(std::int64_t step, double loss, double grad_norm) {
+    eta_ = multiplier_ * base_step_size(schedule_, step);
+    if (!std::isfinite(loss) || loss > stop_.divergence_loss) return Verdict::Diverged;
+    bool switched_now = false;
+    if (switch_step_ < 0 && schedule_.switch_below_loss > 0.0 && loss < schedule_.switch_below_loss) {
+      switch_step_ = step;
+      multiplier_ = schedule_.switch_factor;
+      eta_ = multiplier_ * base_step_size(schedule_, step);
+      switched_now = true;
+    }
+    streak_ = (!switched_now && loss < stop_.loss_tol) ? streak_ + 1 : 0;
+    grad_streak_ = (!switched_now && stop_.grad_tol > 0.0 && grad_norm < stop_.grad_tol) ? grad_streak_ + 1 : 0;
+    if (streak_ >= stop_.patience || grad_streak_ >= stop_.patience) return Verdict::Converged;
+    if (step >= stop_.max_steps) return Verdict::MaxSteps;
+    return Verdict::Step;
+  }
+
+  double eta() const { return eta_; }
+  std::int64_t switch_step() const { return switch_step_; }  ///< -1 until the switch
+
+ private:
+  StepSchedule schedule_;
+  StopRule stop_;
+  double eta_ = 0.0;
+  double multiplier_ = 1.0;           // switch_factor once the switch has happened
+  std::int64_t switch_step_ = -1;
+  std::int64_t streak_ = 0;           // consecutive steps with loss < loss_tol
+  std::int64_t grad_streak_ = 0;      // consecutive steps with ||grad|| < grad_tol
+};
+
 /// What the loop reports besides the trained parameters.
 struct LoopResult {
   Outcome outcome = Outcome::MaxSteps;
@@ -135,7 +190,6 @@ template <class Net, class LossAndGrad, class MakeRow>
 LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
                           LossAndGrad&& loss_and_grad, MakeRow&& make_row,
                           const ProgressCallback& progress) {
-  const StepSchedule& schedule = options.schedule;
   const StopRule& stop = options.stop;
   const bool full_batch = options.batch_size == 0 || options.batch_size >= n;
   // Everything the loop touches is allocated here; a step only swaps the two parameter buffers.
@@ -175,9 +229,7 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
     if (progress) progress(result.log.back());
   };
 
-  double multiplier = 1.0;  // switch_factor once the switch has happened
-  std::int64_t streak = 0;  // consecutive steps with loss < loss_tol
-  std::int64_t grad_streak = 0;  // consecutive steps with ||grad|| < grad_tol
+  StepRules rules(options);
   bool grad_current = false;  // the full gradient in step_full_grad is that of theta_step
   std::int64_t step = 0;
   double loss = 0.0;
@@ -186,9 +238,11 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
     loss = loss_and_grad(net, std::span<const Index>{},
                          full_gradient_each_step ? (full_batch ? &grad : &full_grad) : nullptr);
     grad_current = full_gradient_each_step;
-    eta = multiplier * base_step_size(schedule, step);
-
-    if (!std::isfinite(loss) || loss > stop.divergence_loss) {
+    const StepRules::Verdict verdict =
+        rules.judge(step, loss, stop.grad_tol > 0.0 ? step_full_grad.norm() : 0.0);
+    eta = rules.eta();
+    result.switch_step = rules.switch_step();
+    if (verdict == StepRules::Verdict::Diverged) {
       result.outcome = Outcome::Diverged;
       // theta_0 is finite (validated), so a step back exists whenever theta_t is not finite.
       if (!net.theta().allFinite()) {
@@ -200,25 +254,11 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
       }
       break;
     }
-
-    bool switched_now = false;
-    if (result.switch_step < 0 && schedule.switch_below_loss > 0.0 &&
-        loss < schedule.switch_below_loss) {
-      result.switch_step = step;
-      multiplier = schedule.switch_factor;
-      eta = multiplier * base_step_size(schedule, step);
-      switched_now = true;
-    }
-
-    streak = (!switched_now && loss < stop.loss_tol) ? streak + 1 : 0;
-    grad_streak = (!switched_now && stop.grad_tol > 0.0 && step_full_grad.norm() < stop.grad_tol)
-                      ? grad_streak + 1
-                      : 0;
-    if (streak >= stop.patience || grad_streak >= stop.patience) {
+    if (verdict == StepRules::Verdict::Converged) {
       result.outcome = Outcome::Converged;
       break;
     }
-    if (step >= stop.max_steps) {
+    if (verdict == StepRules::Verdict::MaxSteps) {
       result.outcome = Outcome::MaxSteps;
       break;
     }

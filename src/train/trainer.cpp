@@ -15,21 +15,6 @@
 #include <vector>
 
 namespace relustab {
-namespace {
-
-void validate(const ShallowReluNet& net, const Dataset& data, const TrainOptions& options) {
-  detail::validate_train_options(options);
-  require(net.width() >= 1 && net.input_dim() >= 1,
-          "net: expected a network with input_dim >= 1 and width >= 1, got input_dim " +
-              std::to_string(net.input_dim()) + " and width " + std::to_string(net.width()));
-  require(net.theta().allFinite(), "net: parameters must be finite (found NaN or infinity)");
-  validate_dataset(data, "data");
-  require(data.dim() == net.input_dim(),
-          "data: expected input dimension " + std::to_string(net.input_dim()) +
-              " (the net's), got " + std::to_string(data.dim()));
-}
-
-}  // namespace
 
 Optimizer parse_optimizer(std::string_view name) {
   if (name == "gd") return Optimizer::GD;
@@ -58,7 +43,7 @@ std::string_view outcome_name(Outcome outcome) {
 
 TrainResult train(const Backend& backend, ShallowReluNet net, const Dataset& data,
                   const TrainOptions& options, const ProgressCallback& progress) {
-  validate(net, data, options);
+  detail::validate_shallow_training(net, data, options);
   require_activation_match(backend, net);
   detail::LogRowMaker<ShallowReluNet> rows(backend, data, options);
   detail::LoopResult loop = detail::run_train_loop(

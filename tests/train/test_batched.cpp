@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
-// train_batch against training each net alone with the sorted-knot back end: bit for bit, for any
-// thread count; members that cannot share a batch are refused.
+// train_batch and train_in_lanes against training each net alone with the sorted-knot back end: bit
+// for bit, for any thread count, through every stop rule; members that cannot share a batch or lanes
+// are refused.
 #include <relustab/backend/backend.h>
 #include <relustab/core/error.h>
 #include <relustab/model/init.h>
 #include <relustab/train/batched.h>
+#include <relustab/train/lanes.h>
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "train/reference_net.h"
 
 namespace relustab {
@@ -45,6 +50,149 @@ TEST(TrainBatch, EveryMemberIsBitIdenticalToTrainingItAloneForAnyThreadCount) {
       ASSERT_EQ(batch[m].log.size(), alone.log.size());
     }
   }
+}
+
+/// Asserts that `got` is the result train() returns for `member` on the univariate back end.
+void expect_train_result(const TrainResult& got, const BatchMember& member, const std::string& what) {
+  const auto backend = make_backend("univariate");
+  const TrainResult alone = train(*backend, *member.net, *member.data, member.options);
+  EXPECT_EQ(got.outcome, alone.outcome) << what;
+  EXPECT_EQ(got.steps, alone.steps) << what;
+  EXPECT_EQ(got.switch_step, alone.switch_step) << what;
+  EXPECT_TRUE(got.net.theta() == alone.net.theta()) << what;
+  // Bitwise, NaN included (a diverged run's loss or gradient norm).
+  EXPECT_TRUE(got.final_loss == alone.final_loss || (std::isnan(got.final_loss) && std::isnan(alone.final_loss)))
+      << what << ": " << got.final_loss << " vs " << alone.final_loss;
+  EXPECT_TRUE(got.final_grad_norm == alone.final_grad_norm ||
+              (std::isnan(got.final_grad_norm) && std::isnan(alone.final_grad_norm)))
+      << what << ": " << got.final_grad_norm << " vs " << alone.final_grad_norm;
+  EXPECT_EQ(got.log.size(), alone.log.size()) << what;
+}
+
+/// Nets on one data set with options that end every way train() can end.
+struct LaneProblem {
+  Dataset data = test::sine_problem(20, 1, 0.2, 41);
+  std::vector<ShallowReluNet> nets;
+  std::vector<BatchMember> members;
+
+  explicit LaneProblem(int count) {
+    for (int m = 0; m < count; ++m) {
+      Rng rng(static_cast<std::uint64_t>(50 + m));
+      nets.push_back(initialize(1, 14, InitKind::TorchUniform, 1.0, rng));
+    }
+    for (int m = 0; m < count; ++m) {
+      BatchMember member{&nets[static_cast<size_t>(m)], &data, TrainOptions{}};
+      TrainOptions& o = member.options;
+      o.schedule.eta = 0.01 * (1 + m % 9);
+      o.stop.max_steps = 300 + 37 * (m % 5);
+      switch (m % 6) {
+        case 0: o.stop.loss_tol = 0.0; break;                       // max_steps
+        case 1: o.stop.loss_tol = 0.05; o.stop.patience = 3; break;  // converges early
+        case 2: o.schedule.eta = 40.0; break;                       // diverges (loss above 1e12)
+        case 3:                                                     // diverges to a non-finite loss
+          o.schedule.eta = 1e3;
+          o.stop.divergence_loss = std::numeric_limits<double>::infinity();
+          break;
+        case 4: o.schedule.switch_below_loss = 0.1; o.schedule.switch_factor = 3.0; break;
+        default: o.schedule.warmup_from = 1e-3; o.schedule.warmup_steps = 50; break;
+      }
+      members.push_back(member);
+    }
+  }
+};
+
+TEST(TrainInLanes, EveryLaneEqualsTrainAloneThroughEveryStopRule) {
+  const LaneProblem problem(13);
+  const std::vector<TrainResult> lanes = train_in_lanes(problem.members);
+  ASSERT_EQ(lanes.size(), problem.members.size());
+  int converged = 0, diverged = 0, max_steps = 0, switched = 0;
+  for (size_t m = 0; m < lanes.size(); ++m) {
+    expect_train_result(lanes[m], problem.members[m], "member " + std::to_string(m));
+    converged += lanes[m].outcome == Outcome::Converged;
+    diverged += lanes[m].outcome == Outcome::Diverged;
+    max_steps += lanes[m].outcome == Outcome::MaxSteps;
+    switched += lanes[m].switch_step >= 0;
+  }
+  // The problem reaches every ending, so each rule was really applied lane by lane.
+  EXPECT_GT(converged, 0);
+  EXPECT_GE(diverged, 2);
+  EXPECT_GT(max_steps, 0);
+  EXPECT_GT(switched, 0);
+}
+
+TEST(TrainInLanes, ANonFiniteIterateStepsBackAsTrainDoes) {
+  // Two neurons whose outputs +-1e200 cancel: the loss is finite, the W1 gradient r w2 x overflows,
+  // so theta_1 is not finite and train() returns theta_0 (step 0). The other lane steps on.
+  Dataset data;
+  data.X.resize(2, 1);
+  data.X << 1.0, 2.0;
+  data.y.resize(2);
+  data.y << 1e110, 2e110;
+  ShallowReluNet overflowing(1, 2);
+  overflowing.W1() << 1.0, 1.0;
+  overflowing.w2() << 1e200, -1e200;
+  ShallowReluNet tame(1, 2);
+  tame.W1() << 1.0, -1.0;
+  tame.w2() << 0.5, 0.25;
+  std::vector<BatchMember> members = {{&overflowing, &data, TrainOptions{}}, {&tame, &data, TrainOptions{}}};
+  for (BatchMember& member : members) {
+    member.options.schedule.eta = 0.1;
+    member.options.stop.max_steps = 100;
+    member.options.stop.divergence_loss = std::numeric_limits<double>::infinity();
+  }
+  const std::vector<TrainResult> lanes = train_in_lanes(members);
+  EXPECT_EQ(lanes[0].outcome, Outcome::Diverged);
+  EXPECT_EQ(lanes[0].steps, 0);
+  EXPECT_TRUE(lanes[0].net.theta() == overflowing.theta());
+  for (size_t m = 0; m < members.size(); ++m) expect_train_result(lanes[m], members[m], "member " + std::to_string(m));
+}
+
+TEST(TrainBatch, LaneGroupsAndSingleMembersAreBitIdenticalToTrainingAloneForAnyThreadCount) {
+  // 70 lane members (a full group of 64 and a rest), members on another data set and members with
+  // log rows (which train alone): the engine's grouping must change no result.
+  LaneProblem problem(70);
+  const Dataset other = test::sine_problem(20, 1, 0.2, 77);
+  for (size_t m = 0; m < problem.members.size(); m += 9) problem.members[m].data = &other;
+  for (size_t m = 4; m < problem.members.size(); m += 11) problem.members[m].options.log_every = 50;
+  for (int threads : {1, 2}) {
+    const std::vector<TrainResult> batch = train_batch(problem.members, threads);
+    ASSERT_EQ(batch.size(), problem.members.size());
+    for (size_t m = 0; m < batch.size(); ++m) {
+      expect_train_result(batch[m], problem.members[m],
+                          "threads " + std::to_string(threads) + ", member " + std::to_string(m));
+    }
+  }
+}
+
+TEST(TrainInLanes, MembersThatCannotShareLanesAreRefused) {
+  const LaneProblem problem(2);
+  const BatchMember& first = problem.members[0];
+  EXPECT_TRUE(lane_trainable(problem.members[1], first));
+  const Dataset copy = problem.data;  // equal values in another object: the same data
+  BatchMember member = problem.members[1];
+  member.data = &copy;
+  EXPECT_TRUE(lane_trainable(member, first));
+  const Dataset other = test::sine_problem(20, 1, 0.2, 42);
+  member.data = &other;
+  EXPECT_FALSE(lane_trainable(member, first)) << "other data";
+  const auto refused = [&](auto change) {
+    BatchMember changed = problem.members[1];
+    change(changed.options);
+    return !lane_trainable(changed, first);
+  };
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.optimizer = Optimizer::Adam; }));
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.loss = Loss::Mse; }));
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.stop.grad_tol = 1e-6; }));
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.log_every = 10; }));
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.log_growth = 1.5; }));
+  EXPECT_TRUE(refused([](TrainOptions& o) { o.batch_size = 5; }));
+  std::vector<BatchMember> mixed = problem.members;
+  mixed[1].data = &other;
+  EXPECT_THROW((void)train_in_lanes(mixed), InputError);
+  mixed = problem.members;
+  mixed[1].options.schedule.eta = -1.0;  // train()'s own check, with its message
+  EXPECT_NE(test::message_of([&] { (void)train_in_lanes(mixed); }).find("eta"), std::string::npos);
+  EXPECT_THROW((void)train_in_lanes({}), InputError);
 }
 
 TEST(TrainBatch, MembersThatCannotShareABatchAreRefused) {

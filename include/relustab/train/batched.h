@@ -47,9 +47,10 @@ class BatchedEngine {
 
   /// Trains every member under train()'s full contract (stopping rules, switch, log rows with
   /// sharpness), result m bit-identical to train(*make_backend("univariate"), *members[m].net,
-  /// *members[m].data, members[m].options). The CPU engine runs each member's own train() loop on
-  /// a lane of the pool: a lockstep loop over gd_step would have to replay train()'s per-member
-  /// stopping, switching and logging rules outside trainer.cpp, which is left to a device engine.
+  /// *members[m].data, members[m].options). The CPU engine trains the members that can share SIMD
+  /// lanes (lane_trainable: same data, plain GD, no log rows) in groups through train_in_lanes,
+  /// which applies train()'s step rules lane by lane, and each other member through its own train()
+  /// loop, all on the context's pool.
   virtual std::vector<TrainResult> train(std::span<const BatchMember> members) const = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <relustab/core/types.h>
 #include <relustab/data/dataset.h>
 #include <relustab/model/shallow_relu.h>
+#include <relustab/train/batched.h>
 
 #include <span>
 #include <vector>
@@ -32,15 +33,27 @@ class GdLanes {
   Index lanes() const { return lanes_; }
   Index width() const { return width_; }
 
-  /// One GD step of every lane: lane b moves by -etas[b] times its gradient at the current point;
-  /// losses() becomes the loss of each lane at that (pre-step) point. etas.size() must be lanes().
+  /// One GD step of every lane: evaluate(), then descend(etas).
   void step(std::span<const double> etas);
 
-  /// The half-MSE losses of the lanes before the last step (empty before the first step).
+  /// The first half of a step: the loss of every lane at the current point (losses()), and what the
+  /// gradient needs. A trainer decides from the losses whether and how far each lane steps.
+  void evaluate();
+
+  /// The second half: lane b moves by -etas[b] times its gradient at the point evaluate() saw, which
+  /// becomes the previous point. etas.size() must be lanes(); InputError unless evaluate() came since
+  /// the last descend().
+  void descend(std::span<const double> etas);
+
+  /// The half-MSE losses of the lanes at the last evaluated point (empty before the first).
   std::span<const Real> losses() const { return losses_; }
 
   /// Lane b's current parameters as a net (converted to float64).
   ShallowReluNet net(Index lane) const;
+
+  /// Lane b's parameters before the last descend() (the initial ones before the first): the step
+  /// back that train() takes when a diverged step left non-finite parameters.
+  ShallowReluNet previous_net(Index lane) const;
 
  private:
   Index lanes_ = 0, width_ = 0, samples_ = 0;
@@ -48,6 +61,7 @@ class GdLanes {
   std::vector<Real> y_;         ///< targets in the inputs' sorted order
   // Parameter i of lane b at [i * lanes_ + b]: lanes are contiguous, the SIMD direction.
   std::vector<Real> w1_, b1_, w2_, b2_;
+  std::vector<Real> previous_w1_, previous_b1_, previous_w2_, previous_b2_;  ///< descend() writes here, then swaps
   /// [i * lanes_ + b]: where neuron i's active run of lane b starts (w1 >= 0: the run is the suffix
   /// from here) or ends (w1 < 0: the prefix up to here), in sorted samples; kept between steps.
   std::vector<Index> boundary_;
@@ -59,9 +73,26 @@ class GdLanes {
   std::vector<Real> lane_scratch_;                ///< 6 * B: per-lane running values
   std::vector<unsigned char> confirmed_;          ///< B: one neuron's lanes
   std::vector<Real> losses_;
+  bool evaluated_ = false;
+
+  Real inv_n() const { return Real(1) / static_cast<Real>(samples_); }
 };
 
 extern template class GdLanes<double>;
 extern template class GdLanes<float>;
+
+/// Whether `member` can train in SIMD lanes beside `first` (train_in_lanes): batchable (a univariate
+/// ReLU net, full-batch GD, the same sample count and width), the same data (the same object or equal
+/// values), plain GD on the half-MSE loss, no gradient-norm stop rule (grad_tol = 0), no log rows
+/// and finite parameters. Step schedules (warm-up, switch) and every other stop rule are fine.
+bool lane_trainable(const BatchMember& member, const BatchMember& first);
+
+/// Trains the members together, as float64 SIMD lanes of one GdLanes, each under train()'s contract
+/// (the same step rules, applied lane by lane: schedule and switch, divergence with its step back,
+/// convergence, max_steps): result m is bit-identical to train(*make_backend("univariate"),
+/// *members[m].net, *members[m].data, members[m].options). A lane that has stopped rides along until
+/// the last one stops. InputError if a member is not lane_trainable with the first, or its options,
+/// net or data are invalid (as train() says).
+std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members);
 
 }  // namespace relustab
