@@ -7,9 +7,11 @@
 # extra work the parallel mode did, whatever share of the machine it got (on P free cores the
 # wall-clock efficiency is at most that).
 #
-# Usage: bench/w6_sweep.sh [--relustab PATH] [--experiment FILE] [--repeat N] [--ranks P]
-#                          [--workdir DIR] [--json FILE] [--set key=value ...]
+# Usage: bench/w6_sweep.sh [--relustab PATH] [--baseline PATH] [--experiment FILE] [--repeat N]
+#                          [--ranks P] [--workdir DIR] [--json FILE] [--set key=value ...]
 #   --relustab    the binary (default: build/release/relustab, else `relustab` on PATH)
+#   --baseline    another relustab binary (e.g. an older commit's) timed on 1 thread beside it, as
+#                 the mode "baseline-1": runs/s before and after; its results must be the same
 #   --experiment  the sweep (default: experiments/bench/w6.toml: 10 step sizes x 100 seeds of W1,
 #                 10^4 GD steps each, nothing stored but the final scalars)
 #   --repeat N    time every mode N times, interleaved, and report the median (default 1)
@@ -29,6 +31,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 relustab=""
+baseline=""
 experiment="$root/experiments/bench/w6.toml"
 repeat=1
 ranks=2
@@ -38,13 +41,14 @@ overrides=()
 while (($#)); do
   case "$1" in
     --relustab) relustab=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     --experiment) experiment=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --ranks) ranks=$2; shift 2 ;;
     --workdir) workdir=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
     --set) overrides+=(--set "$2"); shift 2 ;;
-    -h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "w6_sweep: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -62,6 +66,7 @@ if [ -z "$relustab" ]; then
   fi
 fi
 [ -x "$relustab" ] || fail "$relustab is not executable"
+[ -z "$baseline" ] || [ -x "$baseline" ] || fail "--baseline: $baseline is not executable"
 [ -f "$experiment" ] || fail "no experiment file $experiment"
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || fail "--repeat: expected a positive integer, got '$repeat'"
 [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "--ranks: expected a positive integer, got '$ranks'"
@@ -85,7 +90,8 @@ mkdir -p "$workdir"
 
 now() { date +%s.%N; }
 
-# time_sweep NAME JOBS [LAUNCHER...]: runs `LAUNCHER relustab sweep` with JOBS threads (per rank)
+# time_sweep NAME JOBS [LAUNCHER...]: runs `LAUNCHER $binary sweep` (default: the relustab under test)
+# with JOBS threads (per rank)
 # into the fresh directory $workdir/NAME, checks that it finished every run, and prints its wall
 # seconds and its CPU seconds (user + system, the ranks included; "nan" without GNU time).
 time_sweep() {
@@ -98,7 +104,7 @@ time_sweep() {
   [ ! -x /usr/bin/time ] || timer+=(/usr/bin/time -f '%U %S' -o "$workdir/$name.cpu")
   local start end
   start=$(now)
-  "${timer[@]}" "$@" "$relustab" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet \
+  "${timer[@]}" "$@" "${binary:-$relustab}" sweep "$experiment" --out "$dir" --jobs "$jobs" --quiet \
     "${overrides[@]}" >"$workdir/$name.log" 2>&1 ||
     fail "$name: the sweep failed: $(cat "$workdir/$name.log")"
   end=$(now)
@@ -122,6 +128,7 @@ median() {
 # machine a pinned process can get more CPU than a floating one, so the unbound MPI mode is the
 # like-for-like comparison with threads-P.
 modes=(threads-1 "threads-$ranks")
+[ -z "$baseline" ] || modes=(baseline-1 "${modes[@]}")
 [ -z "$mpirun" ] || modes+=("mpi-$ranks")
 [ "$openmpi" -eq 0 ] || modes+=("mpi-$ranks-unbound")
 declare -A times cpus cycles
@@ -134,6 +141,7 @@ fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)
 echo "W6 sweep benchmark: $(basename "$experiment"), ${overrides[*]:-no overrides}"
 echo "machine: ${cpu:-unknown CPU}, $(nproc) cores; $("$relustab" --version)"
+[ -z "$baseline" ] || echo "baseline: $baseline: $("$baseline" --version)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -z "$mpirun" ] || echo "launcher: $mpirun -np $ranks ${mpirun_flags[*]}"
 if [ "$perf_usable" -eq 1 ]; then echo "cycles: perf stat"; else echo "cycles: not readable here (no perf, or no PMU counters): CPU time only"; fi
@@ -141,6 +149,7 @@ if [ "$perf_usable" -eq 1 ]; then echo "cycles: perf stat"; else echo "cycles: n
 for ((round = 1; round <= repeat; ++round)); do
   for mode in "${modes[@]}"; do
     case "$mode" in
+      baseline-1) measured=$(binary=$baseline time_sweep "$mode-$round" 1) ;;
       threads-1) measured=$(time_sweep "$mode-$round" 1) ;;
       threads-*) measured=$(time_sweep "$mode-$round" "$ranks") ;;
       mpi-*-unbound) measured=$(time_sweep "$mode-$round" 1 "$mpirun" -np "$ranks" \
@@ -175,7 +184,7 @@ printf '\n%-18s %3s %10s %10s %14s %11s %9s %10s %9s %12s %11s\n' mode P "wall (
 json_rows=()
 for mode in "${modes[@]}"; do
   p=1
-  [ "$mode" = threads-1 ] || p=$ranks
+  [ "$mode" = threads-1 ] || [ "$mode" = baseline-1 ] || p=$ranks
   tp=$(median ${times[$mode]})
   efficiency=$(echo "$t1 / ($p * $tp)" | bc -l)
   rate=$(echo "$runs / $tp" | bc -l)
@@ -202,6 +211,12 @@ for mode in "${modes[@]}"; do
   json_rows+=("$(printf '{"mode":"%s","P":%d,"wall_s":%.3f,"efficiency":%.4f,"cpu_s":%s,"work_efficiency":%s,"cycles":%s,' \
     "$mode" "$p" "$tp" "$efficiency" "$cpu_json" "$work_json" "$cycles_json")\"all_wall_s\":[${all%,}]}")
 done
+if [ -n "$baseline" ]; then
+  tb=$(median ${times[baseline-1]})
+  cpub=$(median ${cpus[baseline-1]})
+  printf 'speed-up over the baseline on 1 thread: %.2fx wall, %.2fx CPU (the same results)\n' \
+    "$(echo "$tb / $t1" | bc -l)" "$(echo "$cpub / $cpu1" | bc -l)"
+fi
 echo "($runs runs, ${steps:-?} GD steps in all; medians of $repeat; efficiency = T1 / (P * TP);"
 echo " busy cores = CPU / wall: below P, the job did not get P cores, e.g. on a busy machine;"
 echo " work eff = CPU_1 / CPU_P and cycle eff = cycles_1 / cycles_P: the parallel overhead in work,"

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -101,6 +102,21 @@ struct RunOutput {
 /// throws InputError naming the key. `progress` sees every log row.
 RunOutput run(const RunConfig& config, const RunInputs& inputs = {}, const RunContext& context = {},
               const ProgressCallback& progress = {});
+
+/// One configuration's result in run_many: its output, or why it failed (a bad configuration's
+/// InputError message).
+struct RunOutcome {
+  std::optional<RunOutput> output;
+  std::string error;
+};
+
+/// Runs many configurations, outcome c that of run(configs[c], inputs, context) bit for bit (wall
+/// times aside), each failing alone. Depth-1 runs on the univariate back end that train on equal
+/// data by plain full-batch GD without log rows (lane_trainable) train together as SIMD lanes (the
+/// batched engine of `context`); a group's training time is shared among its runs' wall times. The
+/// sweep executes its runs this way. inputs.initial_net is refused (it belongs to one run).
+std::vector<RunOutcome> run_many(std::span<const RunConfig> configs, const RunInputs& inputs = {},
+                                 const RunContext& context = {});
 
 /// The Hessian's spectrum beyond its largest eigenvalue (spectrum.h), from the exact Hessian-vector
 /// products of net_curvature (the loss of the request; both depths). Everything is off by default.

@@ -13,8 +13,8 @@
 // Threads (MPI_THREAD_FUNNELED: only the main thread calls MPI):
 // - Worker ranks call drain_queue() on the main thread. drain_queue calls take() and finish() on
 //   its calling thread only (its own worker threads just execute runs), so RemoteQueue can talk to
-//   rank 0 directly from take() and finish(). drain_queue keeps between `jobs` and 2 `jobs` runs
-//   ready, which hides the round trip to rank 0.
+//   rank 0 directly from take() and finish(). drain_queue asks for 65 `jobs` runs when at most `jobs`
+//   are ready, which hides the round trip to rank 0.
 // - Rank 0's main thread runs the coordinator loop: it polls MPI every millisecond when idle,
 //   serves requests, writes results through the one store writer, and feeds rank 0's own
 //   drain_queue, which runs on a helper thread and reaches the main thread through LocalBridge
@@ -627,8 +627,13 @@ class Coordinator {
     return busy;
   }
 
-  /// Up to `count` pending runs, to be marked running with the next write.
+  /// Up to `count` pending runs, to be marked running with the next write: at most an even share of
+  /// half of what is left (guided self-scheduling), so that a rank asking for many (enough to fill
+  /// SIMD lanes) does not take the last runs from the others.
   std::vector<store::RunRow> hand_out(std::int64_t count) {
+    const auto ranks = static_cast<std::int64_t>(workers_.size());
+    const auto left = static_cast<std::int64_t>(pending_.size());
+    count = std::min(count, std::max<std::int64_t>(1, (left + 2 * ranks - 1) / (2 * ranks)));
     std::vector<store::RunRow> rows;
     while (!pending_.empty() && static_cast<std::int64_t>(rows.size()) < count) {
       unmarked_.push_back(pending_.front().id);

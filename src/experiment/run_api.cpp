@@ -4,6 +4,8 @@
 // typed results to names.
 #include <relustab/api.h>
 
+#include "progress_clock.h"
+
 #include <relustab/analysis/alignment.h>
 #include <relustab/analysis/flattest.h>
 #include <relustab/analysis/function_space.h>
@@ -20,6 +22,8 @@
 #include <relustab/io/formats.h>
 #include <relustab/model/deep_relu.h>
 #include <relustab/model/init.h>
+#include <relustab/train/batched.h>
+#include <relustab/train/lanes.h>
 #include <relustab/train/output_fit.h>
 #include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>
@@ -492,37 +496,52 @@ RunData make_run_data(const RunConfig& config, const RunInputs& inputs) {
   return {std::move(data), std::move(val), std::move(target), false};
 }
 
-RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext& context,
-              const ProgressCallback& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  validate_run_config(config);
+namespace {
+
+using RunClock = detail::SweepClock;
+using detail::seconds_since;
+
+/// A one-hidden-layer run up to its training: its data, options, initial net and back end, and the
+/// output filled so far. run() trains it with train(); run_many() may train several in SIMD lanes.
+struct ShallowRunPlan {
+  double seconds = 0.0;  ///< the run's own time so far (its wall_seconds at the end)
   RunOutput output;
+  RunData data;
+  TrainOptions options;
+  ShallowReluNet initial;
+  std::unique_ptr<Backend> backend;
+};
+
+/// Validates a depth-1 config and prepares its run (everything before train()).
+ShallowRunPlan plan_shallow_run(const RunConfig& config, const RunInputs& inputs, const RunContext& context) {
+  const auto start = RunClock::now();
+  ShallowRunPlan plan{0.0, RunOutput{}, make_run_data(config, inputs), train_options(config), ShallowReluNet{}, {}};
+  RunOutput& output = plan.output;
   output.key = run_key(config);
-  const RunData run_data = make_run_data(config, inputs);
-  const Dataset& data = run_data.train;
+  const Dataset& data = plan.data.train;
   output.samples = data.n();
   output.input_dim = data.dim();
   if (!config.data_file.empty() && inputs.hash_data_file) {
     output.data_file_hash = inputs.hash_data_file(config.data_file);
   }
-  TrainOptions options = train_options(config);
-  const auto finish = [&] {
-    output.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return std::move(output);
-  };
-  if (config.depth == 2) {
-    require(!inputs.initial_net, "an initial net is a depth 1 net, but model.depth = 2");
-    run_deep(output, config, run_data, options, context, progress);
-    return finish();
-  }
-  const ShallowReluNet initial = initial_shallow_net(config, inputs, data, output.measurements);
-  check_run_spectrum(config, initial.n_params());
-  if (config.alignment && run_data.target) options.log_measure = alignment_log(run_data.target->beta);
-  const auto backend =
-      make_backend(resolve_backend_name(config.backend, data.dim(), initial.activation()), context);
-  output.backend = std::string(backend->name());
-  TrainResult trained = train(*backend, initial, data, options, progress);
-  output.training = trace_of(trained, options.schedule);
+  plan.initial = initial_shallow_net(config, inputs, data, output.measurements);
+  check_run_spectrum(config, plan.initial.n_params());
+  if (config.alignment && plan.data.target) plan.options.log_measure = alignment_log(plan.data.target->beta);
+  plan.backend =
+      make_backend(resolve_backend_name(config.backend, data.dim(), plan.initial.activation()), context);
+  output.backend = std::string(plan.backend->name());
+  plan.seconds = seconds_since(start);
+  return plan;
+}
+
+/// The rest of a depth-1 run once trained: the measurements of the trained net.
+RunOutput finish_shallow_run(ShallowRunPlan& plan, const RunConfig& config, const RunContext& context,
+                             TrainResult trained) {
+  const auto start = RunClock::now();
+  RunOutput& output = plan.output;
+  const RunData& run_data = plan.data;
+  const Dataset& data = run_data.train;
+  output.training = trace_of(trained, plan.options.schedule);
   if (trained.outcome != Outcome::Diverged) {
     const ShallowReluNet& net = trained.net;
     const bool relu = net.activation() == Activation::Relu;
@@ -558,9 +577,96 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
     add_spectrum(output.measurements, AnyNet(net), data, config, context);
   }
   output.net = std::move(trained.net);
-  return finish();
+  output.wall_seconds = plan.seconds + seconds_since(start);
+  return std::move(output);
 }
 
+}  // namespace
+
+RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext& context,
+              const ProgressCallback& progress) {
+  const auto start = RunClock::now();
+  validate_run_config(config);
+  if (config.depth == 2) {
+    require(!inputs.initial_net, "an initial net is a depth 1 net, but model.depth = 2");
+    RunOutput output;
+    output.key = run_key(config);
+    const RunData run_data = make_run_data(config, inputs);
+    output.samples = run_data.train.n();
+    output.input_dim = run_data.train.dim();
+    if (!config.data_file.empty() && inputs.hash_data_file) {
+      output.data_file_hash = inputs.hash_data_file(config.data_file);
+    }
+    run_deep(output, config, run_data, train_options(config), context, progress);
+    output.wall_seconds = seconds_since(start);
+    return output;
+  }
+  require(!inputs.initial_net || config.depth == 1, "an initial net is a depth 1 net, but model.depth = 2");
+  ShallowRunPlan plan = plan_shallow_run(config, inputs, context);
+  TrainResult trained = train(*plan.backend, plan.initial, plan.data.train, plan.options, progress);
+  plan.seconds = seconds_since(start);  // validation, planning and training
+  return finish_shallow_run(plan, config, context, std::move(trained));
+}
+
+std::vector<RunOutcome> run_many(std::span<const RunConfig> configs, const RunInputs& inputs,
+                                 const RunContext& context) {
+  std::vector<RunOutcome> outcomes(configs.size());
+  const auto fail = [&](size_t c, const std::exception& error) { outcomes[c].error = error.what(); };
+  // Plan every depth-1 run; run the others (depth 2) at once.
+  std::vector<std::optional<ShallowRunPlan>> plans(configs.size());
+  std::vector<BatchMember> members;
+  std::vector<size_t> member_configs;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    try {
+      validate_run_config(configs[c]);
+      if (configs[c].depth != 1) {
+        outcomes[c].output = run(configs[c], inputs, context);
+        continue;
+      }
+      require(!inputs.initial_net, "an initial net is for one run, not for many");
+      plans[c].emplace(plan_shallow_run(configs[c], inputs, context));
+      ShallowRunPlan& plan = *plans[c];
+      // Lanes reproduce the univariate back end bit for bit, so only its runs may share them.
+      BatchMember member{&plan.initial, &plan.data.train, plan.options};
+      if (plan.output.backend == "univariate" && lane_trainable(member, member)) {
+        members.push_back(member);
+        member_configs.push_back(c);
+      }
+    } catch (const std::exception& error) {
+      plans[c].reset();
+      fail(c, error);
+    }
+  }
+  // The lane-trainable runs through the batched engine, which groups those on equal data; a group's
+  // training time is shared among its runs' wall times.
+  std::vector<std::optional<TrainResult>> trained(configs.size());
+  if (members.size() >= 2) {
+    const auto start = RunClock::now();
+    try {
+      std::vector<TrainResult> results = train_batch(*make_batched_engine(context), members);
+      for (size_t m = 0; m < members.size(); ++m) trained[member_configs[m]] = std::move(results[m]);
+    } catch (const std::exception&) {
+      // One invalid member fails the batch; train each alone below, so only it fails.
+    }
+    const double share = seconds_since(start) / static_cast<double>(members.size());
+    for (const size_t c : member_configs) plans[c]->seconds += share;
+  }
+  for (size_t c = 0; c < configs.size(); ++c) {
+    if (!plans[c]) continue;
+    ShallowRunPlan& plan = *plans[c];
+    try {
+      if (!trained[c]) {
+        const auto start = RunClock::now();
+        trained[c] = train(*plan.backend, plan.initial, plan.data.train, plan.options);
+        plan.seconds += seconds_since(start);
+      }
+      outcomes[c].output = finish_shallow_run(plan, configs[c], context, std::move(*trained[c]));
+    } catch (const std::exception& error) {
+      fail(c, error);
+    }
+  }
+  return outcomes;
+}
 
 AnalysisOutput analyze(const ShallowReluNet& net, const Dataset& data, const AnalyzeRequest& request,
                        const RunContext& context) {
@@ -966,6 +1072,20 @@ RunResult to_run_result(const RunConfig& config, const RunOutput& output) {
 RunResult execute_run(const RunConfig& config, const RunInputs& inputs) {
   // Single-threaded: a sweep parallelises over runs, and results do not depend on threads anyway.
   return to_run_result(config, run(config, inputs, RunContext{1}));
+}
+
+std::vector<RunResult> execute_runs(std::span<const RunConfig> configs, const RunInputs& inputs) {
+  std::vector<RunOutcome> outcomes = run_many(configs, inputs, RunContext{1});
+  std::vector<RunResult> results(configs.size());
+  for (size_t c = 0; c < configs.size(); ++c) {
+    if (outcomes[c].output) {
+      results[c] = to_run_result(configs[c], *outcomes[c].output);
+    } else {
+      results[c].status = RunStatus::Failed;
+      results[c].reason = outcomes[c].error;
+    }
+  }
+  return results;
 }
 
 }  // namespace relustab

@@ -31,30 +31,49 @@ constexpr auto kQueueTick = std::chrono::milliseconds(50);
 using detail::kProgressInterval;
 using detail::seconds_since;
 
-/// Executes one run of the queue; never throws. The configuration is read back from the stored
-/// canonical JSON and must hash to the stored key, so the run executed is the run registered.
-RunResult execute_row(const store::RunRow& row, const RunInputs& inputs) {
-  RunResult result;
-  try {
-    const RunConfig config = detail::config_from_json(row.config_json);
-    const std::string key = run_key(config);
-    if (key != row.key) {
-      throw InputError("run " + std::to_string(row.id) + ": its stored configuration hashes to " +
-                       key + ", not to its key " + row.key +
-                       " (database written by another version of relustab?)");
+/// The most runs a worker takes at once: runs that can share SIMD lanes (run_many) train together in
+/// groups of up to this many.
+constexpr std::size_t kRunsPerTake = 64;
+
+/// Executes runs of the queue; never throws. A configuration is read back from the stored canonical
+/// JSON and must hash to the stored key, so the run executed is the run registered. Runs that can
+/// share SIMD lanes train together (execute_runs); each result is that of its run alone.
+std::vector<RunResult> execute_rows(const std::vector<store::RunRow>& rows, const RunInputs& inputs) {
+  std::vector<RunResult> results(rows.size());
+  const auto fail = [&](std::size_t r, std::string reason) {
+    results[r] = RunResult{};
+    results[r].status = RunStatus::Failed;
+    results[r].reason = std::move(reason);
+  };
+  std::vector<RunConfig> configs;
+  std::vector<std::size_t> rows_of_configs;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    try {
+      RunConfig config = detail::config_from_json(rows[r].config_json);
+      const std::string key = run_key(config);
+      if (key != rows[r].key) {
+        throw InputError("run " + std::to_string(rows[r].id) + ": its stored configuration hashes to " +
+                         key + ", not to its key " + rows[r].key +
+                         " (database written by another version of relustab?)");
+      }
+      configs.push_back(std::move(config));
+      rows_of_configs.push_back(r);
+    } catch (const std::exception& e) {
+      fail(r, e.what());
+    } catch (...) {
+      fail(r, "unknown error");
     }
-    result = execute_run(config, inputs);
-  } catch (const std::exception& e) {
-    result = RunResult{};
-    result.status = RunStatus::Failed;
-    result.reason = e.what();
-  } catch (...) {
-    result = RunResult{};
-    result.status = RunStatus::Failed;
-    result.reason = "unknown error";
   }
-  result.key = row.key;
-  return result;
+  try {
+    std::vector<RunResult> executed = execute_runs(configs, inputs);
+    for (std::size_t c = 0; c < executed.size(); ++c) results[rows_of_configs[c]] = std::move(executed[c]);
+  } catch (const std::exception& e) {
+    for (const std::size_t r : rows_of_configs) fail(r, e.what());
+  } catch (...) {
+    for (const std::size_t r : rows_of_configs) fail(r, "unknown error");
+  }
+  for (std::size_t r = 0; r < rows.size(); ++r) results[r].key = rows[r].key;
+  return results;
 }
 
 /// The `jobs` workers of a ThreadPool, each running a loop that takes runs from the buffer the feeding
@@ -63,7 +82,7 @@ RunResult execute_row(const store::RunRow& row, const RunInputs& inputs) {
 class WorkerPool {
  public:
   WorkerPool(int jobs, const RunInputs& inputs)
-      : inputs_(inputs), threads_(jobs + 1) {  // jobs workers + the (idle) calling thread
+      : inputs_(inputs), jobs_(static_cast<std::size_t>(jobs)), threads_(jobs + 1) {  // jobs workers + the (idle) calling thread
     workers_.reserve(static_cast<std::size_t>(jobs));
     try {
       for (int i = 0; i < jobs; ++i) workers_.push_back(threads_.submit([this] { work(); }));
@@ -113,32 +132,37 @@ class WorkerPool {
       ready_.clear();
     }
     work_cv_.notify_all();
-    for (auto& worker : workers_) worker.wait();  // work() does not throw (execute_row catches)
+    for (auto& worker : workers_) worker.wait();  // work() does not throw (execute_rows catches)
   }
 
  private:
   void work() {
     for (;;) {
-      store::RunRow row;
+      std::vector<store::RunRow> rows;
       {
         std::unique_lock lock(mutex_);
         work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
         if (ready_.empty()) return;
-        row = std::move(ready_.front());
-        ready_.pop_front();
-        ++executing_;
+        // An even share of what is waiting, so the other workers get theirs.
+        const std::size_t take = std::min(kRunsPerTake, (ready_.size() + jobs_ - 1) / jobs_);
+        for (std::size_t r = 0; r < take; ++r) {
+          rows.push_back(std::move(ready_.front()));
+          ready_.pop_front();
+        }
+        executing_ += static_cast<int>(rows.size());
       }
-      RunResult result = execute_row(row, inputs_);
+      std::vector<RunResult> results = execute_rows(rows, inputs_);
       {
         std::lock_guard lock(mutex_);
-        finished_.push_back(std::move(result));
-        --executing_;
+        for (RunResult& result : results) finished_.push_back(std::move(result));
+        executing_ -= static_cast<int>(rows.size());
       }
       main_cv_.notify_one();
     }
   }
 
   const RunInputs& inputs_;
+  std::size_t jobs_;
   std::mutex mutex_;
   std::condition_variable work_cv_;  // workers wait for runs
   std::condition_variable main_cv_;  // the feeding thread waits for results
@@ -224,11 +248,13 @@ class StoreQueue final : public RunQueue {
 
 void drain_queue(RunQueue& queue, int jobs, const RunInputs& inputs) {
   require(jobs >= 1, "jobs: expected an integer >= 1, got " + std::to_string(jobs));
-  // Keep between `jobs` and 2 `jobs` runs waiting, so a worker never idles while the feeding thread
-  // is inside the queue (a database transaction, an MPI round trip), and each take() marks several
-  // runs running in one transaction.
+  // Refill when at most `jobs` runs wait, so a worker never idles while the feeding thread is inside
+  // the queue (a database transaction, an MPI round trip), with a take per worker and one run more:
+  // each take() marks many runs running in one transaction, and a worker finds enough runs to fill
+  // SIMD lanes. Refilling no earlier keeps a process from hoarding runs that other MPI ranks could
+  // execute (rank 0 also hands out at most a share of what is left).
   const auto low_water = static_cast<std::size_t>(jobs);
-  const auto high_water = 2 * static_cast<std::size_t>(jobs);
+  const auto high_water = static_cast<std::size_t>(jobs) * (kRunsPerTake + 1);
   WorkerPool pool(jobs, inputs);
   bool exhausted = false;
   for (;;) {

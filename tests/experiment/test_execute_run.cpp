@@ -537,5 +537,53 @@ TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
   }
 }
 
+/// execute_runs against execute_run one by one: the same row for every configuration, whether it
+/// trained in SIMD lanes (same data, plain GD, no log rows), alone (log rows, Adam, another back
+/// end, depth 2) or failed (a bad configuration: the message execute_run throws).
+TEST(ExecuteRuns, EveryResultIsExecuteRunsWhetherItSharedLanesOrNot) {
+  std::vector<RunConfig> configs;
+  for (int c = 0; c < 12; ++c) {
+    RunConfig config = small_run_config();
+    config.log_every = 0;  // lane-trainable
+    config.final_analysis = true;
+    config.eta = 0.02 + 0.03 * c;
+    config.seed = static_cast<std::uint64_t>(20 + c);
+    config.save_net = true;
+    if (c % 4 == 1) config.loss_tol = 1e-2;  // converges early
+    if (c == 5) config.eta = 30.0;           // diverges
+    if (c == 6) config.log_every = 50;       // trains alone
+    if (c == 7) config.data_seed = 8;        // other data: a lane group of its own (or alone)
+    if (c == 8) config.backend = "cpu";      // another back end: alone
+    if (c == 9) config.depth = 2;            // the deep trainer
+    configs.push_back(config);
+  }
+  RunConfig bad = small_run_config();
+  bad.eta = -1.0;
+  configs.insert(configs.begin() + 3, bad);
+  const std::vector<RunResult> together = execute_runs(configs, {});
+  ASSERT_EQ(together.size(), configs.size());
+  for (size_t c = 0; c < configs.size(); ++c) {
+    SCOPED_TRACE("config " + std::to_string(c));
+    if (c == 3) {
+      EXPECT_EQ(together[c].status, RunStatus::Failed);
+      EXPECT_EQ(together[c].reason, test::message_of([&] { (void)execute_run(configs[c], {}); }));
+      continue;
+    }
+    const RunResult alone = execute_run(configs[c], {});
+    EXPECT_EQ(together[c].key, alone.key);
+    EXPECT_EQ(together[c].status, alone.status);
+    EXPECT_EQ(together[c].reason, alone.reason);
+    EXPECT_EQ(together[c].backend, alone.backend);
+    EXPECT_EQ(together[c].net_json, alone.net_json);
+    EXPECT_EQ(together[c].log.size(), alone.log.size());
+    ASSERT_EQ(together[c].metrics.size(), alone.metrics.size());
+    for (size_t m = 0; m < alone.metrics.size(); ++m) {
+      EXPECT_EQ(together[c].metrics[m].first, alone.metrics[m].first);
+      EXPECT_EQ(together[c].metrics[m].second, alone.metrics[m].second) << alone.metrics[m].first;
+    }
+  }
+  EXPECT_EQ(together[6].status, RunStatus::Failed) << "config 5 (here 6) diverges";
+}
+
 }  // namespace
 }  // namespace relustab

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <span>
 #include <vector>
 
 namespace relustab {
@@ -103,5 +104,10 @@ struct RunInputs {
 /// --seed <run.seed> ...` (initialisation drawn from Rng(run.seed) itself) gives the same final
 /// parameters bit for bit.
 RunResult execute_run(const RunConfig& config, const RunInputs& inputs);
+
+/// execute_run for many configurations through run_many (single-threaded; runs that can share SIMD
+/// lanes train together), result c equal to execute_run(configs[c], inputs) (wall time aside), except
+/// that a bad configuration is a Failed result with the reason instead of an exception.
+std::vector<RunResult> execute_runs(std::span<const RunConfig> configs, const RunInputs& inputs);
 
 }  // namespace relustab

@@ -54,12 +54,14 @@ class RunQueue {
   virtual void finish(std::vector<RunResult> results) = 0;
 };
 
-/// Executes runs taken from `queue` on `jobs` threads (each run single-threaded, via execute_run)
-/// until the queue is empty. A run whose execution throws is finished as Failed with the message.
-/// This is the worker loop shared by threads on one machine and by every MPI rank.
+/// Executes runs taken from `queue` on `jobs` threads until the queue is empty: each worker takes an
+/// even share of the waiting runs (at most 64) and executes them single-threaded with execute_runs,
+/// so the runs that can share SIMD lanes (same data, plain GD, no log rows) train together; every
+/// result is that of its run alone. A run whose execution throws is finished as Failed with the
+/// message. This is the worker loop shared by threads on one machine and by every MPI rank.
 ///
-/// The calling thread feeds the workers: it keeps between `jobs` and 2 `jobs` runs waiting (taking
-/// them in small batches) and hands results back as they come. A row's configuration is read back
+/// The calling thread feeds the workers: when at most `jobs` runs wait it takes up to 65 `jobs` more
+/// (in one take()) and hands results back as they come. A row's configuration is read back
 /// from its config_json and must hash to its key, else the run fails with that reason. After take()
 /// returns no runs, drain_queue calls take() no more and returns once the runs it holds are
 /// finished and handed back. An exception from the queue stops the workers (runs not yet started
@@ -72,7 +74,7 @@ void drain_queue(RunQueue& queue, int jobs, const RunInputs& inputs);
 RunInputs cached_run_inputs(io::FileCache& files);
 
 /// Runs all pending runs of `store` (of this shard) on options.jobs threads: resets runs left
-/// in flight by a killed process, takes work in small batches, executes each with execute_run, and
+/// in flight by a killed process, takes work in batches, executes it with drain_queue's workers, and
 /// writes results in batches from one writer. Returns the final progress.
 SweepProgress run_sweep(store::ResultStore& store, const SweepOptions& options,
                         const RunInputs& inputs, const SweepProgressCallback& progress = {});
