@@ -18,12 +18,11 @@ namespace relustab {
 bool lane_trainable(const BatchMember& member, const BatchMember& first) {
   if (!batchable(member, first)) return false;
   const TrainOptions& options = member.options;
-  const bool logging = options.log_every > 0 || options.log_growth > 1.0;
   const bool same_data = member.data == first.data ||
-                         (member.data->X == first.data->X && member.data->y == first.data->y);
+                         (member.data->X == first.data->X && member.data->y == first.data->y &&
+                          member.data->y_clean == first.data->y_clean);
   return same_data && options.optimizer == Optimizer::GD && options.loss == Loss::HalfMse &&
-         options.stop.grad_tol == 0.0 && !logging && !options.log_measure &&
-         member.net->theta().allFinite();
+         options.stop.grad_tol == 0.0 && member.net->theta().allFinite();
 }
 
 std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
@@ -39,30 +38,48 @@ std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
   }
   const Dataset& data = *members.front().data;
   const size_t count = members.size();
+  const auto univariate = make_backend("univariate");
   std::vector<ShallowReluNet> nets;
   std::vector<detail::StepRules> rules;
+  std::vector<detail::LogSchedule> log_schedules;
+  std::vector<detail::LogRowMaker<ShallowReluNet>> row_makers;
   nets.reserve(count);
   rules.reserve(count);
+  log_schedules.reserve(count);
+  row_makers.reserve(count);
   for (const BatchMember& member : members) {
     nets.push_back(*member.net);
     rules.emplace_back(member.options);
+    log_schedules.emplace_back(member.options);
+    row_makers.emplace_back(*univariate, data, member.options);
   }
   GdLanes<double> lanes(nets, data);
   nets.clear();
 
-  const auto univariate = make_backend("univariate");
   std::vector<TrainResult> results(count);
   std::vector<char> done(count, 0);
-  std::vector<double> etas(count, 0.0), previous_loss(count, 0.0);
+  std::vector<double> etas(count, 0.0), previous_loss(count, 0.0), previous_eta(count, 0.0);
   size_t remaining = count;
-  // What train() returns when it stops at `step` with `net` and its loss: the gradient norm is that
-  // of the returned parameters (the back end's gradient, which a lane reproduces bit for bit).
-  const auto finish = [&](size_t m, Outcome outcome, std::int64_t step, double loss, ShallowReluNet net) {
-    TrainResult& result = results[m];
+  // ||grad L(net)|| by the back end (whose gradient a lane reproduces bit for bit), NaN when not finite.
+  const auto grad_norm = [&](const ShallowReluNet& net) {
     Vec grad;
     univariate->loss_and_grad(net, data, {}, &grad);
     const double norm = grad.norm();
-    result.final_grad_norm = std::isfinite(norm) ? norm : std::numeric_limits<double>::quiet_NaN();
+    return std::isfinite(norm) ? norm : std::numeric_limits<double>::quiet_NaN();
+  };
+  // train()'s log row of member m at `step` (with the rows' own warm-started sharpness).
+  const auto log_row = [&](size_t m, const ShallowReluNet& net, std::int64_t step, double eta, double loss) {
+    results[m].log.push_back(row_makers[m].make(net, step, eta, loss, grad_norm(net)));
+  };
+  // What train() returns when it stops at `step` with `net`, its step size and loss: the final row
+  // unless that step has one, and the gradient norm of the returned parameters.
+  const auto finish = [&](size_t m, Outcome outcome, std::int64_t step, double eta, double loss,
+                          ShallowReluNet net) {
+    TrainResult& result = results[m];
+    if (log_schedules[m].logging() && (result.log.empty() || result.log.back().step != step)) {
+      log_row(m, net, step, eta, loss);
+    }
+    result.final_grad_norm = grad_norm(net);
     result.net = std::move(net);
     result.outcome = outcome;
     result.steps = step;
@@ -83,21 +100,23 @@ std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
           ShallowReluNet net = lanes.net(lane);
           // theta_0 is finite (validated), so a step back exists whenever theta_t is not finite.
           if (net.theta().allFinite()) {
-            finish(m, Outcome::Diverged, step, loss, std::move(net));
+            finish(m, Outcome::Diverged, step, rules[m].eta(), loss, std::move(net));
           } else {
-            finish(m, Outcome::Diverged, step - 1, previous_loss[m], lanes.previous_net(lane));
+            finish(m, Outcome::Diverged, step - 1, previous_eta[m], previous_loss[m], lanes.previous_net(lane));
           }
           break;
         }
         case detail::StepRules::Verdict::Converged:
-          finish(m, Outcome::Converged, step, loss, lanes.net(lane));
+          finish(m, Outcome::Converged, step, rules[m].eta(), loss, lanes.net(lane));
           break;
         case detail::StepRules::Verdict::MaxSteps:
-          finish(m, Outcome::MaxSteps, step, loss, lanes.net(lane));
+          finish(m, Outcome::MaxSteps, step, rules[m].eta(), loss, lanes.net(lane));
           break;
         case detail::StepRules::Verdict::Step:
           etas[m] = rules[m].eta();
+          if (log_schedules[m].due(step)) log_row(m, lanes.net(lane), step, etas[m], loss);
           previous_loss[m] = loss;
+          previous_eta[m] = etas[m];
           break;
       }
     }

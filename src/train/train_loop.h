@@ -173,6 +173,29 @@ class StepRules {
   std::int64_t grad_streak_ = 0;      // consecutive steps with ||grad|| < grad_tol
 };
 
+/// Which steps get a log row (TrainOptions::log_every, log_growth), asked step by step in order.
+class LogSchedule {
+ public:
+  explicit LogSchedule(const TrainOptions& options)
+      : every_(options.log_every), growth_(options.log_growth) {}
+
+  bool logging() const { return every_ > 0 || growth_ > 1.0; }
+
+  /// Whether step t gets a row; steps are asked in increasing order.
+  bool due(std::int64_t t) {
+    if (every_ > 0 && t % every_ == 0) return true;
+    if (!(growth_ > 1.0) || t < next_growth_log_) return false;
+    const auto next = static_cast<std::int64_t>(std::ceil(static_cast<double>(t) * growth_));
+    next_growth_log_ = std::max(next, t + 1);
+    return true;
+  }
+
+ private:
+  std::int64_t every_;
+  double growth_;
+  std::int64_t next_growth_log_ = 0;  // the next step of the logarithmic log spacing
+};
+
 /// What the loop reports besides the trained parameters.
 struct LoopResult {
   Outcome outcome = Outcome::MaxSteps;
@@ -207,15 +230,8 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
   AdamState adam_state(options.adam, adam ? net.n_params() : 0);
 
   LoopResult result;
-  const bool logging = options.log_every > 0 || options.log_growth > 1.0;
-  std::int64_t next_growth_log = 0;  // the next step of the logarithmic log spacing
-  auto log_due = [&](std::int64_t t) {
-    if (options.log_every > 0 && t % options.log_every == 0) return true;
-    if (!(options.log_growth > 1.0) || t < next_growth_log) return false;
-    std::int64_t next = static_cast<std::int64_t>(std::ceil(static_cast<double>(t) * options.log_growth));
-    next_growth_log = std::max(next, t + 1);
-    return true;
-  };
+  LogSchedule log_schedule(options);
+  const bool logging = log_schedule.logging();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   // ||grad L(theta)|| of the full batch at the current parameters: the step's own when it has one.
   auto full_grad_norm = [&](bool have_grad) {
@@ -262,7 +278,7 @@ LoopResult run_train_loop(Net& net, Index n, const TrainOptions& options,
       result.outcome = Outcome::MaxSteps;
       break;
     }
-    if (log_due(step)) {
+    if (log_schedule.due(step)) {
       emit(step, eta, loss, grad_current);
       grad_current = true;  // emit computed it if the step had not
     }
