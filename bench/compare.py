@@ -11,7 +11,10 @@ Run it through bench/compare.sh (see --help). Steps:
      nets and data, with their accuracy;
   3. runs every measurement --repeat times, interleaved round by round (the machines are shared and
      noisy: interleaving spreads slow moments over all implementations), and keeps the median;
-  4. prints the table with the machine it ran on, each peer's version, BLAS and thread count
+  4. with --w4-full and --w6, runs bench/w4_full.sh (W4 at full size, 12,000 Fashion-MNIST images) and
+     bench/w6_sweep.sh (W6, optionally beside an older binary: --w6-baseline) once each, reads the JSON
+     they write, and adds their ratios with issue 14's targets and their own tables to this one;
+  5. prints the table with the machine it ran on, each peer's version, BLAS and thread count
      (bench/peers/peer_info.py), the load before and after and each process's CPU time.
 Every peer runs on one interpreter, .venv-bench/bin/python, made from PyPI only by
 scripts/bench_setup.sh (current torch with its MKL, jax, numpy/scipy with their OpenBLAS, curvlinops,
@@ -29,6 +32,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,8 +184,8 @@ def w3_problem(args, workloads, compiled):
 
 
 def build(args):
-    """Configures and builds relustab_workloads, relustab_w4 (unless --no-w4) and the naive loop;
-    returns (workloads, naive, naive_why)."""
+    """Configures and builds relustab_workloads, relustab_w4 (unless --no-w4 without --w4-full), the
+    command line (with --w6, unless --w6-relustab) and the naive loop; returns (workloads, naive, naive_why)."""
     build_dir = Path(args.build_dir)
     if not build_dir.is_absolute():
         build_dir = ROOT / build_dir
@@ -194,7 +198,9 @@ def build(args):
                      *args.cmake_arg]
         if not (build_dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             configure += ["-G", "Ninja"]
-        targets = ["relustab_workloads"] + ([] if args.no_w4 else ["relustab_w4"])
+        targets = ["relustab_workloads"] + ([] if args.no_w4 and not args.w4_full else ["relustab_w4"])
+        if args.w6 and not args.w6_relustab:
+            targets.append("relustab")  # the command line W6 times, from the same build
         for command in (configure, ["cmake", "--build", str(build_dir), "--target", *targets,
                                     "-j", str(args.jobs)]):
             print("compare:", " ".join(command), file=sys.stderr, flush=True)
@@ -374,6 +380,194 @@ def run_rounds(rows, repeat):
                 row.detail = line.strip()
                 if row.extra:
                     row.extra_line = next((l.strip() for l in out.splitlines() if row.extra.search(l)), "")
+
+
+class Script:
+    """A whole benchmark script run once beside the table (bench/w4_full.sh, bench/w6_sweep.sh): its
+    command, its output, its figures (the JSON it writes) or why there are none."""
+
+    def __init__(self, name, command, shown):
+        self.name = name
+        self.command = command
+        self.shown = shown  # the command as the table prints it (no temporary paths)
+        self.stdout = ""
+        self.stderr = ""
+        self.data = {}
+        self.markdown = ""
+        self.why = None  # reason, or None
+        self.cpu = 0.0
+        self.wall = 0.0
+
+    def run(self, timeout):
+        print(f"compare: {self.name}: {' '.join(self.command)}", file=sys.stderr, flush=True)
+        times = [0.0, 0.0]
+        code, self.stdout, self.stderr = run_command(self.command, timeout, None, times)
+        self.cpu, self.wall = times
+        if code != 0:
+            self.why = f"{self.shown[0]} exit {code}: {last_line(self.stderr) or last_line(self.stdout)}"
+        return code == 0
+
+
+def shown_path(path):
+    """`path` relative to the repository when it lies inside it: no machine-specific path in a table."""
+    path = Path(path)
+    for candidate in (path, path.resolve()):
+        if candidate.is_absolute() and ROOT in candidate.parents:
+            return str(candidate.relative_to(ROOT))
+    return str(path)
+
+
+def run_w4_full(args, work):
+    """bench/w4_full.sh on the binaries of this build (never a build of its own: build() made relustab_w4),
+    its markdown and its two JSON files."""
+    out = work / "w4-full.md"
+    options = ["--build-dir", str(args.build_dir_path), "--no-build", "--python", args.torch_python,
+               "--n", str(args.w4_full_n)]
+    script = Script("W4 full size", ["bash", str(ROOT / "bench" / "w4_full.sh"), *options, "--out", str(out)],
+                    ["bench/w4_full.sh", *(shown_path(o) if o.startswith("/") else o for o in options)])
+    if script.run(7200):
+        try:
+            script.markdown = out.read_text()
+            script.data = {side: json.loads((work / f"w4-full-{side}.json").read_text())
+                           for side in ("relustab", "torch")}
+        except (OSError, ValueError) as error:
+            script.why = f"bench/w4_full.sh wrote no readable results ({error})"
+    return script
+
+
+def w6_binary(args):
+    """The command line W6 times: --w6-relustab, else this build's, else w6_sweep.sh's own default."""
+    if args.w6_relustab:
+        return args.w6_relustab
+    built = Path(args.build_dir_path) / "relustab"
+    return str(built) if built.exists() else None
+
+
+def run_w6(args, work):
+    """bench/w6_sweep.sh --json, with the options given as --w6-*."""
+    options = ["--repeat", str(args.w6_repeat)]
+    binary = w6_binary(args)
+    if binary:
+        options += ["--relustab", binary]
+    if args.w6_baseline:
+        options += ["--baseline", args.w6_baseline]
+    for setting in args.w6_set:
+        options += ["--set", setting]
+    out = work / "w6.json"
+    script = Script("W6", ["bash", str(ROOT / "bench" / "w6_sweep.sh"), *options, "--json", str(out)],
+                    ["bench/w6_sweep.sh", *(shown_path(o) if o.startswith("/") else o for o in options)])
+    if script.run(3600 * 6):
+        try:
+            script.data = json.loads(out.read_text())
+        except (OSError, ValueError) as error:
+            script.why = f"bench/w6_sweep.sh wrote no readable JSON ({error})"
+    return script
+
+
+W4_FULL_MEMORY = re.compile(r"PyTorch\s+([0-9.]+)\s+MiB")
+
+
+def w4_full_ratios(script, n):
+    """Issue 14's W4 rows at full size (Fashion-MNIST), one run each side: relustab's rate / PyTorch's,
+    the residuals and the peak memory."""
+    size = "W4 full size" if n >= 12000 else "W4 on a Fashion-MNIST subset (a check, not the issue's size)"
+    name = f"{size} (n = {n:,} Fashion-MNIST images, 1 thread)"
+    sharpness_targets = [(f"{name}: sharpness vs PyTorch + eigsh, relustab / peer", ">= 3x (issue 14)"),
+                         (f"{name}: sharpness vs PyTorch power iteration, relustab / peer",
+                          ">= 1x at 10^6 times smaller residual (issue 14)")]
+    if script.why:
+        return [(row, "not available (see W4 at full size below)", target) for row, target in sharpness_targets]
+    run = script.data["relustab"]["runs"][0]
+    peer = script.data["torch"]
+    ours = run["sharpness_s"]
+    out = []
+    for (row, target), key in zip(sharpness_targets, ("eigsh", "power")):
+        theirs = peer["sharpness"][key]["seconds"]
+        out.append((row, f"{theirs / ours:.2f}x ({ours:.2f} s vs {theirs:.2f} s)", target))
+    power = peer["sharpness"]["power"]["residual"]
+    converged = "" if run["converged"] else ", relustab NOT converged"
+    out.append((f"{name}: residual of power iteration / relustab's",
+                f"{power / run['residual']:.2g}x ({run['residual']:.2g} vs {power:.2g}{converged})",
+                ">= 10^6 with the row above (issue 14)"))
+    for label, key in (("GD step (loss, gradient, update)", "gd_step_s"), ("one Hessian-vector product", "hvp_s")):
+        out.append((f"{name}: {label}, relustab / PyTorch", f"{peer[key] / run[key]:.2f}x ({run[key]:.3f} s vs "
+                    f"{peer[key]:.3f} s)", ""))
+    memory = W4_FULL_MEMORY.search(script.markdown)
+    ours_mib = script.data["relustab"].get("peak_rss_mib")
+    if memory and ours_mib:
+        theirs_mib = float(memory.group(1))
+        out.append((f"{name}: peak resident memory, PyTorch / relustab",
+                    f"{theirs_mib / ours_mib:.2f}x ({ours_mib:.0f} MiB vs {theirs_mib:.0f} MiB)", ""))
+    return out
+
+
+W6_PARALLEL_MODES = ("threads-2", "mpi-2", "mpi-2-unbound")
+
+
+def w6_ratios(script, baseline, settings=()):
+    """Issue 14's W6 rows: the work efficiency CPU_1 / CPU_P of every parallel mode (what the machine's
+    load does not hide), and with --w6-baseline the 1-thread speed-up over the older binary."""
+    # A sweep changed by --w6-set (e.g. shorter runs for a check) says so in every row.
+    changed = "".join(", " + setting for setting in settings)
+    if script.why:
+        name = f"W6 sweep{' (' + changed[2:] + ')' if changed else ''}"
+        out = [(f"{name} work efficiency CPU_1 / CPU_P, {mode}", "not available (see W6 below)",
+                ">= 0.9 (issue 14)") for mode in W6_PARALLEL_MODES]
+        if baseline:
+            out.append((f"{name} runs/s vs baseline (1 thread)", "not available (see W6 below)",
+                        "report before/after (issue 14)"))
+        return out
+    data = script.data
+    modes = {result["mode"]: result for result in data["results"]}
+    name = f"W6 sweep ({data['runs']:,} runs{changed})"
+    out = []
+    for mode in W6_PARALLEL_MODES:
+        result = modes.get(mode)
+        if result is None:
+            text = "not available (not run: no mpirun, or not OpenMPI)" if mode.startswith("mpi") else "not run"
+        elif result["work_efficiency"] is None:
+            text = f"not available (no CPU time; wall efficiency {result['efficiency']:.3f})"
+        else:
+            busy = f", busy cores {result['cpu_s'] / result['wall_s']:.2f}" if result["wall_s"] else ""
+            text = f"{result['work_efficiency']:.3f} (wall efficiency {result['efficiency']:.3f}{busy})"
+        out.append((f"{name} work efficiency CPU_1 / CPU_P, {mode}", text, ">= 0.9 (issue 14)"))
+    before, after = modes.get("baseline-1"), modes.get("threads-1")
+    if before and after:
+        runs = data["runs"]
+        cpu = (f"; CPU {before['cpu_s'] / after['cpu_s']:.2f}x" if before["cpu_s"] and after["cpu_s"] else "")
+        out.append((f"{name} runs/s vs baseline (1 thread)",
+                    f"{before['wall_s'] / after['wall_s']:.2f}x ({runs / before['wall_s']:.1f} -> "
+                    f"{runs / after['wall_s']:.1f} runs/s{cpu})", "report before/after (issue 14)"))
+    elif baseline:
+        out.append((f"{name} runs/s vs baseline (1 thread)", "not available (no baseline-1 mode in the output)",
+                    "report before/after (issue 14)"))
+    return out
+
+
+def script_sections(w4_full, w6):
+    """The two scripts' own tables under their own headings, with the raw JSON they wrote."""
+    out = []
+    if w4_full:
+        lines = w4_full.markdown.strip().splitlines()
+        title = lines[0].lstrip("# ") if lines and lines[0].startswith("# ") else "W4 at full size"
+        out += ["", f"## {title}", "", f"`{' '.join(w4_full.shown)}` (inside this run; CPU / wall "
+                f"{w4_full.cpu:.1f} s / {w4_full.wall:.1f} s)."]
+        if w4_full.why:
+            out += ["", f"Not available: {w4_full.why}", "", "```", *w4_full.stderr.strip().splitlines()[-20:], "```"]
+        else:
+            out += lines[1:]
+            out += ["", "Raw figures (relustab_w4 --json, then bench/peers/torch_w4_saved.py):", "", "```",
+                    json.dumps(w4_full.data["relustab"]), json.dumps(w4_full.data["torch"]), "```"]
+    if w6:
+        out += ["", "## W6: a sweep on 1 and 2 threads and 2 MPI ranks (bench/w6_sweep.sh)", "",
+                f"`{' '.join(w6.shown)}` (inside this run)" + (", its output verbatim:" if w6.stdout.strip() else ".")]
+        if w6.stdout.strip():
+            out += ["", "```", *w6.stdout.rstrip().splitlines(), "```"]
+        if w6.why:
+            out += ["", f"Not available: {w6.why}", "", "```", *w6.stderr.strip().splitlines()[-20:], "```"]
+        else:
+            out += ["", "Raw figures (--json):", "", "```", json.dumps(w6.data), "```"]
+    return out
 
 
 def median(row):
@@ -642,14 +836,18 @@ def spectrum_accuracy_lines(rows, backends):
     return out
 
 
-def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
+def render(rows, ratio_rows, info, repeat, load_before, load_after, args, sections=()):
     lines = ["# relustab beside its peers (fair peers: every peer from PyPI, in .venv-bench)", ""]
     lines.append(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores ({info['os']}); "
                  f"{info['compiler']}; torch {info['torch']}; jax {info['jax']}; "
                  f"relustab {info.get('relustab commit', 'unknown')}.")
-    lines.append(f"Every figure is the median of {repeat} run(s), interleaved round by round; one thread unless the "
+    scripts = [name for name, wanted in (("W4 at full size", args.w4_full), ("W6", args.w6)) if wanted]
+    lines.append(f"Every figure is the median of {repeat} run(s), interleaved round by round"
+                 + (f" ({' and '.join(scripts)}: see their sections below, run after the rounds)" if scripts else "")
+                 + "; one thread unless the "
                  f"threads column says otherwise (XLA and torch limited to one thread). /proc/loadavg before "
-                 f"{load_before}, after {load_after}: the machine is shared, so read ratios, not absolute rates. "
+                 f"the first measurement {load_before}, after the last {load_after}: the machine is shared, so "
+                 f"read ratios, not absolute rates. "
                  f"The CPU / wall column is the CPU time (user + system) of the measured process over its wall "
                  f"time, all rounds (a process shared by several rows, such as a peer script that prints two "
                  f"rates, is counted in each; peers' processes include their imports): below 1 the process "
@@ -692,7 +890,8 @@ def render(rows, ratio_rows, info, repeat, load_before, load_after, args):
               "residual <= 1e-9); W4 sharpness of relustab_w4's net (d = 784, width 1000, n = 1000 random inputs "
               "in [0,1)^784, labels +-1, 786,001 parameters; Lanczos at tol 1e-9); W3-trace, W4-trace: Hutchinson's "
               "trace of the same Hessians, W3-density, W4-density: their spectral density by stochastic Lanczos "
-              "quadrature, every implementation with the same probes (and steps). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`.", ""]
+              "quadrature, every implementation with the same probes (and steps). Command: `" + " ".join(["bench/compare.sh", *sys.argv[1:]]) + "`."]
+    lines += list(sections) + [""]
     return "\n".join(lines)
 
 
@@ -720,12 +919,49 @@ def main():
                         help="skip W4 (relustab_w4 and the curvature peers on its 786,001-parameter net: "
                              "about 30 to 70 s a round on 2 busy cores, and about 40 s more for its trace and "
                              "density rows)")
+    parser.add_argument("--w4-full", action="store_true",
+                        help="also run bench/w4_full.sh (W4 at full size: 12,000 Fashion-MNIST images, relustab "
+                             "beside PyTorch + eigsh and power iteration, peak memory; about 2 to 3 minutes) on "
+                             "this build's relustab_w4 and the torch interpreter, after the rounds, and fold its "
+                             "ratios and its table into this one")
+    parser.add_argument("--w4-full-n", type=int, default=12000,
+                        help="images of --w4-full (12000, the two classes in full; fewer only to check the script)")
+    parser.add_argument("--w6", action="store_true",
+                        help="also run bench/w6_sweep.sh --json (W6: a 1,000-run sweep on 1 and 2 threads and 2 MPI "
+                             "ranks; about 1 to 4 minutes a round) after the rounds, and fold its work efficiencies "
+                             "and its output into this table")
+    parser.add_argument("--w6-relustab", metavar="BIN",
+                        help="the relustab command line W6 times (default: the build directory's, built with "
+                             "--w6 unless --no-build, else w6_sweep.sh's own default build/release/relustab)")
+    parser.add_argument("--w6-baseline", metavar="BIN",
+                        help="an older relustab binary W6 also times on 1 thread (w6_sweep.sh --baseline): the "
+                             "row 'runs/s vs baseline'")
+    parser.add_argument("--w6-repeat", type=int, metavar="N",
+                        help="W6 rounds, interleaved; the median is reported (default: --repeat)")
+    parser.add_argument("--w6-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to every W6 sweep as --set (e.g. optim.max_steps=1000 for a quick check)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"),
                         help="also write the table here (bench/results/latest.md)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat: expected an integer >= 1")
     args.backends = [name for name in args.backends.split(",") if name]
+    if args.w4_full_n < 1:
+        parser.error("--w4-full-n: expected an integer >= 1")
+    if args.w6_repeat is None:
+        args.w6_repeat = args.repeat
+    if args.w6_repeat < 1:
+        parser.error("--w6-repeat: expected an integer >= 1")
+    for setting in args.w6_set:
+        if "=" not in setting or setting.startswith("="):
+            parser.error(f"--w6-set: expected KEY=VALUE, got '{setting}'")
+    for option, binary in (("--w6-relustab", args.w6_relustab), ("--w6-baseline", args.w6_baseline)):
+        if binary and not (Path(binary).is_file() and os.access(binary, os.X_OK)):
+            parser.error(f"{option}: expected an executable relustab binary, got '{binary}'")
+    w6_options = [o for o, given in (("--w6-relustab", args.w6_relustab), ("--w6-baseline", args.w6_baseline),
+                                     ("--w6-set", args.w6_set)) if given]
+    if w6_options and not args.w6:
+        parser.error(f"{', '.join(w6_options)}: expected with --w6")
     if args.quick:
         args.min_time = min(args.min_time, 0.2)
 
@@ -733,9 +969,18 @@ def main():
     rows = measurements(args, workloads, naive, naive_why)
     load_before = load_average()
     run_rounds(rows, args.repeat)
+    ratio_rows = ratios(rows, args.backends)
+    w4_full = w6 = None
+    with tempfile.TemporaryDirectory(prefix="relustab-compare-") as work:
+        if args.w4_full:
+            w4_full = run_w4_full(args, Path(work))
+            ratio_rows += w4_full_ratios(w4_full, args.w4_full_n)
+        if args.w6:
+            w6 = run_w6(args, Path(work))
+            ratio_rows += w6_ratios(w6, args.w6_baseline, args.w6_set)
     load_after = load_average()
-    table = render(rows, ratios(rows, args.backends), machine_info(args), args.repeat, load_before, load_after,
-                   args)
+    table = render(rows, ratio_rows, machine_info(args), args.repeat, load_before, load_after, args,
+                   script_sections(w4_full, w6))
     print(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
