@@ -112,7 +112,7 @@ struct RunOutcome {
 
 /// Runs many configurations, outcome c that of run(configs[c], inputs, context) bit for bit (wall
 /// times aside), each failing alone. Depth-1 runs on the univariate back end that train on equal
-/// data by plain full-batch GD without log rows (lane_trainable) train together as SIMD lanes (the
+/// data by plain full-batch GD (lane_trainable) train together as SIMD lanes (the
 /// batched engine of `context`); a group's training time is shared among its runs' wall times. The
 /// sweep executes its runs this way. inputs.initial_net is refused (it belongs to one run).
 std::vector<RunOutcome> run_many(std::span<const RunConfig> configs, const RunInputs& inputs = {},

@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
 namespace relustab {
 
@@ -334,6 +335,44 @@ ShallowReluNet GdLanes<Real>::previous_net(Index lane) const {
   require(lane >= 0 && lane < lanes_,
           "GdLanes::previous_net: lane " + std::to_string(lane) + " out of range");
   return lane_net(lane, lanes_, width_, previous_w1_, previous_b1_, previous_w2_, previous_b2_);
+}
+
+template <class Real>
+void GdLanes<Real>::keep(std::span<const Index> kept) {
+  require(!kept.empty(), "GdLanes::keep: expected at least one lane");
+  std::vector<char> seen(static_cast<size_t>(lanes_), 0);
+  for (const Index lane : kept) {
+    require(lane >= 0 && lane < lanes_ && seen[static_cast<size_t>(lane)] == 0,
+            "GdLanes::keep: lane " + std::to_string(lane) + " out of range or repeated");
+    seen[static_cast<size_t>(lane)] = 1;
+  }
+  const Index old_lanes = lanes_, new_lanes = static_cast<Index>(kept.size());
+  // Per-neuron arrays [i * lanes + b] and per-lane arrays [b]: the kept columns, in their new order.
+  const auto compact = [&](auto& values, Index rows) {
+    std::remove_reference_t<decltype(values)> out(static_cast<size_t>(rows * new_lanes));
+    for (Index i = 0; i < rows; ++i) {
+      for (Index b = 0; b < new_lanes; ++b) {
+        out[static_cast<size_t>(i * new_lanes + b)] = values[static_cast<size_t>(i * old_lanes + kept[static_cast<size_t>(b)])];
+      }
+    }
+    values.swap(out);
+  };
+  for (auto* values : {&w1_, &b1_, &w2_, &previous_w1_, &previous_b1_, &previous_w2_}) compact(*values, width_);
+  compact(boundary_, width_);
+  compact(b2_, 1);
+  compact(previous_b2_, 1);
+  lanes_ = new_lanes;
+  const size_t lanes = static_cast<size_t>(lanes_);
+  const size_t per_sample = static_cast<size_t>((samples_ + 1) * lanes_);
+  confirmed_.resize(lanes);
+  signed_pairs_.resize(2 * lanes);
+  diff_pairs_.resize(2 * per_sample);
+  sum_r_.resize(per_sample);
+  sum_rx_.resize(per_sample);
+  line_parts_.resize(8 * lanes);
+  lane_scratch_.resize(6 * lanes);
+  losses_.clear();
+  evaluated_ = false;
 }
 
 template class GdLanes<double>;

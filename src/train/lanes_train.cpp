@@ -34,7 +34,7 @@ std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
     require(lane_trainable(members[m], members.front()),
             "lane member " + std::to_string(m) +
                 ": expected a univariate ReLU net trained by full-batch GD on the half-MSE loss, "
-                "without log rows or grad_tol, on the data and with the width of member 0");
+                "without grad_tol, on the data and with the width of member 0");
   }
   const Dataset& data = *members.front().data;
   const size_t count = members.size();
@@ -86,15 +86,19 @@ std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
     result.final_loss = loss;
     result.switch_step = rules[m].switch_step();
     done[m] = 1;
-    etas[m] = 0.0;  // a stopped lane rides along without moving
+    etas[m] = 0.0;  // a stopped lane rides along without moving until it is dropped
     --remaining;
   };
+  std::vector<size_t> member_of_lane(count);  // lanes are compacted as members stop
+  for (size_t m = 0; m < count; ++m) member_of_lane[m] = m;
+  std::vector<double> lane_etas(count, 0.0);
   for (std::int64_t step = 0; remaining > 0; ++step) {
     lanes.evaluate();
-    for (size_t m = 0; m < count; ++m) {
+    for (size_t l = 0; l < member_of_lane.size(); ++l) {
+      const size_t m = member_of_lane[l];
       if (done[m] != 0) continue;
-      const double loss = lanes.losses()[m];
-      const auto lane = static_cast<Index>(m);
+      const double loss = lanes.losses()[l];
+      const auto lane = static_cast<Index>(l);
       switch (rules[m].judge(step, loss, 0.0)) {
         case detail::StepRules::Verdict::Diverged: {
           ShallowReluNet net = lanes.net(lane);
@@ -120,7 +124,24 @@ std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members) {
           break;
       }
     }
-    if (remaining > 0) lanes.descend(etas);
+    if (remaining == 0) break;
+    // Once half the lanes have stopped, drop them: a long run among short ones then costs at most
+    // twice its own steps.
+    if (2 * remaining <= member_of_lane.size()) {
+      std::vector<Index> kept;
+      std::vector<size_t> kept_members;
+      for (size_t l = 0; l < member_of_lane.size(); ++l) {
+        if (done[member_of_lane[l]] != 0) continue;
+        kept.push_back(static_cast<Index>(l));
+        kept_members.push_back(member_of_lane[l]);
+      }
+      lanes.keep(kept);
+      lanes.evaluate();  // the kept lanes' point again, in the new layout (the same bits)
+      member_of_lane = std::move(kept_members);
+    }
+    lane_etas.resize(member_of_lane.size());
+    for (size_t l = 0; l < member_of_lane.size(); ++l) lane_etas[l] = etas[member_of_lane[l]];
+    lanes.descend(lane_etas);
   }
   return results;
 }

@@ -538,7 +538,7 @@ TEST(ExecuteRun, GeluFinalAnalysisIsTheGeluSharpness) {
 }
 
 /// execute_runs against execute_run one by one: the same row for every configuration, whether it
-/// trained in SIMD lanes (same data, plain GD, no log rows), alone (log rows, Adam, another back
+/// trained in SIMD lanes (same data, plain GD, with or without log rows), alone (another back
 /// end, depth 2) or failed (a bad configuration: the message execute_run throws).
 TEST(ExecuteRuns, EveryResultIsExecuteRunsWhetherItSharedLanesOrNot) {
   std::vector<RunConfig> configs;
@@ -551,7 +551,7 @@ TEST(ExecuteRuns, EveryResultIsExecuteRunsWhetherItSharedLanesOrNot) {
     config.save_net = true;
     if (c % 4 == 1) config.loss_tol = 1e-2;  // converges early
     if (c == 5) config.eta = 30.0;           // diverges
-    if (c == 6) config.log_every = 50;       // trains alone
+    if (c == 6) config.log_every = 50;       // log rows: measured per lane
     if (c == 7) config.data_seed = 8;        // other data: a lane group of its own (or alone)
     if (c == 8) config.backend = "cpu";      // another back end: alone
     if (c == 9) config.depth = 2;            // the deep trainer

@@ -134,6 +134,22 @@ TEST(TrainInLanes, EveryLaneEqualsTrainAloneThroughEveryStopRule) {
   EXPECT_GT(rows, 20);
 }
 
+TEST(TrainInLanes, ALongRunAmongShortOnesKeepsItsBitsWhenTheStoppedLanesAreDropped) {
+  // Seven runs stop at step 20, one goes on to 300: the stopped lanes are dropped along the way.
+  LaneProblem problem(8);
+  for (size_t m = 0; m < problem.members.size(); ++m) {
+    TrainOptions& o = problem.members[m].options;
+    o = TrainOptions{};
+    o.schedule.eta = 0.02 * static_cast<double>(m + 1);
+    o.stop.loss_tol = 0.0;
+    o.stop.max_steps = m == 5 ? 300 : 20;
+    o.log_every = m == 5 ? 30 : 0;
+  }
+  const std::vector<TrainResult> lanes = train_in_lanes(problem.members);
+  for (size_t m = 0; m < lanes.size(); ++m) expect_train_result(lanes[m], problem.members[m], "member " + std::to_string(m));
+  EXPECT_EQ(lanes[5].steps, 300);
+}
+
 TEST(TrainInLanes, ANonFiniteIterateStepsBackAsTrainDoes) {
   // Two neurons whose outputs +-1e200 cancel: the loss is finite, the W1 gradient r w2 x overflows,
   // so theta_1 is not finite and train() returns theta_0 (step 0). The other lane steps on.

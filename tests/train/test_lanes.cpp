@@ -254,6 +254,41 @@ TEST(GdLanes, Float32FollowsFloat64ToSinglePrecision) {
   }
 }
 
+TEST(GdLanes, KeptLanesGoOnWithTheirOwnBits) {
+  const Index width = 15;
+  const std::vector<ShallowReluNet> nets = random_nets(6, width, 21);
+  Rng rng(22);
+  const Dataset data = test::random_dataset(nets.front(), 19, rng);
+  const std::vector<double> etas = step_sizes(6);
+  GdLanes<double> all(nets, data), kept(nets, data);
+  for (Index s = 0; s < 10; ++s) {
+    all.step(etas);
+    kept.step(etas);
+  }
+  const std::vector<Index> lanes = {4, 1};
+  kept.keep(lanes);
+  ASSERT_EQ(kept.lanes(), 2);
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    EXPECT_EQ(kept.previous_net(static_cast<Index>(i)).theta(), all.previous_net(lanes[i]).theta());
+  }
+  for (Index s = 0; s < 10; ++s) {
+    all.step(etas);
+    kept.step(std::vector<double>{etas[4], etas[1]});
+  }
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    EXPECT_EQ(kept.net(static_cast<Index>(i)).theta(), all.net(lanes[i]).theta()) << "lane " << lanes[i];
+    EXPECT_EQ(kept.losses()[i], all.losses()[static_cast<size_t>(lanes[i])]);
+  }
+  EXPECT_THROW(kept.keep(std::vector<Index>{0, 0}), InputError);
+  EXPECT_THROW(kept.keep(std::vector<Index>{2}), InputError);
+  EXPECT_THROW(kept.keep(std::vector<Index>{}), InputError);
+  GdLanes<double> fresh(nets, data);
+  fresh.evaluate();
+  EXPECT_THROW(fresh.descend(std::vector<double>{0.1}), InputError) << "one step size per lane";
+  fresh.descend(etas);
+  EXPECT_THROW(fresh.descend(etas), InputError) << "descend() twice without evaluate()";
+}
+
 TEST(GdLanes, BadInputIsRefusedByName) {
   Rng rng(13);
   const std::vector<ShallowReluNet> nets = random_nets(2, 4, 14);

@@ -56,7 +56,7 @@ class RunQueue {
 
 /// Executes runs taken from `queue` on `jobs` threads until the queue is empty: each worker takes an
 /// even share of the waiting runs (at most 64) and executes them single-threaded with execute_runs,
-/// so the runs that can share SIMD lanes (same data, plain GD, no log rows) train together; every
+/// so the runs that can share SIMD lanes (same data, plain full-batch GD) train together; every
 /// result is that of its run alone. A run whose execution throws is finished as Failed with the
 /// message. This is the worker loop shared by threads on one machine and by every MPI rank.
 ///

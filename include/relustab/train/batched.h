@@ -48,7 +48,7 @@ class BatchedEngine {
   /// Trains every member under train()'s full contract (stopping rules, switch, log rows with
   /// sharpness), result m bit-identical to train(*make_backend("univariate"), *members[m].net,
   /// *members[m].data, members[m].options). The CPU engine trains the members that can share SIMD
-  /// lanes (lane_trainable: same data, plain GD, no log rows) in groups through train_in_lanes,
+  /// lanes (lane_trainable: same data, plain full-batch GD) in groups through train_in_lanes,
   /// which applies train()'s step rules lane by lane, and each other member through its own train()
   /// loop, all on the context's pool.
   virtual std::vector<TrainResult> train(std::span<const BatchMember> members) const = 0;

@@ -55,6 +55,11 @@ class GdLanes {
   /// back that train() takes when a diverged step left non-finite parameters.
   ShallowReluNet previous_net(Index lane) const;
 
+  /// Keeps only the given lanes (distinct, in [0, lanes()), in the order given: lane i becomes
+  /// kept[i]), with their current and previous points, so a trainer whose lanes stopped at different
+  /// steps stops paying for the stopped ones. InputError for a bad index; evaluate() comes next.
+  void keep(std::span<const Index> kept);
+
  private:
   Index lanes_ = 0, width_ = 0, samples_ = 0;
   std::vector<Real> x_padded_;  ///< n + 2: -inf, the inputs in ascending order, +inf
@@ -92,8 +97,8 @@ bool lane_trainable(const BatchMember& member, const BatchMember& first);
 /// (the same step rules, applied lane by lane: schedule and switch, divergence with its step back,
 /// convergence, max_steps; log rows measured on the lane's net as train() measures them): result m,
 /// log included, is bit-identical to train(*make_backend("univariate"),
-/// *members[m].net, *members[m].data, members[m].options). A lane that has stopped rides along until
-/// the last one stops. InputError if a member is not lane_trainable with the first, or its options,
+/// *members[m].net, *members[m].data, members[m].options). A lane that has stopped rides along until half
+/// of them have, then the stopped ones are dropped (GdLanes::keep). InputError if a member is not lane_trainable with the first, or its options,
 /// net or data are invalid (as train() says).
 std::vector<TrainResult> train_in_lanes(std::span<const BatchMember> members);
 
