@@ -23,7 +23,7 @@
 #include <relustab/model/deep_relu.h>
 #include <relustab/model/init.h>
 #include <relustab/train/batched.h>
-#include <relustab/train/lanes.h>
+#include <relustab/train/lanes_train.h>
 #include <relustab/train/output_fit.h>
 #include <relustab/train/train_deep.h>
 #include <relustab/train/trainer.h>

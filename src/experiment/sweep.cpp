@@ -82,7 +82,7 @@ std::vector<RunResult> execute_rows(const std::vector<store::RunRow>& rows, cons
 class WorkerPool {
  public:
   WorkerPool(int jobs, const RunInputs& inputs)
-      : inputs_(inputs), jobs_(static_cast<std::size_t>(jobs)), threads_(jobs + 1) {  // jobs workers + the (idle) calling thread
+      : inputs_(inputs), threads_(jobs + 1) {  // jobs workers + the (idle) calling thread
     workers_.reserve(static_cast<std::size_t>(jobs));
     try {
       for (int i = 0; i < jobs; ++i) workers_.push_back(threads_.submit([this] { work(); }));
@@ -141,10 +141,14 @@ class WorkerPool {
       std::vector<store::RunRow> rows;
       {
         std::unique_lock lock(mutex_);
+        ++idle_;
         work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+        --idle_;
         if (ready_.empty()) return;
-        // An even share of what is waiting, so the other workers get theirs.
-        const std::size_t take = std::min(kRunsPerTake, (ready_.size() + jobs_ - 1) / jobs_);
+        // An even share of what is waiting among the workers free to take it (busy ones come back
+        // for more), so runs are spread at the end of a sweep and lane groups stay full before it.
+        const std::size_t sharing = static_cast<std::size_t>(idle_) + 1;
+        const std::size_t take = std::min(kRunsPerTake, (ready_.size() + sharing - 1) / sharing);
         for (std::size_t r = 0; r < take; ++r) {
           rows.push_back(std::move(ready_.front()));
           ready_.pop_front();
@@ -162,13 +166,13 @@ class WorkerPool {
   }
 
   const RunInputs& inputs_;
-  std::size_t jobs_;
   std::mutex mutex_;
   std::condition_variable work_cv_;  // workers wait for runs
   std::condition_variable main_cv_;  // the feeding thread waits for results
   std::deque<store::RunRow> ready_;
   std::vector<RunResult> finished_;
   int executing_ = 0;
+  int idle_ = 0;  // workers waiting for runs
   bool stopping_ = false;
   ThreadPool threads_;
   std::vector<std::future<void>> workers_;  // one per work() loop

@@ -2,7 +2,7 @@
 #include <relustab/train/batched.h>
 
 #include <relustab/core/error.h>
-#include <relustab/train/lanes.h>
+#include <relustab/train/lanes_train.h>
 
 #include <memory>
 #include <mutex>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // train_in_lanes: train()'s contract for many univariate nets on one data set, stepped together as the
 // SIMD lanes of GdLanes.
+#include <relustab/train/lanes_train.h>
 #include <relustab/train/lanes.h>
 
 #include "train_loop.h"

@@ -6,7 +6,7 @@
 #include <relustab/core/error.h>
 #include <relustab/model/init.h>
 #include <relustab/train/batched.h>
-#include <relustab/train/lanes.h>
+#include <relustab/train/lanes_train.h>
 
 #include <gtest/gtest.h>
 

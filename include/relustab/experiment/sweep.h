@@ -54,10 +54,10 @@ class RunQueue {
   virtual void finish(std::vector<RunResult> results) = 0;
 };
 
-/// Executes runs taken from `queue` on `jobs` threads until the queue is empty: each worker takes an
-/// even share of the waiting runs (at most 64) and executes them single-threaded with execute_runs,
-/// so the runs that can share SIMD lanes (same data, plain full-batch GD) train together; every
-/// result is that of its run alone. A run whose execution throws is finished as Failed with the
+/// Executes runs taken from `queue` on `jobs` threads until the queue is empty: each worker takes its
+/// share of the waiting runs with the other idle workers (at most 64) and executes them
+/// single-threaded with execute_runs, so the runs that can share SIMD lanes (same data, plain
+/// full-batch GD) train together; every result is that of its run alone. A run whose execution throws is finished as Failed with the
 /// message. This is the worker loop shared by threads on one machine and by every MPI rank.
 ///
 /// The calling thread feeds the workers: when at most `jobs` runs wait it takes up to 65 `jobs` more
