@@ -97,4 +97,22 @@ inline ShallowReluNet gaussian_net(Index d, Index k, double scale, std::uint64_t
   return ShallowReluNet(d, k, theta);
 }
 
+
+/// Two samples and a width-2 net whose neurons have equal activations and outputs +-1e200 that cancel:
+/// f = 0, so the loss (1e220 scale) is finite, but the W1 gradient r w2 x ~ 1e310 overflows, so one
+/// GD step (eta 0.1) leaves non-finite parameters and train() must step back to theta_0.
+struct OverflowingStep {
+  Dataset data;
+  ShallowReluNet net{1, 2};
+
+  OverflowingStep() {
+    data.X.resize(2, 1);
+    data.X << 1.0, 2.0;
+    data.y.resize(2);
+    data.y << 1e110, 2e110;
+    net.W1() << 1.0, 1.0;
+    net.w2() << 1e200, -1e200;
+  }
+};
+
 }  // namespace relustab::test

@@ -151,16 +151,11 @@ TEST(TrainInLanes, ALongRunAmongShortOnesKeepsItsBitsWhenTheStoppedLanesAreDropp
 }
 
 TEST(TrainInLanes, ANonFiniteIterateStepsBackAsTrainDoes) {
-  // Two neurons whose outputs +-1e200 cancel: the loss is finite, the W1 gradient r w2 x overflows,
-  // so theta_1 is not finite and train() returns theta_0 (step 0). The other lane steps on.
-  Dataset data;
-  data.X.resize(2, 1);
-  data.X << 1.0, 2.0;
-  data.y.resize(2);
-  data.y << 1e110, 2e110;
-  ShallowReluNet overflowing(1, 2);
-  overflowing.W1() << 1.0, 1.0;
-  overflowing.w2() << 1e200, -1e200;
+  // The overflowing lane's theta_1 is not finite, so train() returns theta_0 (step 0); the other lane
+  // steps on.
+  const test::OverflowingStep problem;
+  const Dataset& data = problem.data;
+  const ShallowReluNet& overflowing = problem.net;
   ShallowReluNet tame(1, 2);
   tame.W1() << 1.0, -1.0;
   tame.w2() << 0.5, 0.25;

@@ -257,16 +257,9 @@ TEST(Trainer, LargeStepDivergesWithoutThrowingAndReturnsFiniteParameters) {
 }
 
 TEST(Trainer, NonFiniteIterateIsRolledBackToTheLastFiniteOne) {
-  // Two neurons with equal activations and outputs +-1e200 cancel: f = 0, so the loss (1e220 scale)
-  // is finite, but the W1 gradient r w2 x ~ 1e310 overflows and theta_1 is not finite.
-  Dataset data;
-  data.X.resize(2, 1);
-  data.X << 1.0, 2.0;
-  data.y.resize(2);
-  data.y << 1e110, 2e110;
-  ShallowReluNet net(1, 2);
-  net.W1() << 1.0, 1.0;
-  net.w2() << 1e200, -1e200;
+  const test::OverflowingStep problem;
+  const Dataset& data = problem.data;
+  const ShallowReluNet& net = problem.net;
   TrainOptions options = plain_options(0.1, 100);
   options.stop.divergence_loss = std::numeric_limits<double>::infinity();
   options.log_every = 1;
