@@ -512,18 +512,25 @@ struct ShallowRunPlan {
   std::unique_ptr<Backend> backend;
 };
 
-/// Validates a depth-1 config and prepares its run (everything before train()).
-ShallowRunPlan plan_shallow_run(const RunConfig& config, const RunInputs& inputs, const RunContext& context) {
-  const auto start = RunClock::now();
-  ShallowRunPlan plan{0.0, RunOutput{}, make_run_data(config, inputs), train_options(config), ShallowReluNet{}, {}};
-  RunOutput& output = plan.output;
+/// The output of a run before its training: its key and what its training data are.
+RunOutput output_for(const RunConfig& config, const RunInputs& inputs, const Dataset& train) {
+  RunOutput output;
   output.key = run_key(config);
-  const Dataset& data = plan.data.train;
-  output.samples = data.n();
-  output.input_dim = data.dim();
+  output.samples = train.n();
+  output.input_dim = train.dim();
   if (!config.data_file.empty() && inputs.hash_data_file) {
     output.data_file_hash = inputs.hash_data_file(config.data_file);
   }
+  return output;
+}
+
+/// Prepares a depth-1 run (everything before train()).
+ShallowRunPlan plan_shallow_run(const RunConfig& config, const RunInputs& inputs, const RunContext& context) {
+  const auto start = RunClock::now();
+  ShallowRunPlan plan{0.0, RunOutput{}, make_run_data(config, inputs), train_options(config), ShallowReluNet{}, {}};
+  plan.output = output_for(config, inputs, plan.data.train);
+  RunOutput& output = plan.output;
+  const Dataset& data = plan.data.train;
   plan.initial = initial_shallow_net(config, inputs, data, output.measurements);
   check_run_spectrum(config, plan.initial.n_params());
   if (config.alignment && plan.data.target) plan.options.log_measure = alignment_log(plan.data.target->beta);
@@ -589,19 +596,12 @@ RunOutput run(const RunConfig& config, const RunInputs& inputs, const RunContext
   validate_run_config(config);
   if (config.depth == 2) {
     require(!inputs.initial_net, "an initial net is a depth 1 net, but model.depth = 2");
-    RunOutput output;
-    output.key = run_key(config);
     const RunData run_data = make_run_data(config, inputs);
-    output.samples = run_data.train.n();
-    output.input_dim = run_data.train.dim();
-    if (!config.data_file.empty() && inputs.hash_data_file) {
-      output.data_file_hash = inputs.hash_data_file(config.data_file);
-    }
+    RunOutput output = output_for(config, inputs, run_data.train);
     run_deep(output, config, run_data, train_options(config), context, progress);
     output.wall_seconds = seconds_since(start);
     return output;
   }
-  require(!inputs.initial_net || config.depth == 1, "an initial net is a depth 1 net, but model.depth = 2");
   ShallowRunPlan plan = plan_shallow_run(config, inputs, context);
   TrainResult trained = train(*plan.backend, plan.initial, plan.data.train, plan.options, progress);
   plan.seconds = seconds_since(start);  // validation, planning and training

@@ -9,8 +9,6 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <limits>
-#include <numeric>
 #include <string>
 #include <type_traits>
 
@@ -158,18 +156,14 @@ GdLanes<Real>::GdLanes(std::span<const ShallowReluNet> nets, const Dataset& data
                 std::to_string(nets[b].input_dim()) + " and width " + std::to_string(nets[b].width()) +
                 ", expected 1 and " + std::to_string(width_) + " (the first net's)");
   }
-  // Samples sorted by input, ties in their original order (as the univariate back end sorts them).
-  std::vector<Index> order(static_cast<size_t>(samples_));
-  std::iota(order.begin(), order.end(), Index{0});
-  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return data.X(a, 0) < data.X(b, 0); });
-  constexpr Real inf = std::numeric_limits<Real>::infinity();
-  x_padded_.assign(static_cast<size_t>(samples_ + 2), -inf);
-  x_padded_.back() = inf;
-  y_.resize(static_cast<size_t>(samples_));
-  for (Index j = 0; j < samples_; ++j) {
-    x_padded_[static_cast<size_t>(j + 1)] = static_cast<Real>(data.X(order[static_cast<size_t>(j)], 0));
-    y_[static_cast<size_t>(j)] = static_cast<Real>(data.y[order[static_cast<size_t>(j)]]);
-  }
+  // Samples sorted by input exactly as the univariate back end sorts them (ties in their original
+  // order), with its -inf / +inf sentinels.
+  const Vec inputs = data.X.col(0);
+  const univariate::SortedSamples sorted = univariate::sort_samples(
+      std::span<const double>(inputs.data(), static_cast<size_t>(samples_)),
+      std::span<const double>(data.y.data(), static_cast<size_t>(samples_)));
+  x_padded_.assign(sorted.x_padded.begin(), sorted.x_padded.end());
+  y_.assign(sorted.y.begin(), sorted.y.end());
   const size_t per_neuron = static_cast<size_t>(width_ * lanes_);
   const size_t per_sample = static_cast<size_t>((samples_ + 1) * lanes_);
   const size_t lanes = static_cast<size_t>(lanes_);
